@@ -1,0 +1,36 @@
+/// <reference types="vitest/config" />
+import { fileURLToPath, URL } from 'node:url';
+import tailwindcss from '@tailwindcss/vite';
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+// In `vite dev` the three services are reached directly; in every other
+// environment a gateway (nginx / ingress) gives them the same origin.
+const services = {
+  '/api/user': 'http://127.0.0.1:5000',
+  '/api/admin': 'http://127.0.0.1:5001',
+  '/api/song': 'http://127.0.0.1:7000',
+};
+
+export default defineConfig({
+  plugins: [react(), tailwindcss()],
+  resolve: {
+    alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
+  },
+  server: {
+    host: '127.0.0.1',
+    proxy: Object.fromEntries(
+      Object.entries(services).map(([prefix, target]) => [prefix, { target, changeOrigin: false }]),
+    ),
+  },
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+  },
+  test: {
+    environment: 'node',
+    include: ['src/**/*.test.ts'],
+    restoreMocks: true,
+    unstubGlobals: true,
+  },
+});
