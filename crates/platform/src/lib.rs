@@ -1,0 +1,14 @@
+//! Plumbing that every Cadenza service shares, so that each service's own code
+//! is only its domain: configuration, telemetry, RFC 9457 errors, validated
+//! extractors, probes, metrics, the standard HTTP layer stack and shutdown.
+
+pub mod config;
+pub mod extract;
+pub mod health;
+pub mod http;
+pub mod problem;
+pub mod redis;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use problem::{ApiResult, FieldError, Problem};

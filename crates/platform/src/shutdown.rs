@@ -1,0 +1,64 @@
+//! Serving with graceful shutdown: on SIGTERM or Ctrl-C stop accepting,
+//! let in-flight requests finish, and give up after a drain deadline so a
+//! stuck connection cannot block a rollout.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; draining");
+}
+
+/// Serves `router` until `shutdown` resolves, then drains for at most `drain`.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    drain: Duration,
+) -> std::io::Result<()> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let graceful = async move {
+        shutdown.await;
+        let _ = tx.send(true);
+    };
+    let mut deadline_rx = rx.clone();
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(graceful);
+    let deadline = async move {
+        let _ = deadline_rx.wait_for(|stopping| *stopping).await;
+        tokio::time::sleep(drain).await;
+    };
+    tokio::select! {
+        result = server => result,
+        _ = deadline => {
+            tracing::warn!(?drain, "drain deadline passed; closing remaining connections");
+            Ok(())
+        }
+    }
+}
