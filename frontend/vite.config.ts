@@ -1,5 +1,4 @@
 /// <reference types="vitest/config" />
-import { fileURLToPath, URL } from 'node:url';
 import tailwindcss from '@tailwindcss/vite';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
@@ -15,7 +14,7 @@ const services = {
 export default defineConfig({
   plugins: [react(), tailwindcss()],
   resolve: {
-    alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
+    alias: { '@': decodeURIComponent(new URL('./src', import.meta.url).pathname) },
   },
   server: {
     host: '127.0.0.1',

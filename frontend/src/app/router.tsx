@@ -1,0 +1,54 @@
+import { createBrowserRouter } from 'react-router';
+import {
+  AccountPage,
+  ForgotPasswordPage,
+  LoginPage,
+  RegisterPage,
+  RequireAuth,
+  RequireRole,
+  ResendVerificationPage,
+  ResetPasswordPage,
+  VerifyEmailPage,
+} from '@/features/auth';
+import { AdminPage } from '@/features/admin';
+import { AlbumPage, HomePage } from '@/features/catalog';
+import { FavoritesPage } from '@/features/favorites';
+import { SearchPage } from '@/features/search';
+import { SessionsPage } from '@/features/sessions';
+import { AppLayout } from './layout/AppLayout';
+import { NotFoundPage, RouteErrorPage } from './routes/NotFoundPage';
+
+export const router = createBrowserRouter([
+  { path: '/login', element: <LoginPage /> },
+  { path: '/register', element: <RegisterPage /> },
+  { path: '/forgot-password', element: <ForgotPasswordPage /> },
+  { path: '/resend-verification', element: <ResendVerificationPage /> },
+  // Links in emails (kept from the seed).
+  { path: '/verify-email', element: <VerifyEmailPage /> },
+  { path: '/password-reset', element: <ResetPasswordPage /> },
+  {
+    element: (
+      <RequireAuth>
+        <AppLayout />
+      </RequireAuth>
+    ),
+    errorElement: <RouteErrorPage />,
+    children: [
+      { index: true, element: <HomePage /> },
+      { path: 'album/:id', element: <AlbumPage /> },
+      { path: 'search', element: <SearchPage /> },
+      { path: 'favorites', element: <FavoritesPage /> },
+      { path: 'account', element: <AccountPage /> },
+      { path: 'account/sessions', element: <SessionsPage /> },
+      {
+        path: 'admin',
+        element: (
+          <RequireRole role="admin">
+            <AdminPage />
+          </RequireRole>
+        ),
+      },
+      { path: '*', element: <NotFoundPage /> },
+    ],
+  },
+]);

@@ -1,0 +1,10 @@
+export { useAuthStore } from './stores/auth-store';
+export { installAuth, restoreSession, logout, logoutAll } from './api/session';
+export { LoginPage } from './components/LoginPage';
+export { RegisterPage } from './components/RegisterPage';
+export { ForgotPasswordPage, ResendVerificationPage } from './components/EmailRequestPage';
+export { VerifyEmailPage } from './components/VerifyEmailPage';
+export { ResetPasswordPage } from './components/ResetPasswordPage';
+export { AccountPage } from './components/AccountPage';
+export { RequireAuth, RequireRole, NotAllowedPage } from './components/Guards';
+export type { User, AuthStatus } from './types';

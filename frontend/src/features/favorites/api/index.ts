@@ -1,0 +1,16 @@
+import { api } from '@/lib/api-client';
+import type { Song } from '@/types/catalog';
+
+export interface Favorite {
+  songId: string;
+  createdAt?: string;
+}
+
+export const listFavorites = (signal?: AbortSignal) =>
+  api.get<{ favorites: Favorite[] }>('/api/user/favorites', { signal }).then((r) => r.favorites ?? []);
+
+export const addFavorite = (songId: string) => api.post('/api/user/favorites', { songId });
+
+export const removeFavorite = (songId: string) => api.delete(`/api/user/favorites/${encodeURIComponent(songId)}`);
+
+export const getSong = (id: string, signal?: AbortSignal) => api.get<Song>(`/api/song/${encodeURIComponent(id)}`, { signal });

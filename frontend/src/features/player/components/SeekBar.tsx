@@ -1,0 +1,71 @@
+import { useRef, useState, type CSSProperties } from 'react';
+import { formatDuration } from '@/lib/format';
+import { usePlayerStore } from '../stores/player-store';
+
+/** Seek slider: drags update locally and commit on release; keyboard commits at once. */
+export function SeekBar({ compact = false }: { compact?: boolean }) {
+  const currentTime = usePlayerStore((s) => s.currentTime);
+  const duration = usePlayerStore((s) => s.duration);
+  const seek = usePlayerStore((s) => s.seek);
+  const hasTrack = usePlayerStore((s) => s.queue.length > 0);
+  const [dragValue, setDragValue] = useState<number | null>(null);
+  const dragging = useRef(false);
+
+  const max = duration > 0 ? duration : 0;
+  const value = Math.min(dragValue ?? currentTime, max || 0);
+  const fill = max > 0 ? (value / max) * 100 : 0;
+
+  const commit = () => {
+    if (dragValue !== null) seek(dragValue);
+    dragging.current = false;
+    setDragValue(null);
+  };
+
+  return (
+    <div className="flex w-full items-center gap-2 text-xs tabular-nums text-fg-muted">
+      {!compact && (
+        <span data-testid="player-current-time" className="w-10 text-right">
+          {formatDuration(value)}
+        </span>
+      )}
+      <input
+        type="range"
+        className="range flex-1"
+        aria-label="Seek"
+        aria-valuetext={`${formatDuration(value)} of ${formatDuration(max)}`}
+        data-testid="player-seek"
+        min={0}
+        max={max || 1}
+        step={0.1}
+        value={value}
+        disabled={!hasTrack}
+        style={{ '--fill': `${fill}%` } as CSSProperties}
+        onPointerDown={() => {
+          dragging.current = true;
+        }}
+        onChange={(e) => {
+          const v = Number(e.target.value);
+          if (dragging.current) setDragValue(v);
+          else seek(v);
+        }}
+        onPointerUp={commit}
+        onPointerCancel={commit}
+        onBlur={() => dragging.current && commit()}
+      />
+      {!compact && (
+        <span data-testid="player-duration" className="w-10">
+          {formatDuration(max)}
+        </span>
+      )}
+      <div
+        role="progressbar"
+        aria-label="Playback progress"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(fill)}
+        data-testid="player-progress"
+        className="sr-only"
+      />
+    </div>
+  );
+}

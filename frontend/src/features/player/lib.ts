@@ -1,0 +1,14 @@
+import type { Album, Song } from '@/types/catalog';
+import type { Track } from './types';
+
+/** A catalogue song as a playable track; the album cover stands in for missing song art. */
+export function songToTrack(song: Song, album?: Pick<Album, 'thumbnailUrl'> | null): Track {
+  return {
+    id: song.id,
+    title: song.title,
+    artist: song.artist,
+    duration: song.duration,
+    artworkUrl: song.imageUrl || album?.thumbnailUrl || null,
+    albumId: song.albumId ?? null,
+  };
+}
