@@ -1,0 +1,46 @@
+# syntax=docker/dockerfile:1
+# admin-svc: admin service: catalogue writes and uploads (PostgreSQL, Redis, S3); 'migrate' runs the DB migrations
+# Build from the repository root:  docker build -f docker/admin-svc.Dockerfile .
+# (CI: kaniko, see .gitlab-ci.yml; the root .dockerignore is docker/build.dockerignore.)
+
+ARG RUST_IMAGE=docker.io/library/rust:1.95-alpine3.22
+
+# ---- build: a fully static musl binary --------------------------------------
+FROM ${RUST_IMAGE} AS build
+# musl-dev: the C runtime/linker files (ring and other -sys crates build C).
+# Versions float with the pinned base image tag; they are build-only, nothing ships.
+# hadolint ignore=DL3018
+RUN apk add --no-cache musl-dev ca-certificates
+# cargo-auditable embeds the dependency list in the binary, so `trivy image`
+# can see the Rust crates inside a FROM-scratch image.
+ARG CARGO_AUDITABLE_VERSION=0.7.7
+RUN cargo install --locked cargo-auditable --version "${CARGO_AUDITABLE_VERSION}"
+WORKDIR /src
+COPY . .
+ENV CARGO_TERM_COLOR=never \
+    RUSTFLAGS="-C target-feature=+crt-static"
+RUN cargo auditable build --release --locked --target x86_64-unknown-linux-musl -p admin-svc --bin admin-svc \
+ && install -D -m 0555 target/x86_64-unknown-linux-musl/release/admin-svc /out/service \
+ && mkdir -m 1777 /out/tmp
+
+# ---- runtime: nothing but the binary and the CA bundle ----------------------
+FROM scratch AS runtime
+ARG VERSION=dev
+ARG REVISION=unknown
+ARG CREATED=1970-01-01T00:00:00Z
+LABEL org.opencontainers.image.title="admin-svc" \
+      org.opencontainers.image.description="Cadenza admin service: catalogue writes and uploads (PostgreSQL, Redis, S3); 'migrate' runs the DB migrations" \
+      org.opencontainers.image.source="https://gitlab.com/cadenza/cadenza" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.vendor="Cadenza" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}"
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=build --chown=10001:10001 /out/tmp /tmp
+COPY --from=build /out/service /usr/local/bin/service
+ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+    PORT=5001
+USER 10001:10001
+EXPOSE 5001
+ENTRYPOINT ["/usr/local/bin/service"]
