@@ -1,0 +1,227 @@
+//! Revocation that reaches every service before tokens expire (CONTRACTS §3).
+//!
+//! user-svc, on logout, logout-all, password change or reset, writes
+//! `auth:revoked-sid:<sid>` / `auth:user-nbf:<userId>` keys (TTL: as long as
+//! an affected token can live) and publishes `auth:session-revoked` /
+//! `auth:user-revoked`. Each verifier keeps the same facts in memory, fed by
+//! the events and reloaded from the keys on every (re)subscribe, so a
+//! revocation made while a verifier was disconnected is still honoured.
+//!
+//! When Redis is unreachable the verifier keeps what it already knows and
+//! accepts otherwise-valid tokens (fail open, bounded by the 15-minute token
+//! lifetime); refusing every request during a Redis outage would take the
+//! whole platform down with it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use cadenza_events::{channel, Publisher, SessionRevoked, Subscriber, UserRevoked};
+use cadenza_platform::redis::Namespace;
+use futures::future::BoxFuture;
+use redis::aio::ConnectionManager;
+use redis::AsyncCommands;
+
+use crate::claims::Claims;
+use crate::{ACCESS_TOKEN_TTL_SECS, LEEWAY_SECS};
+
+pub const REVOKED_SID_PREFIX: &str = "auth:revoked-sid:";
+pub const USER_NBF_PREFIX: &str = "auth:user-nbf:";
+
+#[derive(Default)]
+struct State {
+    /// sid → unix seconds after which its tokens are expired anyway.
+    sids: HashMap<String, i64>,
+    /// user id → tokens issued before this are refused.
+    users: HashMap<String, i64>,
+}
+
+#[derive(Clone, Default)]
+pub struct Denylist {
+    state: Arc<RwLock<State>>,
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl Denylist {
+    pub fn revoke_sid(&self, sid: &str, until: i64) {
+        let mut s = self.state.write().unwrap();
+        let entry = s.sids.entry(sid.to_owned()).or_insert(until);
+        *entry = (*entry).max(until);
+    }
+
+    pub fn revoke_user_before(&self, user_id: &str, not_before: i64) {
+        let mut s = self.state.write().unwrap();
+        let entry = s.users.entry(user_id.to_owned()).or_insert(not_before);
+        *entry = (*entry).max(not_before);
+    }
+
+    pub fn is_revoked(&self, claims: &Claims) -> bool {
+        let s = self.state.read().unwrap();
+        s.sids.contains_key(&claims.sid)
+            || s.users.get(&claims.sub).is_some_and(|nbf| claims.iat < *nbf)
+    }
+
+    /// Drops entries no live token can match any more.
+    pub fn prune(&self) {
+        let horizon = now() - LEEWAY_SECS as i64;
+        let mut s = self.state.write().unwrap();
+        s.sids.retain(|_, until| *until >= horizon);
+        s.users
+            .retain(|_, nbf| *nbf + ACCESS_TOKEN_TTL_SECS >= horizon);
+    }
+
+    pub fn len(&self) -> usize {
+        let s = self.state.read().unwrap();
+        s.sids.len() + s.users.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn apply(&self, channel_name: &str, payload: &str) {
+        match channel_name {
+            channel::SESSION_REVOKED => match serde_json::from_str::<SessionRevoked>(payload) {
+                Ok(e) => self.revoke_sid(&e.sid, e.exp),
+                Err(e) => tracing::warn!(error = %e, "bad session-revoked event"),
+            },
+            channel::USER_REVOKED => match serde_json::from_str::<UserRevoked>(payload) {
+                Ok(e) => self.revoke_user_before(&e.user_id, e.not_before),
+                Err(e) => tracing::warn!(error = %e, "bad user-revoked event"),
+            },
+            _ => {}
+        }
+    }
+
+    /// Keeps this denylist in step with Redis for as long as the returned
+    /// subscriber lives.
+    pub fn spawn_sync(&self, client: redis::Client, ns: Namespace) -> Subscriber {
+        let sink = Arc::new(DenylistSink {
+            denylist: self.clone(),
+            client: client.clone(),
+            ns: ns.clone(),
+        });
+        let pruner = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                pruner.prune();
+                if Arc::strong_count(&pruner.state) == 1 {
+                    break;
+                }
+            }
+        });
+        Subscriber::spawn(client, ns, &channel::AUTH, sink)
+    }
+}
+
+struct DenylistSink {
+    denylist: Denylist,
+    client: redis::Client,
+    ns: Namespace,
+}
+
+impl DenylistSink {
+    async fn reload(&self) -> redis::RedisResult<usize> {
+        let mut conn = self.client.get_multiplexed_async_connection().await?;
+        let mut loaded = 0;
+        for (prefix, is_sid) in [(REVOKED_SID_PREFIX, true), (USER_NBF_PREFIX, false)] {
+            let pattern = format!("{}*", self.ns.key(prefix));
+            let keys: Vec<String> = {
+                let mut iter = conn.scan_match::<_, String>(&pattern).await?;
+                let mut keys = Vec::new();
+                while let Some(k) = futures::StreamExt::next(&mut iter).await {
+                    keys.push(k);
+                }
+                keys
+            };
+            let full_prefix = self.ns.key(prefix);
+            for key in keys {
+                let Some(id) = key.strip_prefix(&full_prefix) else { continue };
+                let value: Option<i64> = conn.get(&key).await?;
+                let Some(value) = value else { continue };
+                if is_sid {
+                    self.denylist.revoke_sid(id, value);
+                } else {
+                    self.denylist.revoke_user_before(id, value);
+                }
+                loaded += 1;
+            }
+        }
+        Ok(loaded)
+    }
+}
+
+impl cadenza_events::EventSink for DenylistSink {
+    fn resync(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            match self.reload().await {
+                Ok(n) => tracing::info!(entries = n, "revocation denylist reloaded"),
+                Err(e) => tracing::warn!(error = %e, "revocation denylist reload failed"),
+            }
+        })
+    }
+
+    fn deliver<'a>(&'a self, channel_name: &'a str, payload: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(async move { self.denylist.apply(channel_name, payload) })
+    }
+}
+
+/// The writing side, used by user-svc: durable key first, then the event.
+#[derive(Clone)]
+pub struct RevocationPublisher {
+    conn: ConnectionManager,
+    ns: Namespace,
+    publisher: Publisher,
+}
+
+impl RevocationPublisher {
+    pub fn new(conn: ConnectionManager, ns: Namespace) -> Self {
+        Self {
+            publisher: Publisher::new(conn.clone(), ns.clone()),
+            conn,
+            ns,
+        }
+    }
+
+    /// Revokes one session until `exp`, the expiry of its newest access token.
+    pub async fn revoke_session(&self, sid: &str, user_id: &str, exp: i64) -> redis::RedisResult<()> {
+        let ttl = (exp + LEEWAY_SECS as i64 - now()).max(1) as u64;
+        let mut conn = self.conn.clone();
+        conn.set_ex::<_, _, ()>(self.ns.key(&format!("{REVOKED_SID_PREFIX}{sid}")), exp, ttl)
+            .await?;
+        self.publisher
+            .publish(
+                channel::SESSION_REVOKED,
+                SessionRevoked {
+                    sid: sid.to_owned(),
+                    user_id: user_id.to_owned(),
+                    exp,
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Refuses every access token of `user_id` issued before `not_before`.
+    pub async fn revoke_user(&self, user_id: &str, not_before: i64) -> redis::RedisResult<()> {
+        let ttl = (ACCESS_TOKEN_TTL_SECS + LEEWAY_SECS as i64) as u64;
+        let mut conn = self.conn.clone();
+        conn.set_ex::<_, _, ()>(self.ns.key(&format!("{USER_NBF_PREFIX}{user_id}")), not_before, ttl)
+            .await?;
+        self.publisher
+            .publish(
+                channel::USER_REVOKED,
+                UserRevoked {
+                    user_id: user_id.to_owned(),
+                    not_before,
+                },
+            )
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,268 @@
+//! Every way a token can be wrong, against the verifier and through the
+//! extractors, plus JWKS fetching and the Redis-fed denylist on real servers.
+
+use std::time::Duration;
+
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use cadenza_auth::*;
+use cadenza_platform::redis::Namespace;
+use cadenza_testkit::keys::*;
+use cadenza_testkit::{eventually, fresh_namespace, infra, mint, TestServer, TokenSpec};
+
+fn verifier() -> TokenVerifier {
+    TokenVerifier::with_keys(ISSUER, AUDIENCE, PublicKeySet::from_pems(JWT_PUBLIC_PEM).unwrap())
+}
+
+async fn check(spec: TokenSpec) -> Result<Claims, AuthError> {
+    verifier().verify(&mint(&spec)).await
+}
+
+#[tokio::test]
+async fn a_correct_token_is_accepted_with_its_claims() {
+    let spec = TokenSpec::admin();
+    let claims = check(spec.clone()).await.unwrap();
+    assert_eq!(claims.sub, spec.sub);
+    assert_eq!(claims.sid, spec.sid);
+    assert_eq!(claims.role, Role::Admin);
+    assert!(claims.is_verified);
+}
+
+#[tokio::test]
+async fn expired_tokens_are_refused_after_the_leeway() {
+    let spec = TokenSpec { iat_offset: -1000, nbf_offset: -1000, exp_offset: -31, ..TokenSpec::user() };
+    assert_eq!(check(spec).await.unwrap_err(), AuthError::Expired);
+    // Inside the 30 s leeway a just-expired token still passes.
+    let spec = TokenSpec { iat_offset: -900, nbf_offset: -900, exp_offset: -5, ..TokenSpec::user() };
+    assert!(check(spec).await.is_ok());
+}
+
+#[tokio::test]
+async fn not_yet_valid_tokens_are_refused() {
+    let spec = TokenSpec { nbf_offset: 120, ..TokenSpec::user() };
+    assert_eq!(check(spec).await.unwrap_err(), AuthError::Invalid("token not yet valid"));
+}
+
+#[tokio::test]
+async fn wrong_issuer_audience_and_type_are_refused() {
+    let iss = TokenSpec { iss: "someone-else".into(), ..TokenSpec::user() };
+    assert_eq!(check(iss).await.unwrap_err(), AuthError::Invalid("wrong issuer"));
+    let aud = TokenSpec { aud: "other-api".into(), ..TokenSpec::user() };
+    assert_eq!(check(aud).await.unwrap_err(), AuthError::Invalid("wrong audience"));
+    let typ = TokenSpec { typ: Some("JWT".into()), ..TokenSpec::user() };
+    assert_eq!(check(typ).await.unwrap_err(), AuthError::Invalid("not an access token"));
+    let none = TokenSpec { typ: None, ..TokenSpec::user() };
+    assert_eq!(check(none).await.unwrap_err(), AuthError::Invalid("not an access token"));
+}
+
+#[tokio::test]
+async fn unknown_kid_and_foreign_keys_are_refused() {
+    let unknown = TokenSpec { kid: Some("nope".into()), ..TokenSpec::user() };
+    assert_eq!(check(unknown).await.unwrap_err(), AuthError::Invalid("unknown signing key"));
+    let missing = TokenSpec { kid: None, ..TokenSpec::user() };
+    assert_eq!(check(missing).await.unwrap_err(), AuthError::Invalid("missing key id"));
+    // Signed by another key but claiming our kid.
+    let forged = TokenSpec { private_pem: OTHER_PRIVATE_PEM, ..TokenSpec::user() };
+    assert_eq!(check(forged).await.unwrap_err(), AuthError::Invalid("bad signature"));
+}
+
+fn b64(v: &serde_json::Value) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
+}
+
+fn valid_payload() -> serde_json::Value {
+    let token = mint(&TokenSpec::admin());
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn alg_none_is_refused() {
+    let header = serde_json::json!({"alg": "none", "typ": "at+jwt", "kid": JWT_KID});
+    let token = format!("{}.{}.", b64(&header), b64(&valid_payload()));
+    assert!(verifier().verify(&token).await.is_err());
+}
+
+#[tokio::test]
+async fn hs256_signed_with_the_public_key_is_refused() {
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+    let mut header = Header::new(Algorithm::HS256);
+    header.typ = Some("at+jwt".into());
+    header.kid = Some(JWT_KID.into());
+    let token = encode(&header, &valid_payload(), &EncodingKey::from_secret(JWT_PUBLIC_PEM.as_bytes()))
+        .unwrap();
+    assert_eq!(verifier().verify(&token).await.unwrap_err(), AuthError::Invalid("algorithm not allowed"));
+}
+
+#[tokio::test]
+async fn a_tampered_payload_is_refused() {
+    let token = mint(&TokenSpec::user());
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut payload = valid_payload();
+    payload["role"] = "admin".into();
+    let tampered = format!("{}.{}.{}", parts[0], b64(&payload), parts[2]);
+    assert_eq!(verifier().verify(&tampered).await.unwrap_err(), AuthError::Invalid("bad signature"));
+    assert_eq!(verifier().verify("not-a-jwt").await.unwrap_err(), AuthError::Malformed);
+}
+
+#[tokio::test]
+async fn revoked_sessions_and_users_are_refused() {
+    let v = verifier();
+    let spec = TokenSpec::user();
+    let token = mint(&spec);
+    assert!(v.verify(&token).await.is_ok());
+    v.denylist().revoke_sid(&spec.sid, chrono::Utc::now().timestamp() + 900);
+    assert_eq!(v.verify(&token).await.unwrap_err(), AuthError::Revoked);
+
+    // User-wide: tokens issued before notBefore die, later ones live.
+    let spec = TokenSpec { iat_offset: -10, ..TokenSpec::user() };
+    let old = mint(&spec);
+    v.denylist().revoke_user_before(&spec.sub, chrono::Utc::now().timestamp() - 5);
+    assert_eq!(v.verify(&old).await.unwrap_err(), AuthError::Revoked);
+    let fresh = mint(&TokenSpec { sid: "new".into(), iat_offset: 0, ..spec });
+    assert!(v.verify(&fresh).await.is_ok());
+}
+
+async fn protected_app(v: TokenVerifier) -> TestServer {
+    let app = Router::new()
+        .route("/me", get(|AuthUser(c): AuthUser| async move { Json(c.sub) }))
+        .route("/admin", get(|AdminUser(c): AdminUser| async move { Json(c.sub) }))
+        .route(
+            "/maybe",
+            get(|MaybeUser(c): MaybeUser| async move { Json(c.map(|c| c.sub)) }),
+        )
+        .with_state(v);
+    TestServer::start(app).await
+}
+
+#[tokio::test]
+async fn extractors_answer_401_403_problems() {
+    let server = protected_app(verifier()).await;
+    let http = reqwest::Client::new();
+    let get = |path: &str, token: Option<String>| {
+        let mut req = http.get(server.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+
+    let resp = get("/me", None).await.unwrap();
+    assert_eq!(resp.status(), 401);
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["message"], "missing bearer token");
+
+    let expired = mint(&TokenSpec { iat_offset: -2000, nbf_offset: -2000, exp_offset: -100, ..TokenSpec::user() });
+    let resp = get("/me", Some(expired)).await.unwrap();
+    assert_eq!(resp.status(), 401);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["message"], "Token expired");
+
+    let user = mint(&TokenSpec::user());
+    assert_eq!(get("/me", Some(user.clone())).await.unwrap().status(), 200);
+    assert_eq!(get("/admin", Some(user.clone())).await.unwrap().status(), 403);
+    assert_eq!(get("/admin", Some(mint(&TokenSpec::admin()))).await.unwrap().status(), 200);
+
+    assert_eq!(get("/maybe", None).await.unwrap().text().await.unwrap(), "null");
+    assert_eq!(get("/maybe", Some("garbage".into())).await.unwrap().status(), 401);
+    let wrong_scheme = http.get(server.url("/me")).header("authorization", format!("Basic {user}"));
+    assert_eq!(wrong_scheme.send().await.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn jwks_keys_are_fetched_and_rotation_is_picked_up() {
+    // A JWKS endpoint that first publishes the test key, then both keys.
+    let keys = std::sync::Arc::new(std::sync::Mutex::new(vec![PublicJwk::from_public_pem(JWT_PUBLIC_PEM).unwrap()]));
+    let served = keys.clone();
+    let jwks = TestServer::start(Router::new().route(
+        "/jwks.json",
+        get(move || {
+            let k = served.lock().unwrap().clone();
+            async move { Json(serde_json::json!({ "keys": k })) }
+        }),
+    ))
+    .await;
+    let v = TokenVerifier::new(VerifierConfig {
+        issuer: ISSUER.into(),
+        audience: AUDIENCE.into(),
+        keys: KeySource::Jwks(jwks.url("/jwks.json")),
+    })
+    .await
+    .unwrap();
+    assert!(v.verify(&mint(&TokenSpec::user())).await.is_ok());
+
+    let other = TokenSpec { private_pem: OTHER_PRIVATE_PEM, kid: Some(OTHER_KID.into()), ..TokenSpec::user() };
+    // Not published yet: refused, and the refetch is rate-limited, so
+    // publishing now is only noticed after the 30 s window. Force it by
+    // building a new verifier, as a restarted pod would.
+    assert_eq!(v.verify(&mint(&other)).await.unwrap_err(), AuthError::Invalid("unknown signing key"));
+    keys.lock().unwrap().push(PublicJwk::from_public_pem(OTHER_PUBLIC_PEM).unwrap());
+    let v2 = TokenVerifier::new(VerifierConfig {
+        issuer: ISSUER.into(),
+        audience: AUDIENCE.into(),
+        keys: KeySource::Jwks(jwks.url("/jwks.json")),
+    })
+    .await
+    .unwrap();
+    assert!(v2.verify(&mint(&other)).await.is_ok());
+    assert!(v2.verify(&mint(&TokenSpec::user())).await.is_ok());
+}
+
+async fn publisher(ns: &Namespace) -> RevocationPublisher {
+    let client = redis::Client::open(infra().redis_url.as_str()).unwrap();
+    let conn = cadenza_platform::redis::manager(&client).await.unwrap();
+    RevocationPublisher::new(conn, ns.clone())
+}
+
+#[tokio::test]
+async fn revocations_reach_another_verifier_through_redis_within_a_second() {
+    let ns = fresh_namespace();
+    let v = verifier();
+    let client = redis::Client::open(infra().redis_url.as_str()).unwrap();
+    let sub = v.denylist().spawn_sync(client, ns.clone());
+    eventually(Duration::from_secs(5), "subscription", || async { sub.is_connected().then_some(()) }).await;
+
+    let spec = TokenSpec::user();
+    let token = mint(&spec);
+    assert!(v.verify(&token).await.is_ok());
+    let started = std::time::Instant::now();
+    publisher(&ns)
+        .await
+        .revoke_session(&spec.sid, &spec.sub, chrono::Utc::now().timestamp() + 900)
+        .await
+        .unwrap();
+    eventually(Duration::from_secs(1), "session revocation", || {
+        let v = v.clone();
+        let token = token.clone();
+        async move { (v.verify(&token).await == Err(AuthError::Revoked)).then_some(()) }
+    })
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn revocations_made_while_disconnected_are_loaded_on_subscribe() {
+    let ns = fresh_namespace();
+    let spec = TokenSpec { iat_offset: -60, ..TokenSpec::user() };
+    let other = TokenSpec::user();
+    // Revoked before this verifier exists: only the Redis keys can tell it.
+    let p = publisher(&ns).await;
+    p.revoke_user(&spec.sub, chrono::Utc::now().timestamp() - 1).await.unwrap();
+    p.revoke_session(&other.sid, &other.sub, chrono::Utc::now().timestamp() + 900).await.unwrap();
+
+    let v = verifier();
+    let client = redis::Client::open(infra().redis_url.as_str()).unwrap();
+    let _sub = v.denylist().spawn_sync(client, ns);
+    for (what, spec) in [("user not-before", spec), ("revoked sid", other)] {
+        let token = mint(&spec);
+        eventually(Duration::from_secs(5), what, || {
+            let v = v.clone();
+            let token = token.clone();
+            async move { (v.verify(&token).await == Err(AuthError::Revoked)).then_some(()) }
+        })
+        .await;
+    }
+}

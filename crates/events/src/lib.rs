@@ -1,0 +1,247 @@
+//! Redis Pub/Sub events (CONTRACTS §5).
+//!
+//! Pub/Sub is at-most-once: a subscriber that is disconnected misses what was
+//! published meanwhile. So the [`Subscriber`] calls its sink's `resync` every
+//! time it (re)subscribes, *after* the subscription is live, and consumers
+//! flush or reload whatever the events guard. Caches keep a TTL backstop too.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use cadenza_platform::redis::Namespace;
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures::future::BoxFuture;
+use futures::StreamExt;
+use redis::aio::ConnectionManager;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Channel names, kept from the seed.
+pub mod channel {
+    pub const ALBUM_CREATED: &str = "album:created";
+    pub const ALBUM_UPDATED: &str = "album:updated";
+    pub const ALBUM_DELETED: &str = "album:deleted";
+    pub const SONG_CREATED: &str = "song:created";
+    pub const SONG_UPDATED: &str = "song:updated";
+    pub const SONG_DELETED: &str = "song:deleted";
+    pub const SESSION_REVOKED: &str = "auth:session-revoked";
+    pub const USER_REVOKED: &str = "auth:user-revoked";
+
+    pub const CATALOGUE: [&str; 6] = [
+        ALBUM_CREATED,
+        ALBUM_UPDATED,
+        ALBUM_DELETED,
+        SONG_CREATED,
+        SONG_UPDATED,
+        SONG_DELETED,
+    ];
+    pub const AUTH: [&str; 2] = [SESSION_REVOKED, USER_REVOKED];
+}
+
+/// Every payload carries an id and a timestamp beside its own fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    #[serde(rename = "eventId")]
+    pub event_id: Uuid,
+    #[serde(with = "rfc3339")]
+    pub at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub payload: T,
+}
+
+impl<T> Envelope<T> {
+    pub fn new(payload: T) -> Self {
+        Self {
+            event_id: Uuid::new_v4(),
+            at: Utc::now(),
+            payload,
+        }
+    }
+}
+
+mod rfc3339 {
+    use super::*;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&at.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let raw = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&raw)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlbumEvent {
+    #[serde(rename = "albumId")]
+    pub album_id: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SongEvent {
+    #[serde(rename = "songId")]
+    pub song_id: Uuid,
+    #[serde(rename = "albumId")]
+    pub album_id: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionRevoked {
+    pub sid: String,
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// Unix seconds after which the session's access tokens are dead anyway.
+    pub exp: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserRevoked {
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// Unix seconds; access tokens issued before it are refused.
+    #[serde(rename = "notBefore")]
+    pub not_before: i64,
+}
+
+/// Publishes envelopes on namespaced channels.
+#[derive(Clone)]
+pub struct Publisher {
+    conn: ConnectionManager,
+    ns: Namespace,
+}
+
+impl Publisher {
+    pub fn new(conn: ConnectionManager, ns: Namespace) -> Self {
+        Self { conn, ns }
+    }
+
+    /// Publishes `payload` wrapped in an envelope; returns the event id.
+    pub async fn publish<T: Serialize>(&self, channel: &str, payload: T) -> redis::RedisResult<Uuid> {
+        let envelope = Envelope::new(payload);
+        let body = serde_json::to_string(&envelope).map_err(|e| {
+            redis::RedisError::from((redis::ErrorKind::TypeError, "serialize event", e.to_string()))
+        })?;
+        let mut conn = self.conn.clone();
+        redis::cmd("PUBLISH")
+            .arg(self.ns.key(channel))
+            .arg(body)
+            .query_async::<i64>(&mut conn)
+            .await?;
+        Ok(envelope.event_id)
+    }
+}
+
+/// What a subscriber does with what it hears.
+pub trait EventSink: Send + Sync + 'static {
+    /// Called after every successful (re)subscribe, before messages flow.
+    /// Events may have been missed: reload or flush what they guard.
+    fn resync(&self) -> BoxFuture<'_, ()>;
+    /// One message, on its contract channel name (namespace stripped).
+    fn deliver<'a>(&'a self, channel: &'a str, payload: &'a str) -> BoxFuture<'a, ()>;
+}
+
+/// A background task that keeps a subscription alive forever.
+pub struct Subscriber {
+    connected: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Subscriber {
+    /// Subscribes to `channels` and feeds `sink`, reconnecting with capped
+    /// exponential backoff (100 ms … 5 s) whenever the connection drops.
+    pub fn spawn(
+        client: redis::Client,
+        ns: Namespace,
+        channels: &[&'static str],
+        sink: Arc<dyn EventSink>,
+    ) -> Self {
+        let connected = Arc::new(AtomicBool::new(false));
+        let flag = connected.clone();
+        let channels: Vec<&'static str> = channels.to_vec();
+        let task = tokio::spawn(async move {
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                match run_once(&client, &ns, &channels, sink.as_ref(), &flag).await {
+                    Ok(()) => {
+                        tracing::warn!("event subscription closed; reconnecting");
+                        backoff = Duration::from_millis(100);
+                    }
+                    Err(e) => tracing::warn!(error = %e, ?backoff, "event subscription failed; retrying"),
+                }
+                flag.store(false, Ordering::SeqCst);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        });
+        Self { connected, task }
+    }
+
+    /// True while the subscription is live (events are flowing).
+    pub fn is_connected(&self) -> bool {
+        self.connected.load(Ordering::SeqCst)
+    }
+
+    /// A shared view of the connection flag.
+    pub fn connected_flag(&self) -> Arc<AtomicBool> {
+        self.connected.clone()
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn run_once(
+    client: &redis::Client,
+    ns: &Namespace,
+    channels: &[&'static str],
+    sink: &dyn EventSink,
+    connected: &AtomicBool,
+) -> redis::RedisResult<()> {
+    let mut pubsub = tokio::time::timeout(Duration::from_secs(2), client.get_async_pubsub())
+        .await
+        .map_err(|_| redis::RedisError::from((redis::ErrorKind::IoError, "connect timed out")))??;
+    for ch in channels {
+        pubsub.subscribe(ns.key(ch)).await?;
+    }
+    connected.store(true, Ordering::SeqCst);
+    tracing::info!(?channels, "event subscription live; resyncing");
+    sink.resync().await;
+    let mut stream = pubsub.on_message();
+    while let Some(msg) = stream.next().await {
+        let full = msg.get_channel_name().to_owned();
+        let Some(channel) = ns.strip(&full) else { continue };
+        match msg.get_payload::<String>() {
+            Ok(payload) => sink.deliver(channel, &payload).await,
+            Err(e) => tracing::warn!(channel, error = %e, "undecodable event payload dropped"),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_flattens_payload_in_camel_case() {
+        let e = Envelope::new(SongEvent {
+            song_id: Uuid::nil(),
+            album_id: Uuid::nil(),
+        });
+        let v = serde_json::to_value(&e).unwrap();
+        assert!(v["eventId"].is_string());
+        assert!(v["at"].as_str().unwrap().ends_with('Z'));
+        assert_eq!(v["songId"], Uuid::nil().to_string());
+        assert_eq!(v["albumId"], Uuid::nil().to_string());
+        let back: Envelope<SongEvent> = serde_json::from_value(v).unwrap();
+        assert_eq!(back, e);
+    }
+}
