@@ -3,10 +3,12 @@ import { cn } from '@/lib/cn';
 
 /** Deterministic gradient from a seed string, for albums without a cover. */
 function gradientFor(seed: string): string {
-  let h = 0;
-  for (let i = 0; i < seed.length; i++) h = (h * 31 + seed.charCodeAt(i)) >>> 0;
+  // FNV-1a, then a final avalanche so similar ids get unrelated hues.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
   const a = h % 360;
-  const b = (a + 40 + (h % 80)) % 360;
+  const b = (a + 40 + ((h >>> 9) % 80)) % 360;
   return `linear-gradient(135deg, hsl(${a} 70% 45%), hsl(${b} 65% 22%))`;
 }
 

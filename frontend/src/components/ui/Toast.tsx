@@ -14,6 +14,8 @@ interface ToastState {
   toasts: ToastItem[];
   push: (tone: Tone, message: string) => void;
   dismiss: (id: number) => void;
+  /** Drops error toasts that a later success made obsolete (e.g. after logging in). */
+  clearErrors: () => void;
 }
 
 let nextId = 1;
@@ -28,12 +30,14 @@ export const useToastStore = create<ToastState>()((set, get) => ({
     setTimeout(() => get().dismiss(id), tone === 'error' ? 7000 : 4000);
   },
   dismiss: (id) => set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })),
+  clearErrors: () => set((s) => ({ toasts: s.toasts.filter((t) => t.tone !== 'error') })),
 }));
 
 export const toast = {
   success: (message: string) => useToastStore.getState().push('success', message),
   error: (message: string) => useToastStore.getState().push('error', message),
   info: (message: string) => useToastStore.getState().push('info', message),
+  clearErrors: () => useToastStore.getState().clearErrors(),
 };
 
 const tones: Record<Tone, string> = {

@@ -26,7 +26,7 @@ export const NextIcon = (p: IconProps) => <Icon {...p}><path d="M5 6.2v11.6a1 1 
 export const PrevIcon = (p: IconProps) => <Icon {...p}><path d="M19 6.2v11.6a1 1 0 0 1-1.53.85L9 13.1V18a1 1 0 0 1-2 0V6a1 1 0 0 1 2 0v4.9l8.47-5.55A1 1 0 0 1 19 6.2Z" /></Icon>;
 export const ShuffleIcon = (p: IconProps) => <Icon {...p}><g {...stroke}><path d="M16 3h5v5M4 20 21 3M21 16v5h-5M15 15l6 6M4 4l5 5" /></g></Icon>;
 export const RepeatIcon = (p: IconProps) => <Icon {...p}><g {...stroke}><path d="m17 2 4 4-4 4" /><path d="M3 11v-1a4 4 0 0 1 4-4h14" /><path d="m7 22-4-4 4-4" /><path d="M21 13v1a4 4 0 0 1-4 4H3" /></g></Icon>;
-export const RepeatOneIcon = (p: IconProps) => <Icon {...p}><g {...stroke}><path d="m17 2 4 4-4 4" /><path d="M3 11v-1a4 4 0 0 1 4-4h14" /><path d="m7 22-4-4 4-4" /><path d="M21 13v1a4 4 0 0 1-4 4H3" /><path d="M11 10h1v4" /></g></Icon>;
+export const RepeatOneIcon = (p: IconProps) => <Icon {...p}><g {...stroke}><path d="m17 2 4 4-4 4" /><path d="M3 11v-1a4 4 0 0 1 4-4h14" /><path d="m7 22-4-4 4-4" /><path d="M21 13v1a4 4 0 0 1-4 4H3" /></g><path d="M10.4 9.2h2.4v6.2h-1.6v-4.6h-0.8z" /></Icon>;
 export const VolumeIcon = (p: IconProps) => <Icon {...p}><g {...stroke}><path d="M11 5 6 9H2v6h4l5 4V5Z" fill="currentColor" /><path d="M15.54 8.46a5 5 0 0 1 0 7.07M19.07 4.93a10 10 0 0 1 0 14.14" /></g></Icon>;
 export const MuteIcon = (p: IconProps) => <Icon {...p}><g {...stroke}><path d="M11 5 6 9H2v6h4l5 4V5Z" fill="currentColor" /><path d="m22 9-6 6M16 9l6 6" /></g></Icon>;
 export const HeartIcon = ({ filled, ...p }: IconProps & { filled?: boolean }) => (

@@ -1,4 +1,4 @@
-import { api, ApiError, configureAuth } from '@/lib/api-client';
+import { api, configureAuth } from '@/lib/api-client';
 import { useAuthStore } from '../stores/auth-store';
 import type { CheckAuthResponse, LoginResponse, User } from '../types';
 
@@ -48,12 +48,8 @@ export async function restoreSession(): Promise<User | null> {
     const { user } = await api.get<CheckAuthResponse>('/api/user/check-auth');
     useAuthStore.getState().setUser(user);
     return user;
-  } catch (err) {
-    if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
-      useAuthStore.getState().signedOut();
-      return null;
-    }
-    // Network trouble: keep the token; the user can still try again.
+  } catch {
+    // A token that check-auth refuses is as good as none: start signed out.
     useAuthStore.getState().signedOut();
     return null;
   }

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { Link, Navigate, useLocation, useNavigate } from 'react-router';
-import { Button, Input } from '@/components/ui';
+import { Button, Input, toast } from '@/components/ui';
 import { login } from '../api/session';
 import { useSubmit } from '../hooks/useSubmit';
 import { useAuthStore } from '../stores/auth-store';
@@ -22,6 +22,7 @@ export function LoginPage() {
 
   const { submit, pending, fieldErrors, formError } = useSubmit(async () => {
     const user = await login(email.trim(), password);
+    toast.clearErrors();
     navigate(user.isVerified ? from : '/account?unverified=1', { replace: true });
   });
 

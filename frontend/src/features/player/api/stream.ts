@@ -12,6 +12,7 @@ interface CachedUrl {
 }
 
 const cache = new Map<string, CachedUrl>();
+const inflight = new Map<string, Promise<string>>();
 /** Treat a URL as stale this long before it actually expires. */
 const EXPIRY_MARGIN_MS = 30_000;
 
@@ -31,11 +32,22 @@ export function isFresh(songId: string, url: string): boolean {
 export async function getStreamUrl(songId: string, opts: { force?: boolean } = {}): Promise<string> {
   const entry = cache.get(songId);
   if (!opts.force && entry && entry.expiresAt - EXPIRY_MARGIN_MS > Date.now()) return entry.url;
-  const res = await api.get<StreamResponse>(`/api/song/stream/${encodeURIComponent(songId)}`);
-  cache.set(songId, { url: res.url, expiresAt: parseExpiry(res.expiresAt) });
-  return res.url;
+  const pending = inflight.get(songId);
+  if (pending && !opts.force) return pending;
+  const request = api
+    .get<StreamResponse>(`/api/song/stream/${encodeURIComponent(songId)}`)
+    .then((res) => {
+      cache.set(songId, { url: res.url, expiresAt: parseExpiry(res.expiresAt) });
+      return res.url;
+    })
+    .finally(() => {
+      if (inflight.get(songId) === request) inflight.delete(songId);
+    });
+  inflight.set(songId, request);
+  return request;
 }
 
 export function clearStreamCache(): void {
   cache.clear();
+  inflight.clear();
 }

@@ -70,7 +70,7 @@ export function PlayerBar({ trackActions }: PlayerBarProps) {
                 <div className="hidden sm:block">{trackActions?.(track)}</div>
               </>
             ) : (
-              <p className="text-sm text-fg-subtle">Nothing playing</p>
+              <p className="whitespace-nowrap text-sm text-fg-subtle">Nothing playing</p>
             )}
           </div>
 
@@ -84,7 +84,7 @@ export function PlayerBar({ trackActions }: PlayerBarProps) {
                 onClick={actions.toggleShuffle}
                 disabled={!hasTrack}
                 data-testid="player-shuffle"
-                className="hidden md:inline-flex"
+                className="max-md:hidden"
               >
                 <ShuffleIcon size={18} />
               </IconButton>
@@ -93,7 +93,7 @@ export function PlayerBar({ trackActions }: PlayerBarProps) {
                 onClick={actions.previous}
                 disabled={!hasTrack}
                 data-testid="player-prev"
-                className="hidden md:inline-flex"
+                className="max-md:hidden"
               >
                 <PrevIcon />
               </IconButton>
@@ -118,7 +118,7 @@ export function PlayerBar({ trackActions }: PlayerBarProps) {
                 onClick={actions.cycleRepeat}
                 data-testid="player-repeat"
                 data-mode={repeat}
-                className="hidden md:inline-flex"
+                className="max-md:hidden"
               >
                 {repeat === 'one' ? <RepeatOneIcon size={18} /> : <RepeatIcon size={18} />}
               </IconButton>
@@ -145,7 +145,7 @@ export function PlayerBar({ trackActions }: PlayerBarProps) {
               active={muted}
               onClick={actions.toggleMute}
               data-testid="player-mute"
-              className="hidden md:inline-flex"
+              className="max-md:hidden"
             >
               {muted || volume === 0 ? <MuteIcon size={18} /> : <VolumeIcon size={18} />}
             </IconButton>

@@ -127,7 +127,6 @@ export function useAudioEngine() {
       .finally(() => {
         if (seq === loadSeq.current) loading.current = false;
       });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [trackId]);
 
   // Preload the upcoming track into the idle element.
@@ -161,7 +160,6 @@ export function useAudioEngine() {
       el.pause();
     }
     if ('mediaSession' in navigator) navigator.mediaSession.playbackState = isPlaying ? 'playing' : 'paused';
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [isPlaying, active]);
 
   // Volume and mute apply to both elements so a swap keeps the level.
@@ -185,7 +183,6 @@ export function useAudioEngine() {
       pendingSeek.current = seekRequest.time;
     }
     if (usePlayerStore.getState().isPlaying && el.paused && el.src && !loading.current) startPlayback(el);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [seekRequest]);
 
   // Media element events, attached once to both elements.
@@ -236,7 +233,6 @@ export function useAudioEngine() {
       });
     });
     return () => cleanups.forEach((fn) => fn());
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   /** The signed URL probably expired (the CDN answers 403): fetch a new one and resume. */
