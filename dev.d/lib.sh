@@ -4,6 +4,13 @@
 #
 #   source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 #
+# Hooks: every *executable* dev.d/up/*.sh (./dev up) and dev.d/test/*.sh
+# (./dev test) runs in sorted (C locale) order, from the repository root, with
+# .dev/env already sourced (CADENZA_*_URL/URI, AWS_*, CADENZA_VENV) and
+# CARGO_TARGET_DIR exported. A non-zero exit stops the run. Up hooks must
+# return: start long-running things with start_bg (pidfile in .dev/run, so
+# `./dev down` stops them) and announce them with register_url.
+#
 # Layout (all runtime state lives in the git-ignored .dev/):
 #   $CADENZA_DEV/log/NAME.log   logs
 #   $CADENZA_DEV/run/NAME.pid   pidfiles (+ NAME.start: process start time,
