@@ -3,10 +3,12 @@
 # Build from the repository root:  docker build -f docker/mailer.Dockerfile .
 # (CI: kaniko, see .gitlab-ci.yml; the root .dockerignore is docker/build.dockerignore.)
 
-ARG RUST_IMAGE=docker.io/library/rust:1.95-alpine3.22
+# No HEALTHCHECK on purpose: Kubernetes probes /healthz and /readyz, and a
+# scratch image has no shell or client to run one with.
+# checkov:skip=CKV_DOCKER_2:liveness/readiness are Kubernetes probes; scratch has nothing to run a HEALTHCHECK with
 
 # ---- build: a fully static musl binary --------------------------------------
-FROM ${RUST_IMAGE} AS build
+FROM docker.io/library/rust:1.95-alpine3.22 AS build
 # musl-dev: the C runtime/linker files (ring and other -sys crates build C).
 # Versions float with the pinned base image tag; they are build-only, nothing ships.
 # hadolint ignore=DL3018
