@@ -26,8 +26,10 @@
 #                                     status matching the regex CODES
 #                                     (default 2xx/3xx)
 #   wait_tcp HOST PORT TIMEOUT        wait until a TCP connect succeeds
-#   stop_pid NAME [SIGNAL]            stop the process of NAME's pidfile
-#                                     (SIGNAL, default TERM; then KILL)
+#   stop_pid NAME [SIGNAL] [GRACE] [group|pid]
+#                                     stop the process of NAME's pidfile and
+#                                     its process group (SIGNAL, default TERM;
+#                                     KILL after GRACE seconds, default 20)
 #   pid_of NAME / is_running NAME     pid of a live NAME process / test
 #   record_pid NAME PID               write the pidfile for a process that
 #                                     daemonised itself
@@ -35,6 +37,10 @@
 #   ensure_apt PKG...                 apt-get install only the missing
 #                                     packages (apt-get update once per run)
 #   register_url NAME URL             listed by `./dev up` at the end
+#   wait_for TIMEOUT CMD...           retry CMD every 0.2 s until it succeeds
+#   http_code URL                     HTTP status of a GET (000: no answer)
+#   port_in_use PORT / port_owner PORT  probe / describe 127.0.0.1:PORT
+#   close_fds                         close fds > 2 (before exec'ing a daemon)
 
 if [[ -n "${_CADENZA_LIB_LOADED:-}" ]]; then
   return 0
@@ -74,6 +80,22 @@ _proc_start() {
   # after the cut, field 1 is the state (field 3 overall): start time is field 20
   [[ "$1" != Z ]] || return 1
   printf '%s' "${20}"
+}
+
+# _kill_target PID: "-PID" (the whole process group) when PID leads its own
+# group, as everything start_bg launches does (setsid): a `cargo run` wrapper
+# then takes its child down with it. Otherwise just PID.
+_kill_target() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || {
+    printf '%s' "$1"
+    return 0
+  }
+  stat=${stat##*) }
+  # shellcheck disable=SC2086
+  set -- "$1" $stat
+  # $2 state, $3 ppid, $4 pgrp
+  if [[ "$4" == "$1" ]]; then printf -- '-%s' "$1"; else printf '%s' "$1"; fi
 }
 
 # pid_of NAME: print the pid of NAME when its pidfile names a live process that
@@ -156,24 +178,28 @@ start_bg() {
   log "$name started (pid $pid, log ${logfile#"$CADENZA_ROOT"/})"
 }
 
-# stop_pid NAME [SIGNAL] [GRACE_SECONDS]: send SIGNAL (default TERM) to the
-# process in NAME's pidfile, wait up to GRACE_SECONDS (default 20), then KILL.
+# stop_pid NAME [SIGNAL] [GRACE_SECONDS] [group|pid]: send SIGNAL (default
+# TERM) to the process in NAME's pidfile (to its process group when it leads
+# one, as start_bg's processes do, unless the 4th argument is "pid"), wait up
+# to GRACE_SECONDS (default 20), then KILL.
 # Only ever signals the pid we recorded, and only if it is still that process.
 stop_pid() {
-  local name=$1 sig=${2:-TERM} grace=${3:-20} pid i
+  local name=$1 sig=${2:-TERM} grace=${3:-20} scope=${4:-group} pid target i
   if ! pid=$(pid_of "$name"); then
     rm -f "$(_pidfile "$name")" "$CADENZA_RUN/$name.start"
     return 0
   fi
+  target=$pid
+  [[ "$scope" == pid ]] || target=$(_kill_target "$pid")
   log "stopping $name (pid $pid, SIG$sig)"
-  kill "-$sig" "$pid" 2>/dev/null || true
+  kill "-$sig" -- "$target" 2>/dev/null || true
   for ((i = 0; i < grace * 10; i++)); do
     is_running "$name" || break
     sleep 0.1
   done
   if is_running "$name"; then
     warn "$name did not stop within ${grace}s, sending KILL"
-    kill -KILL "$pid" 2>/dev/null || true
+    kill -KILL -- "$target" 2>/dev/null || true
     for ((i = 0; i < 50; i++)); do
       is_running "$name" || break
       sleep 0.1
