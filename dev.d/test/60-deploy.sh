@@ -406,7 +406,7 @@ check_images() {
       continue
     fi
     hostport=$((hostport + 1))
-    podman rm -f "cadenza-deploytest-$name" >/dev/null 2>&1 || true
+    podman rm -f -t 0 "cadenza-deploytest-$name" >/dev/null 2>&1 || true
     mapfile -t envs < <(service_env "$name" "$port")
     cid=$(podman run -d --name "cadenza-deploytest-$name" --read-only --tmpfs /tmp:rw,size=16m \
       --cap-drop ALL --security-opt no-new-privileges -p "127.0.0.1:$hostport:$port" \
@@ -418,8 +418,17 @@ check_images() {
       [[ $(podman inspect --format '{{.State.Running}}' "$cid") == true ]] || break
       sleep 0.5
     done
+    # SIGTERM must stop it (PID 1 has no default signal handlers): Kubernetes
+    # otherwise waits the whole grace period, then SIGKILLs mid-request.
+    local t0 stopped
+    t0=$(date +%s)
+    podman stop -t 10 "$cid" >/dev/null 2>&1 || true
+    stopped=$(podman inspect --format '{{.State.ExitCode}}' "$cid" 2>/dev/null || echo '?')
     podman logs "$cid" >"$OUT/podman-run-$name.log" 2>&1 || true
-    podman rm -f "$cid" >/dev/null 2>&1 || true
+    podman rm -f -t 0 "$cid" >/dev/null 2>&1 || true
+    if [[ $stopped == 137 ]]; then
+      printf '\033[1;33m[deploy] WARN:\033[0m image %s ignored SIGTERM (SIGKILLed after %ss)\n' "$name" $(($(date +%s) - t0))
+    fi
     if [[ $code != 200 ]]; then
       tail -n 30 "$OUT/podman-run-$name.log" | sed 's/^/    | /' >&2
       fail "image $name: GET /healthz answered $code"
