@@ -1,12 +1,10 @@
 import { useState, type FormEvent } from 'react';
-import { useNavigate } from 'react-router';
 import { Button, Input, toast } from '@/components/ui';
 import { changePassword } from '../api/account';
 import { useSubmit, validatePassword } from '../hooks/useSubmit';
 import { FormError } from './AuthCard';
 
 export function ChangePasswordForm() {
-  const navigate = useNavigate();
   const [currentPassword, setCurrent] = useState('');
   const [newPassword, setNew] = useState('');
   const [confirm, setConfirm] = useState('');
@@ -16,10 +14,9 @@ export function ChangePasswordForm() {
     setCurrent('');
     setNew('');
     setConfirm('');
+    // If the service also revoked this session, the next request fails to
+    // refresh and the guard returns to the login page by itself.
     toast.success(res?.message ?? 'Password changed.');
-    // The service may revoke every session, this one included: the next request
-    // then fails to refresh and the app returns to the login page by itself.
-    navigate('/account', { replace: true });
   });
 
   const onSubmit = (e: FormEvent) => {

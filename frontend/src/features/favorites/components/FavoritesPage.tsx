@@ -6,6 +6,7 @@ import { useAsync } from '@/lib/use-async';
 import { selectCurrentTrack, songToTrack, usePlayerStore } from '@/features/player';
 import type { Song } from '@/types/catalog';
 import { getSong, listFavorites } from '../api';
+import { useFavoritesStore } from '../stores/favorites-store';
 import { FavoriteButton } from './FavoriteButton';
 
 /** Favourites, newest first, with each song resolved from song-svc. */
@@ -18,7 +19,11 @@ async function loadFavoriteSongs(signal: AbortSignal): Promise<Song[]> {
 }
 
 export function FavoritesPage() {
-  const { data: songs, error, loading } = useAsync(loadFavoriteSongs, []);
+  const { data: loadedSongs, error, loading } = useAsync(loadFavoriteSongs, []);
+  const favoriteIds = useFavoritesStore((s) => s.items);
+  const storeLoaded = useFavoritesStore((s) => s.loaded);
+  // Un-hearting a song here removes its row straight away.
+  const songs = loadedSongs?.filter((s) => !storeLoaded || favoriteIds.has(s.id));
   const current = usePlayerStore(selectCurrentTrack);
   const playQueue = usePlayerStore((s) => s.playQueue);
   const tracks = (songs ?? []).map((s) => songToTrack(s));

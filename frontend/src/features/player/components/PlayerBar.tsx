@@ -50,7 +50,15 @@ export function PlayerBar({ trackActions }: PlayerBarProps) {
         className="fixed inset-x-0 bottom-0 z-40 h-[var(--player-h)] border-t border-white/10 bg-surface-1/95 backdrop-blur"
       >
         {/* Thin progress line for the collapsed (mobile) layout. */}
-        <div className="absolute inset-x-0 top-0 h-0.5 bg-white/10 md:hidden" aria-hidden="true">
+        <div
+          role="progressbar"
+          aria-label="Playback progress"
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={Math.round(progress)}
+          data-testid="player-progress"
+          className="absolute inset-x-0 top-0 h-0.5 bg-white/10 md:hidden"
+        >
           <div className="h-full bg-accent" style={{ width: `${progress}%` }} />
         </div>
         <div className="mx-auto flex h-full max-w-screen-2xl items-center gap-3 px-3 md:grid md:grid-cols-[1fr_minmax(0,2fr)_1fr] md:px-4">

@@ -57,15 +57,6 @@ export function SeekBar({ compact = false }: { compact?: boolean }) {
           {formatDuration(max)}
         </span>
       )}
-      <div
-        role="progressbar"
-        aria-label="Playback progress"
-        aria-valuemin={0}
-        aria-valuemax={100}
-        aria-valuenow={Math.round(fill)}
-        data-testid="player-progress"
-        className="sr-only"
-      />
     </div>
   );
 }

@@ -198,7 +198,9 @@ export function useAudioEngine() {
       };
 
       on('timeupdate', () => {
-        if (!isActive()) return;
+        // A source reset (error, reload) reports 0 with nothing loaded; keep the
+        // last real position so a recovery can resume there.
+        if (!isActive() || el.readyState === HTMLMediaElement.HAVE_NOTHING) return;
         usePlayerStore.getState().reportTime(el.currentTime, el.duration);
         updatePositionState(el);
       });

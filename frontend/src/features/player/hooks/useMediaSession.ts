@@ -6,6 +6,7 @@ export function useMediaSession() {
   const track = usePlayerStore(selectCurrentTrack);
 
   useEffect(() => {
+    document.title = track ? `${track.title} · ${track.artist} — Cadenza` : 'Cadenza';
     if (!('mediaSession' in navigator)) return;
     if (!track) {
       navigator.mediaSession.metadata = null;
