@@ -1,4 +1,6 @@
+import { lazy, Suspense } from 'react';
 import { createBrowserRouter } from 'react-router';
+import { PageSpinner } from '@/components/ui';
 import {
   AccountPage,
   ForgotPasswordPage,
@@ -10,13 +12,15 @@ import {
   ResetPasswordPage,
   VerifyEmailPage,
 } from '@/features/auth';
-import { AdminPage } from '@/features/admin';
 import { AlbumPage, HomePage } from '@/features/catalog';
 import { FavoritesPage } from '@/features/favorites';
 import { SearchPage } from '@/features/search';
 import { SessionsPage } from '@/features/sessions';
 import { AppLayout } from './layout/AppLayout';
 import { NotFoundPage, RouteErrorPage } from './routes/NotFoundPage';
+
+// The dashboard is only for admins: keep it out of the listeners' bundle.
+const AdminPage = lazy(() => import('@/features/admin').then((m) => ({ default: m.AdminPage })));
 
 export const router = createBrowserRouter([
   { path: '/login', element: <LoginPage /> },
@@ -44,7 +48,9 @@ export const router = createBrowserRouter([
         path: 'admin',
         element: (
           <RequireRole role="admin">
-            <AdminPage />
+            <Suspense fallback={<PageSpinner />}>
+              <AdminPage />
+            </Suspense>
           </RequireRole>
         ),
       },

@@ -1,6 +1,7 @@
 import { installAuth, restoreSession, useAuthStore } from '@/features/auth';
 import { useFavoritesStore } from '@/features/favorites';
 import { clearStreamCache, usePlayerStore } from '@/features/player';
+import { toast } from '@/components/ui';
 
 let started = false;
 
@@ -25,6 +26,7 @@ export function startSession(): void {
       usePlayerStore.getState().reset();
       useFavoritesStore.getState().reset();
       clearStreamCache();
+      if (state.endReason === 'expired') toast.info('Your session has ended. Please log in again.');
     }
   });
 

@@ -103,7 +103,7 @@ describe('single-flight refresh on 401', () => {
       expect(reason.message).toBe('Token expired');
     }
     const state = useAuthStore.getState();
-    expect(state).toMatchObject({ status: 'anonymous', accessToken: null, user: null });
+    expect(state).toMatchObject({ status: 'anonymous', accessToken: null, user: null, endReason: 'expired' });
     // No request was retried after the failed refresh.
     expect(server.calls.filter((c) => c.url.startsWith('/api/data'))).toHaveLength(4);
   });
@@ -154,7 +154,7 @@ describe('session lifecycle', () => {
     expect(server.calls.find((c) => c.url === '/api/user/login')?.credentials).toBe('include');
     await logout();
     expect(server.calls.find((c) => c.url === '/api/user/logout')?.auth).toBe('Bearer fresh-token');
-    expect(useAuthStore.getState()).toMatchObject({ status: 'anonymous', accessToken: null });
+    expect(useAuthStore.getState()).toMatchObject({ status: 'anonymous', accessToken: null, endReason: 'logout' });
     expect(storage).not.toHaveBeenCalled();
   });
 });

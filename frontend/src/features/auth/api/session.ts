@@ -74,7 +74,7 @@ export async function logout(): Promise<void> {
   } catch {
     // The local session ends regardless.
   } finally {
-    useAuthStore.getState().signedOut();
+    useAuthStore.getState().signedOut('logout');
   }
 }
 
@@ -82,6 +82,6 @@ export async function logoutAll(): Promise<void> {
   try {
     await api.post('/api/user/logout-all');
   } finally {
-    useAuthStore.getState().signedOut();
+    useAuthStore.getState().signedOut('logout');
   }
 }
