@@ -196,6 +196,20 @@ describe('shuffle', () => {
     expect(player().order.slice().sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
+  it('removing tracks while shuffled keeps a valid order and the current track', () => {
+    player().playQueue(tracks(8), 3);
+    player().toggleShuffle();
+    player().next();
+    const id = current();
+    const victims = player().order.filter((i) => i !== selectCurrentQueueIndex(player())).slice(0, 3);
+    for (const v of victims.sort((a, b) => b - a)) player().removeFromQueue(v);
+    expect(current()).toBe(id);
+    expect(player().queue).toHaveLength(5);
+    expect(player().order.slice().sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
+    player().toggleShuffle();
+    expect(current()).toBe(id);
+  });
+
   it('repeat all with shuffle wraps around the shuffled order', () => {
     player().playQueue(tracks(4), 0);
     player().toggleShuffle();
