@@ -24,7 +24,8 @@ export default defineConfig({
   },
   build: {
     target: 'es2022',
-    sourcemap: true,
+    // Maps are written for debugging but not referenced from the bundles.
+    sourcemap: 'hidden',
   },
   test: {
     environment: 'node',
