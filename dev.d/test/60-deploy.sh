@@ -153,6 +153,7 @@ check_chart() {
   local chart=$1 dir=$2 tag=$3 env kv
   local -a vf
   mkdir -p "$dir"
+  quiet "$tag-values-doc" "$OPS/venv/bin/python" dev.d/deploy/values-doc-check.py "$chart/values.yaml" || return 1
   for env in "${ENVS[@]}"; do
     vf=()
     [[ $env == default ]] || vf=(-f "$chart/values-$env.yaml")
@@ -171,7 +172,7 @@ check_chart() {
 
 step "helm chart"
 check_chart "$CHART" "$OUT/rendered" chart || fail "chart validation"
-ok "helm lint --strict + template: ${ENVS[*]}"
+ok "values.yaml fully documented; helm lint --strict + template: ${ENVS[*]}"
 ok "kubernetes-validate --strict (k8s ${KUBE_VERSIONS[*]}), CRD schemas, policy assertions"
 
 if [[ "${DEPLOY_SKIP_SELFTEST:-0}" != 1 ]]; then
