@@ -193,7 +193,7 @@ if [[ "${DEPLOY_SKIP_SELFTEST:-0}" != 1 ]]; then
   }
   mutate 'replicaCount: "two"' values.yaml '0,/^    replicaCount: 1$/s//    replicaCount: "two"/'
   mutate 'removed readiness probe' templates/deployment.yaml '/^          readinessProbe:$/,/readiness.failureThreshold/d'
-  mutate 'runAsNonRoot: false (values)' values.yaml '0,/^  runAsNonRoot: true$/s//  runAsNonRoot: false/'
+  mutate 'runAsNonRoot: false (values)' values.yaml '0,/^  runAsNonRoot: true/s//  runAsNonRoot: false/'
   # Past the values schema: the rendered Deployment itself must be rejected.
   mutate 'runAsNonRoot: false (template)' templates/deployment.yaml \
     's/include "cadenza.containerSecurityContext" \$ | nindent 12/include "cadenza.containerSecurityContext" $ | replace "runAsNonRoot: true" "runAsNonRoot: false" | nindent 12/'
