@@ -1,5 +1,6 @@
 // Validate the custom resources in rendered manifests against their schemas
-// (kubernetes-models): SealedSecret, ArgoCD Application/ApplicationSet/AppProject.
+// (kubernetes-models): SealedSecret, ArgoCD Application/ApplicationSet/AppProject,
+// Prometheus Operator ServiceMonitor.
 // Core kinds are left to kubernetes-validate. An unknown custom kind fails.
 //   OPS_NODE_MODULES=.dev/ops/node/node_modules node validate-crds.mjs FILE...
 import { readFileSync } from "node:fs";
@@ -17,6 +18,7 @@ const models = {
   "argoproj.io/v1alpha1/Application": ["@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application", "Application"],
   "argoproj.io/v1alpha1/ApplicationSet": ["@kubernetes-models/argo-cd/argoproj.io/v1alpha1/ApplicationSet", "ApplicationSet"],
   "argoproj.io/v1alpha1/AppProject": ["@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject", "AppProject"],
+  "monitoring.coreos.com/v1/ServiceMonitor": ["@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor", "ServiceMonitor"],
 };
 
 let checked = 0, failed = 0;

