@@ -1,0 +1,45 @@
+//! The Cadenza catalogue: albums and their songs in PostgreSQL.
+//!
+//! One crate owns the schema so that admin-svc (the writer) and song-svc (the
+//! reader) can never disagree about it. The migrations are embedded in the
+//! binary with [`sqlx::migrate!`]; [`migrate`] applies them (idempotent, and
+//! safe to run from several replicas at once: sqlx takes an advisory lock).
+//!
+//! Queries are runtime-checked (`sqlx::query_as::<_, Row>`), not the
+//! compile-time `query!` macros, so building needs neither a database nor
+//! committed offline metadata. The price is that a typo is only found when the
+//! query runs, which is why every query here and in the services is exercised
+//! by integration tests against a real PostgreSQL.
+
+pub mod cursor;
+pub mod json;
+pub mod queries;
+pub mod rows;
+
+pub use cursor::{Cursor, CursorError};
+pub use json::{AlbumJson, SongJson};
+pub use rows::{AlbumRow, SongRow};
+
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::PgPool;
+
+/// The embedded migrations (`crates/catalog/migrations`).
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Applies every pending migration. Safe to call on an up-to-date database.
+pub async fn migrate(pool: &PgPool) -> Result<(), MigrateError> {
+    MIGRATOR.run(pool).await
+}
+
+/// Column lists in the order the row types expect them, for `SELECT`s and
+/// `RETURNING` clauses.
+pub const ALBUM_COLUMNS: &str = "id, name, artist, thumbnail_key, created_at, updated_at";
+pub const SONG_COLUMNS: &str = "id, album_id, title, artist, audio_key, content_type, size_bytes, \
+     duration_seconds, track_number, image_key, created_at, updated_at";
+
+/// Text limits shared by the writer and any reader that validates input.
+pub const MAX_TEXT_CHARS: usize = 200;
+/// Tracks are numbered 1..=MAX_TRACK_NUMBER within an album.
+pub const MAX_TRACK_NUMBER: i32 = 999;
+/// No track is longer than a day.
+pub const MAX_DURATION_SECONDS: f64 = 24.0 * 3600.0;
