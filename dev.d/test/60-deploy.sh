@@ -5,6 +5,7 @@
 #   DEPLOY_SKIP_IMAGES=1  skip the release build + podman image checks
 #   DEPLOY_ONLY_INSTALL=1 install the tools and stop
 #   DEPLOY_SKIP_SELFTEST=1 skip the broken-chart self-test
+#   DEPLOY_BIN_DIR=DIR    package static binaries DIR/<name> instead of building them
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -407,31 +408,45 @@ check_images() {
   ((${#build[@]})) || { skip "no image crate exists yet"; return 0; }
 
   local target_dir="${CARGO_TARGET_DIR:-${CADENZA_CACHE_DIR:-$HOME/.cache/cadenza}/target}"
-  log "cargo build --release --target $TARGET_TRIPLE (static) ${pkgs[*]}"
-  RUSTFLAGS="-C target-feature=+crt-static" CARGO_TARGET_DIR="$target_dir" \
-    quiet cargo-release cargo build --release --locked --target "$TARGET_TRIPLE" "${pkgs[@]}" \
-    || fail "release build of the image binaries"
-  ok "static release build: ${pkgs[*]}"
+  local bin_dir="$target_dir/$TARGET_TRIPLE/release"
+  if [[ -n "${DEPLOY_BIN_DIR:-}" ]]; then
+    # Binaries built elsewhere (another CI job, a cross build): only package and test them.
+    bin_dir=$DEPLOY_BIN_DIR
+    log "using prebuilt binaries from $bin_dir"
+  else
+    log "cargo build --release --target $TARGET_TRIPLE (static) ${pkgs[*]}"
+    local t0; t0=$(date +%s)
+    RUSTFLAGS="-C target-feature=+crt-static" CARGO_TARGET_DIR="$target_dir" \
+      quiet cargo-release cargo build --release --locked --target "$TARGET_TRIPLE" "${pkgs[@]}" \
+      || fail "release build of the image binaries"
+    ok "static release build (${pkgs[*]}): $(($(date +%s) - t0))s"
+  fi
 
   local secrets ctx bin size user hostport=18400 cid i code
   secrets=$(mktemp -d); make_secrets "$secrets"
   for entry in "${build[@]}"; do
     IFS=: read -r name dir port <<<"$entry"
-    bin="$target_dir/$TARGET_TRIPLE/release/$name"
+    bin="$bin_dir/$name"
     [[ -x "$bin" ]] || fail "image $name: no binary $bin (is the [[bin]] named $name?)"
     readelf -l "$bin" | grep -q 'Requesting program interpreter' && fail "image $name: $bin is dynamically linked"
     ctx=$(mktemp -d)
     cp "$bin" "$ctx/service"; cp /etc/ssl/certs/ca-certificates.crt "$ctx/"; mkdir "$ctx/tmp"
-    quiet "podman-build-$name" podman build --pull=never -f "$ROOT/docker/runtime.Dockerfile" \
+    local old
+    old=$(podman image inspect --format '{{.Id}}' "localhost/cadenza/$name:dev" 2>/dev/null || true)
+    quiet "podman-build-$name" podman build --pull=never --layers=false -f "$ROOT/docker/runtime.Dockerfile" \
       --build-arg "NAME=$name" --build-arg "PORT=$port" --build-arg "DESCRIPTION=Cadenza $name" \
       --build-arg "REVISION=$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
       -t "localhost/cadenza/$name:dev" "$ctx" || fail "podman build $name"
     rm -rf "$ctx"
+    # Drop this script's previous build of the tag (only that one), so re-runs don't pile up.
+    if [[ -n $old && $old != "$(podman image inspect --format '{{.Id}}' "localhost/cadenza/$name:dev")" ]]; then
+      podman rmi "$old" >/dev/null 2>&1 || true
+    fi
     size=$(podman image inspect --format '{{.Size}}' "localhost/cadenza/$name:dev")
     user=$(podman image inspect --format '{{.Config.User}}' "localhost/cadenza/$name:dev")
     ((size <= MAX_IMAGE_BYTES)) || fail "image $name is $size bytes (> 25 MiB)"
     [[ $user == 10001:10001 ]] || fail "image $name runs as '$user', expected 10001:10001"
-    IMAGE_SIZES+=("$name=$((size / 1024 / 1024))MiB")
+    IMAGE_SIZES+=("$name=$(awk -v b="$size" 'BEGIN { printf "%.1f", b / 1048576 }')MiB")
     if [[ -z $port ]]; then
       ok "image $name: $((size / 1024)) KiB, user $user (Lambda: built and inspected, not run)"
       continue
