@@ -1,1 +1,143 @@
-fn main() {}
+use std::time::Duration;
+
+use anyhow::Context;
+use cadenza_auth::Role;
+use cadenza_platform::{config, shutdown, telemetry};
+use clap::{Parser, Subcommand};
+use user_svc::domain::{PasswordHasher, PasswordPolicy};
+use user_svc::store::Store;
+use user_svc::{Config, Email};
+
+#[derive(Parser)]
+#[command(name = "user-svc", about = "Cadenza accounts service", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (the default).
+    Serve,
+    /// Administer admin accounts.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+    /// Administer user accounts.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Create a verified admin, or promote an existing user to admin.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Needed only to create a new account; a random one is printed otherwise.
+        #[arg(long, env = "ADMIN_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Create a verified listener account unless it already exists.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, env = "USER_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init("user-svc");
+    let config = config::or_exit("user-svc", Config::from_env());
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Admin {
+            action: AdminAction::Create { email, password },
+        } => create_account(&config, &email, password, Role::Admin).await,
+        Command::User {
+            action: UserAction::Create { email, password },
+        } => create_account(&config, &email, Some(password), Role::User).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let port = config.port;
+    let app = user_svc::build(config).await.context("starting user-svc")?;
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
+        .await
+        .with_context(|| format!("binding port {port}"))?;
+    tracing::info!(port, "user-svc listening");
+    shutdown::serve(
+        listener,
+        app.router.clone(),
+        shutdown::signal(),
+        Duration::from_secs(20),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn create_account(
+    config: &Config,
+    raw_email: &str,
+    password: Option<String>,
+    role: Role,
+) -> anyhow::Result<()> {
+    let email = Email::parse(raw_email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
+    let store = Store::connect(&config.mongodb_uri, &config.mongodb_db).await?;
+    store.ensure_indexes().await?;
+    let hasher = PasswordHasher::new().await?;
+    let existing = store.user_by_email(email.as_str()).await?;
+    let mut generated = None;
+    let hash = match (&existing, password) {
+        (Some(_), _) => None,
+        (None, Some(p)) => {
+            PasswordPolicy::check(&p, &[email.as_str()])
+                .map_err(|e| anyhow::anyhow!("--password {e}"))?;
+            Some(hasher.hash(&p).await.map_err(|p| anyhow::anyhow!("{p}"))?)
+        }
+        (None, None) => {
+            let p = user_svc::tokens::random_token();
+            let h = hasher.hash(&p).await.map_err(|p| anyhow::anyhow!("{p}"))?;
+            generated = Some(p);
+            Some(h)
+        }
+    };
+    match role {
+        Role::Admin => {
+            let created = store
+                .upsert_admin(email.as_str(), hash)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if created {
+                println!("created admin {email}");
+                if let Some(p) = generated {
+                    println!("generated password: {p}");
+                }
+            } else {
+                println!("{email} exists; it is now a verified admin");
+            }
+        }
+        Role::User => match hash {
+            Some(hash) => {
+                store
+                    .ensure_user(email.as_str(), hash, Role::User)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                println!("created user {email}");
+            }
+            None => println!("{email} already exists; left unchanged"),
+        },
+    }
+    Ok(())
+}

@@ -1,0 +1,288 @@
+//! Application state and the router.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::FromRef;
+use axum::http::{header, HeaderValue};
+use axum::routing::{delete, get, post};
+use axum::Router;
+use cadenza_auth::{
+    PublicJwk, PublicKeySet, RevocationPublisher, TokenVerifier, ACCESS_TOKEN_TTL_SECS,
+};
+use cadenza_platform::health::{self, Readiness};
+use cadenza_platform::http::{standard_layers, HttpSettings};
+use redis::aio::ConnectionManager;
+use tokio::task::JoinHandle;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::client_ip::ProxyPolicy;
+use crate::config::Config;
+use crate::domain::PasswordHasher;
+use crate::outbox::Relay;
+use crate::ratelimit::{Limits, RateLimiter};
+use crate::routes;
+use crate::store::{SessionDoc, Store};
+use crate::tokens::{self, AccessTokenIssuer};
+
+/// Refresh sessions end 30 days after login, or after 7 idle days.
+pub const SESSION_ABSOLUTE: Duration = Duration::from_secs(30 * 86_400);
+pub const SESSION_IDLE: Duration = Duration::from_secs(7 * 86_400);
+pub const VERIFY_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
+pub const RESET_TOKEN_TTL: Duration = Duration::from_secs(3600);
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub hasher: PasswordHasher,
+    pub issuer: AccessTokenIssuer,
+    pub verifier: TokenVerifier,
+    pub revocations: Revocations,
+    pub limiter: RateLimiter,
+    pub limits: Arc<Limits>,
+    pub relay: Relay,
+    pub proxy: ProxyPolicy,
+    pub jwks: Arc<serde_json::Value>,
+    pub public_base_url: Arc<str>,
+    pub cookie_secure: bool,
+    pub refresh_grace: Duration,
+    _denylist_sync: Arc<cadenza_events::Subscriber>,
+}
+
+impl FromRef<AppState> for TokenVerifier {
+    fn from_ref(s: &AppState) -> Self {
+        s.verifier.clone()
+    }
+}
+
+impl FromRef<AppState> for ProxyPolicy {
+    fn from_ref(s: &AppState) -> Self {
+        s.proxy.clone()
+    }
+}
+
+/// Publishes revocations to the other services (CONTRACTS §3). MongoDB is
+/// the source of truth and is written first; if Redis is down, publishing
+/// is retried in the background for a while, and in the worst case other
+/// services accept a revoked access token until it expires (15 min).
+#[derive(Clone)]
+pub struct Revocations {
+    publisher: RevocationPublisher,
+}
+
+impl Revocations {
+    fn token_exp() -> i64 {
+        chrono::Utc::now().timestamp() + ACCESS_TOKEN_TTL_SECS
+    }
+
+    pub async fn sessions(&self, sessions: &[SessionDoc]) {
+        for s in sessions {
+            self.session(&s.id, &s.user_id).await;
+        }
+    }
+
+    pub async fn session(&self, sid: &str, user_id: &str) {
+        let exp = Self::token_exp();
+        if let Err(e) = self.publisher.revoke_session(sid, user_id, exp).await {
+            tracing::warn!(error = %e, "session revocation not published; retrying in background");
+            let p = self.publisher.clone();
+            let (sid, user_id) = (sid.to_owned(), user_id.to_owned());
+            tokio::spawn(async move {
+                for i in 1..=10u64 {
+                    tokio::time::sleep(Duration::from_secs(i * 3)).await;
+                    if p.revoke_session(&sid, &user_id, exp).await.is_ok() {
+                        return;
+                    }
+                }
+                tracing::error!(sid, "session revocation could not be published");
+            });
+        }
+    }
+
+    /// Every token of the user issued before now is refused.
+    pub async fn user(&self, user_id: &str) {
+        let nbf = chrono::Utc::now().timestamp();
+        if let Err(e) = self.publisher.revoke_user(user_id, nbf).await {
+            tracing::warn!(error = %e, "user revocation not published; retrying in background");
+            let p = self.publisher.clone();
+            let user_id = user_id.to_owned();
+            tokio::spawn(async move {
+                for i in 1..=10u64 {
+                    tokio::time::sleep(Duration::from_secs(i * 3)).await;
+                    if p.revoke_user(&user_id, nbf).await.is_ok() {
+                        return;
+                    }
+                }
+                tracing::error!(user_id, "user revocation could not be published");
+            });
+        }
+    }
+}
+
+/// The served application and its background work.
+pub struct App {
+    pub router: Router,
+    pub state: AppState,
+    relay: JoinHandle<()>,
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        self.relay.abort();
+    }
+}
+
+pub async fn sqs_client(endpoint: Option<&str>) -> aws_sdk_sqs::Client {
+    use aws_sdk_sqs::config::retry::RetryConfig;
+    use aws_sdk_sqs::config::timeout::TimeoutConfig;
+    let sdk = cadenza_aws::sdk_config().await;
+    let mut b = aws_sdk_sqs::config::Builder::from(&sdk)
+        .retry_config(RetryConfig::standard().with_max_attempts(2))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(2))
+                .operation_timeout(Duration::from_secs(6))
+                .build(),
+        );
+    if let Some(ep) = endpoint {
+        b = b.endpoint_url(ep);
+    }
+    aws_sdk_sqs::Client::from_conf(b.build())
+}
+
+pub async fn redis_conn(config: &Config) -> anyhow::Result<(redis::Client, ConnectionManager)> {
+    let client = cadenza_platform::redis::client(&config.redis_url)?;
+    let conn = cadenza_platform::redis::manager(&client).await?;
+    Ok((client, conn))
+}
+
+/// Connects to the stores, creates indexes, starts the outbox relay and the
+/// revocation sync, and builds the router.
+pub async fn build(config: Config) -> anyhow::Result<App> {
+    let store = Store::connect(&config.mongodb_uri, &config.mongodb_db).await?;
+    store.ensure_indexes().await?;
+    let (redis_client, redis) = redis_conn(&config).await?;
+    let ns = config.redis_namespace.clone();
+
+    let issuer = AccessTokenIssuer::new(
+        &config.jwt_private_key,
+        &config.jwt_issuer,
+        &config.jwt_audience,
+    )
+    .map_err(|e| anyhow::anyhow!("JWT_PRIVATE_KEY: {e}"))?;
+    let mut jwks =
+        vec![PublicJwk::from_private_pem(&config.jwt_private_key).map_err(anyhow::Error::msg)?];
+    if let Some(pems) = &config.jwt_public_keys {
+        for jwk in tokens::public_jwks(pems).map_err(anyhow::Error::msg)? {
+            if !jwks.iter().any(|k| k.kid() == jwk.kid()) {
+                jwks.push(jwk);
+            }
+        }
+    }
+    let keyset = PublicKeySet::from_jwks(&jwks).map_err(anyhow::Error::msg)?;
+    let verifier = TokenVerifier::with_keys(&config.jwt_issuer, &config.jwt_audience, keyset);
+    let denylist_sync = verifier
+        .denylist()
+        .spawn_sync(redis_client.clone(), ns.clone());
+
+    let sqs = sqs_client(config.sqs_endpoint.as_deref()).await;
+    let relay = Relay::new(
+        store.clone(),
+        sqs,
+        config.sqs_email_queue_url.clone(),
+        config.outbox_base_backoff,
+        config.outbox_poll_interval,
+    );
+    let relay_task = tokio::spawn(relay.clone().run());
+
+    let state = AppState {
+        store: store.clone(),
+        hasher: PasswordHasher::new().await?,
+        issuer,
+        verifier,
+        revocations: Revocations {
+            publisher: RevocationPublisher::new(redis.clone(), ns.clone()),
+        },
+        limiter: RateLimiter::new(redis.clone(), ns),
+        limits: Arc::new(config.limits.clone()),
+        relay,
+        proxy: config.proxy.clone(),
+        jwks: Arc::new(serde_json::json!({ "keys": jwks })),
+        public_base_url: config.public_base_url.clone().into(),
+        cookie_secure: config.cookie_secure,
+        refresh_grace: config.refresh_grace,
+        _denylist_sync: Arc::new(denylist_sync),
+    };
+
+    let readiness = Readiness::new()
+        .check("mongodb", {
+            let store = store.clone();
+            move || {
+                let store = store.clone();
+                async move { store.ping().await }
+            }
+        })
+        .check("redis", {
+            let redis = redis.clone();
+            move || {
+                let mut redis = redis.clone();
+                async move { cadenza_platform::redis::ping(&mut redis).await }
+            }
+        });
+
+    let router = Router::new()
+        .nest("/api/user", api_routes(state.clone()))
+        .merge(health::routes(readiness));
+    let router = standard_layers(router, &HttpSettings::new(config.public_base_url.clone()));
+    Ok(App {
+        router,
+        state,
+        relay: relay_task,
+    })
+}
+
+/// A Content-Security-Policy that lets the API reference page load its script.
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; \
+style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; \
+font-src 'self' data: https://fonts.gstatic.com https://cdn.jsdelivr.net; img-src 'self' data: https:; \
+connect-src 'self'; frame-ancestors 'none'";
+
+fn api_routes(state: AppState) -> Router {
+    use routes::{account, favorites, meta, sessions};
+    let api = Router::new()
+        .route("/register", post(account::register))
+        .route("/login", post(account::login))
+        .route("/verify-email", post(account::verify_email))
+        .route("/resend-verification", post(account::resend_verification))
+        .route("/forgot-password", post(account::forgot_password))
+        .route("/validate-token", get(account::validate_token))
+        .route("/set-password", post(account::set_password))
+        .route("/change-password", post(account::change_password))
+        .route("/check-auth", get(account::check_auth))
+        .route("/refresh-token", post(sessions::refresh))
+        .route("/logout", post(sessions::logout))
+        .route("/logout-all", post(sessions::logout_all))
+        .route("/sessions", get(sessions::list))
+        .route("/sessions/{id}", delete(sessions::revoke))
+        .route(
+            "/favorites",
+            get(favorites::list)
+                .post(favorites::add)
+                .delete(favorites::remove_seed),
+        )
+        .route("/favorites/{song_id}", delete(favorites::remove))
+        .route("/.well-known/jwks.json", get(meta::jwks))
+        .route("/openapi.json", get(meta::openapi))
+        .with_state(state);
+    let docs: Router = Router::from(
+        <utoipa_scalar::Scalar<_> as utoipa_scalar::Servable<_>>::with_url(
+            "/docs",
+            <crate::openapi::ApiDoc as utoipa::OpenApi>::openapi(),
+        ),
+    )
+    .layer(SetResponseHeaderLayer::overriding(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(DOCS_CSP),
+    ));
+    api.merge(docs)
+}

@@ -1,0 +1,242 @@
+//! Password policy and hashing.
+//!
+//! Hashes are argon2id (m = 19 MiB, t = 2, p = 1) PHC strings. Hashing is
+//! CPU-bound, so it runs on the blocking pool behind a semaphore sized to the
+//! CPU count: a login burst queues instead of starving the async runtime,
+//! and a request that would wait too long gets 503 instead of piling up.
+//! bcrypt hashes imported from the seed verify too, and report that they need
+//! a rehash.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
+use cadenza_platform::Problem;
+use tokio::sync::Semaphore;
+
+pub const MIN_LEN: usize = 8;
+pub const MAX_LEN: usize = 128;
+const M_COST_KIB: u32 = 19 * 1024;
+const T_COST: u32 = 2;
+const P_COST: u32 = 1;
+
+pub struct PasswordPolicy;
+
+impl PasswordPolicy {
+    /// Checks a new password; the message is meant for the user.
+    pub fn check(password: &str, user_inputs: &[&str]) -> Result<(), String> {
+        let len = password.chars().count();
+        if len < MIN_LEN {
+            return Err(format!("must be at least {MIN_LEN} characters"));
+        }
+        if len > MAX_LEN {
+            return Err(format!("must be at most {MAX_LEN} characters"));
+        }
+        let entropy = zxcvbn::zxcvbn(password, user_inputs);
+        if u8::from(entropy.score()) >= 2 {
+            return Ok(());
+        }
+        let mut message = String::from("is too easy to guess");
+        if let Some(feedback) = entropy.feedback() {
+            if let Some(w) = feedback.warning() {
+                message.push_str(&format!(": {w}"));
+            }
+            if let Some(s) = feedback.suggestions().first() {
+                message.push_str(&format!(". {s}"));
+            }
+        }
+        if !message.ends_with('.') {
+            message.push('.');
+        }
+        message.push_str(" Try a longer passphrase of several unrelated words.");
+        Err(message)
+    }
+
+    pub fn check_field(field: &str, password: &str, user_inputs: &[&str]) -> Result<(), Problem> {
+        Self::check(password, user_inputs).map_err(|m| Problem::invalid_field(field, m))
+    }
+}
+
+/// Outcome of verifying a password against a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verified {
+    No,
+    Yes,
+    /// Correct, but the stored hash is bcrypt or weaker argon2: rehash it.
+    YesRehash,
+}
+
+#[derive(Clone)]
+pub struct PasswordHasher {
+    permits: Arc<Semaphore>,
+    wait: Duration,
+    /// A hash of a random password, verified against when the account does
+    /// not exist, so that an unknown email costs as much as a wrong password.
+    dummy: Arc<String>,
+}
+
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(M_COST_KIB, T_COST, P_COST, None).expect("static argon2 params");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+fn hash_blocking(password: &str) -> Result<String, String> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+fn verify_blocking(password: &str, stored: &str) -> Verified {
+    if stored.starts_with("$2a$") || stored.starts_with("$2b$") || stored.starts_with("$2y$") {
+        return match bcrypt::verify(password, stored) {
+            Ok(true) => Verified::YesRehash,
+            _ => Verified::No,
+        };
+    }
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return Verified::No;
+    };
+    if argon2()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_err()
+    {
+        return Verified::No;
+    }
+    let current = parsed.algorithm.as_str() == "argon2id"
+        && Params::try_from(&parsed).is_ok_and(|p| {
+            p.m_cost() >= M_COST_KIB && p.t_cost() >= T_COST && p.p_cost() >= P_COST
+        });
+    if current {
+        Verified::Yes
+    } else {
+        Verified::YesRehash
+    }
+}
+
+impl PasswordHasher {
+    pub async fn new() -> anyhow::Result<Self> {
+        let cpus = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        let dummy = tokio::task::spawn_blocking(|| {
+            use rand::RngCore;
+            let mut bytes = [0u8; 24];
+            rand::thread_rng().fill_bytes(&mut bytes);
+            hash_blocking(&base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                bytes,
+            ))
+        })
+        .await?
+        .map_err(anyhow::Error::msg)?;
+        Ok(Self {
+            permits: Arc::new(Semaphore::new(cpus)),
+            wait: Duration::from_secs(10),
+            dummy: Arc::new(dummy),
+        })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Problem> {
+        let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| Problem::unavailable("password hashing", "hashing queue is full"))?
+            .map_err(Problem::internal)?;
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            span.in_scope(f)
+        })
+        .await
+        .map_err(Problem::internal)
+    }
+
+    pub async fn hash(&self, password: &str) -> Result<String, Problem> {
+        let password = password.to_owned();
+        self.run(move || hash_blocking(&password))
+            .await?
+            .map_err(Problem::internal)
+    }
+
+    pub async fn verify(&self, password: &str, stored: &str) -> Result<Verified, Problem> {
+        let password = password.to_owned();
+        let stored = stored.to_owned();
+        self.run(move || verify_blocking(&password, &stored)).await
+    }
+
+    /// Burns the time of one verification; always "no".
+    pub async fn verify_dummy(&self, password: &str) -> Result<Verified, Problem> {
+        let stored = self.dummy.as_str().to_owned();
+        self.verify(password, &stored).await.map(|_| Verified::No)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_rejects_short_long_and_common_passwords() {
+        assert!(PasswordPolicy::check("short", &[])
+            .unwrap_err()
+            .contains("at least 8"));
+        assert!(PasswordPolicy::check(&"x".repeat(129), &[])
+            .unwrap_err()
+            .contains("at most 128"));
+        let common = PasswordPolicy::check("password1", &[]).unwrap_err();
+        assert!(common.contains("too easy"), "{common}");
+        // The user's own email does not make a good password.
+        assert!(PasswordPolicy::check("alice@example.com", &["alice@example.com"]).is_err());
+        assert!(PasswordPolicy::check("correct horse battery staple", &[]).is_ok());
+        assert!(PasswordPolicy::check("Tr0mbone-Quasar-Lantern", &[]).is_ok());
+    }
+
+    #[test]
+    fn argon2id_hashes_are_phc_strings_with_the_contract_params() {
+        let h = hash_blocking("Tr0mbone-Quasar-Lantern").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert_eq!(
+            verify_blocking("Tr0mbone-Quasar-Lantern", &h),
+            Verified::Yes
+        );
+        assert_eq!(verify_blocking("wrong", &h), Verified::No);
+        assert_eq!(verify_blocking("x", "not a hash"), Verified::No);
+    }
+
+    #[test]
+    fn seed_bcrypt_hashes_verify_and_ask_for_a_rehash() {
+        let seed = bcrypt::hash("hunter2-but-longer", 4).unwrap();
+        assert!(seed.starts_with("$2b$"));
+        assert_eq!(
+            verify_blocking("hunter2-but-longer", &seed),
+            Verified::YesRehash
+        );
+        let a = seed.replacen("$2b$", "$2a$", 1);
+        assert_eq!(
+            verify_blocking("hunter2-but-longer", &a),
+            Verified::YesRehash
+        );
+        assert_eq!(verify_blocking("nope", &seed), Verified::No);
+    }
+
+    #[test]
+    fn weaker_argon2_params_ask_for_a_rehash() {
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(4096, 1, 1, None).unwrap(),
+        );
+        let salt = SaltString::generate(&mut OsRng);
+        let h = weak
+            .hash_password(b"pw-pw-pw-pw", &salt)
+            .unwrap()
+            .to_string();
+        assert_eq!(verify_blocking("pw-pw-pw-pw", &h), Verified::YesRehash);
+    }
+}

@@ -1,0 +1,142 @@
+//! A user's favourite songs.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use cadenza_auth::AuthUser;
+use cadenza_platform::extract::{Json, Path};
+use cadenza_platform::{ApiResult, Problem};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::store::{self, db_problem, FavoriteDoc};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SongRef {
+    #[serde(rename = "songId")]
+    pub song_id: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Favorite {
+    #[serde(rename = "songId")]
+    pub song_id: String,
+    #[serde(rename = "createdAt")]
+    pub created_at: String,
+}
+
+impl From<FavoriteDoc> for Favorite {
+    fn from(f: FavoriteDoc) -> Self {
+        Self {
+            song_id: f.song_id,
+            created_at: store::rfc3339(f.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FavoriteList {
+    pub favorites: Vec<Favorite>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FavoriteAdded {
+    pub message: String,
+    pub favorite: Favorite,
+}
+
+/// Song ids are catalogue UUIDs; anything id-like up to 64 characters is
+/// accepted so that a malformed id is a 422, never a stored oddity.
+fn song_id(raw: &str) -> Result<String, Problem> {
+    let id = raw.trim();
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(id.to_ascii_lowercase())
+    } else {
+        Err(Problem::invalid_field(
+            "songId",
+            "must be a song id (a UUID)",
+        ))
+    }
+}
+
+#[utoipa::path(get, path = "/api/user/favorites", tag = "favorites", security(("bearer" = [])),
+    responses((status = 200, body = FavoriteList), (status = 401)))]
+pub async fn list(
+    State(state): State<AppState>,
+    AuthUser(claims): AuthUser,
+) -> ApiResult<Response> {
+    let favorites = state
+        .store
+        .favorites_of(&claims.sub)
+        .await
+        .map_err(db_problem)?;
+    Ok(axum::Json(FavoriteList {
+        favorites: favorites.into_iter().map(Favorite::from).collect(),
+    })
+    .into_response())
+}
+
+#[utoipa::path(post, path = "/api/user/favorites", tag = "favorites", security(("bearer" = [])), request_body = SongRef,
+    responses((status = 201, body = FavoriteAdded, description = "Added (or already there)"), (status = 401), (status = 422)))]
+pub async fn add(
+    State(state): State<AppState>,
+    AuthUser(claims): AuthUser,
+    Json(body): Json<SongRef>,
+) -> ApiResult<Response> {
+    let id = song_id(&body.song_id)?;
+    let fav = state
+        .store
+        .add_favorite(&claims.sub, &id)
+        .await
+        .map_err(db_problem)?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(FavoriteAdded {
+            message: "Added to favorites".into(),
+            favorite: fav.into(),
+        }),
+    )
+        .into_response())
+}
+
+async fn remove_id(state: &AppState, user_id: &str, raw: &str) -> ApiResult<Response> {
+    let id = song_id(raw)?;
+    if state
+        .store
+        .remove_favorite(user_id, &id)
+        .await
+        .map_err(db_problem)?
+    {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(Problem::not_found("that song is not in your favorites"))
+    }
+}
+
+#[utoipa::path(delete, path = "/api/user/favorites/{songId}", tag = "favorites", security(("bearer" = [])),
+    params(("songId" = String, Path)),
+    responses((status = 204), (status = 401), (status = 404, description = "not one of your favourites")))]
+pub async fn remove(
+    State(state): State<AppState>,
+    AuthUser(claims): AuthUser,
+    Path(song): Path<String>,
+) -> ApiResult<Response> {
+    remove_id(&state, &claims.sub, &song).await
+}
+
+/// The seed's form: `DELETE /favorites` with `{songId}` in the body.
+#[utoipa::path(delete, path = "/api/user/favorites", tag = "favorites", security(("bearer" = [])), request_body = SongRef,
+    responses((status = 204), (status = 401), (status = 404)))]
+pub async fn remove_seed(
+    State(state): State<AppState>,
+    AuthUser(claims): AuthUser,
+    Json(body): Json<SongRef>,
+) -> ApiResult<Response> {
+    remove_id(&state, &claims.sub, &body.song_id).await
+}
