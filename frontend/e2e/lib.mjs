@@ -1,0 +1,251 @@
+// Shared helpers for the browser end-to-end tests (node:test + playwright-core
+// driving Debian's chromium). They run against the real stack behind the
+// gateway: `./dev up` first, or `../dev.d/test/70-e2e.sh` (does both).
+//
+// Environment:
+//   E2E_BASE_URL        default http://127.0.0.1:8080
+//   E2E_MOTO_URL        default http://127.0.0.1:4566 (sent mail: /moto-api/data.json)
+//   E2E_CHROMIUM        default /usr/bin/chromium
+//   E2E_FIXTURES        upload fixtures (cover.png + 2 MP3s), default ../.dev/e2e-fixtures;
+//                       generated with dev.d/demo/media.py when missing
+//   E2E_ADMIN_EMAIL / E2E_ADMIN_PASSWORD        the demo admin
+//   E2E_LISTENER_EMAIL / E2E_LISTENER_PASSWORD  the demo listener
+//   E2E_HEADED=1        show the browser (needs a display)
+
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '../..');
+export const BASE_URL = (process.env.E2E_BASE_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
+export const MOTO_URL = (process.env.E2E_MOTO_URL ?? 'http://127.0.0.1:4566').replace(/\/$/, '');
+export const ARTIFACTS = path.join(here, 'artifacts');
+export const ADMIN = {
+  email: process.env.E2E_ADMIN_EMAIL ?? 'admin@cadenza.local',
+  password: process.env.E2E_ADMIN_PASSWORD ?? 'cadenza-admin-dev',
+};
+export const LISTENER = {
+  email: process.env.E2E_LISTENER_EMAIL ?? 'listener@cadenza.local',
+  password: process.env.E2E_LISTENER_PASSWORD ?? 'cadenza-listener-dev',
+};
+
+fs.mkdirSync(ARTIFACTS, { recursive: true });
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+/** A fresh browser (playwright gives every launch its own temporary profile). */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.E2E_CHROMIUM ?? '/usr/bin/chromium',
+    headless: process.env.E2E_HEADED !== '1',
+    args: CHROMIUM_ARGS,
+    timeout: 60_000,
+  });
+}
+
+/**
+ * A new isolated context + page that records console errors, failed requests
+ * and every 4xx/5xx API answer (with its body) into `log` for the report.
+ */
+export async function newPage(browser, name, log) {
+  const context = await browser.newContext({
+    baseURL: BASE_URL,
+    viewport: { width: 1366, height: 860 },
+    deviceScaleFactor: 1,
+    locale: 'en-GB',
+    timezoneId: 'UTC',
+  });
+  context.setDefaultTimeout(20_000);
+  context.setDefaultNavigationTimeout(30_000);
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') log.push(`[${name}] console.${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => log.push(`[${name}] pageerror: ${e.message}`));
+  page.on('requestfailed', (r) => {
+    const failure = r.failure()?.errorText ?? '';
+    // Aborted media range requests are normal when a track changes.
+    if (!/ERR_ABORTED/.test(failure)) log.push(`[${name}] request failed: ${r.method()} ${r.url()} ${failure}`);
+  });
+  page.on('response', async (res) => {
+    const url = res.url();
+    if (res.status() < 400) return;
+    let body = '';
+    try {
+      body = (await res.text()).slice(0, 400);
+    } catch {
+      /* body gone (navigation) */
+    }
+    log.push(`[${name}] ${res.request().method()} ${url} → ${res.status()} ${body}`);
+  });
+  return { context, page };
+}
+
+export const uniqueSuffix = () => `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+
+export async function screenshot(page, name) {
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: false });
+  return file;
+}
+
+/** Writes the collected browser log next to the screenshots. */
+export function writeLog(name, lines) {
+  fs.writeFileSync(path.join(ARTIFACTS, `${name}.log`), lines.join('\n') + (lines.length ? '\n' : ''));
+}
+
+// ---------------------------------------------------------------- mail (moto SES)
+function decodeQuotedPrintable(s) {
+  return s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, h) => String.fromCharCode(parseInt(h, 16)));
+}
+
+function decodeBase64Parts(s) {
+  // Base64 MIME bodies: decode every long base64 run and append it.
+  const out = [];
+  for (const m of s.matchAll(/(?:^|\n)((?:[A-Za-z0-9+/]{40,}\r?\n?)+={0,2})/g)) {
+    try {
+      out.push(Buffer.from(m[1].replace(/\s+/g, ''), 'base64').toString('utf8'));
+    } catch {
+      /* not base64 */
+    }
+  }
+  return out.join('\n');
+}
+
+/** Every SES message moto recorded, as searchable text. */
+export async function sentMail() {
+  const res = await fetch(`${MOTO_URL}/moto-api/data.json`);
+  if (!res.ok) throw new Error(`moto data.json answered ${res.status}`);
+  const data = await res.json();
+  const ses = data.ses ?? data.sesv2 ?? {};
+  const messages = [];
+  for (const list of Object.values(ses)) {
+    if (!Array.isArray(list)) continue;
+    for (const m of list) {
+      const text = JSON.stringify(m);
+      messages.push({ raw: m, text: `${text}\n${decodeQuotedPrintable(text.replace(/\\r\\n|\\n/g, '\n'))}\n${decodeBase64Parts(text.replace(/\\r\\n|\\n/g, '\n'))}` });
+    }
+  }
+  return messages;
+}
+
+/** Waits for a mail to `to` containing a link that starts with `prefix`; returns the link. */
+export async function waitForMailLink(to, prefix, timeoutMs = 45_000) {
+  const deadline = Date.now() + timeoutMs;
+  const esc = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`${esc}[A-Za-z0-9_\\-.~%]+`);
+  let seen = 0;
+  while (Date.now() < deadline) {
+    const mail = (await sentMail()).filter((m) => m.text.toLowerCase().includes(to.toLowerCase()));
+    seen = mail.length;
+    for (const m of mail.reverse()) {
+      const match = m.text.match(re);
+      if (match) return match[0].replace(/&amp;/g, '&');
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`no mail to ${to} with a link ${prefix}… within ${timeoutMs / 1000}s (${seen} mail(s) to that address)`);
+}
+
+// ---------------------------------------------------------------- UI helpers
+export async function login(page, { email, password }) {
+  await page.goto('/login');
+  await page.getByTestId('login-email').fill(email);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('current-user').filter({ hasText: email }).waitFor();
+}
+
+/**
+ * Records the highest aria-valuenow each progress bar with one of `testIds`
+ * ever shows (a bar may unmount a few ms after reaching 100).
+ */
+export async function watchProgress(page, testIds) {
+  await page.evaluate((ids) => {
+    const w = window;
+    w.__progressMax = w.__progressMax ?? {};
+    const sel = ids.map((id) => `[data-testid="${id}"]`).join(',');
+    const scan = () => {
+      document.querySelectorAll(sel).forEach((el, i) => {
+        const key = `${el.getAttribute('data-testid')}#${i}`;
+        const v = Number(el.getAttribute('aria-valuenow'));
+        if (!Number.isNaN(v)) w.__progressMax[key] = Math.max(w.__progressMax[key] ?? 0, v);
+      });
+    };
+    if (!w.__progressObserver) {
+      w.__progressObserver = new MutationObserver(scan);
+      w.__progressObserver.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+    }
+    scan();
+  }, testIds);
+}
+
+export const progressMax = (page) => page.evaluate(() => ({ ...(window.__progressMax ?? {}) }));
+
+/** Reloads until `check()` is true (caches behind the API may lag an event). */
+export async function reloadUntil(page, check, { timeoutMs = 20_000, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+    await page.waitForTimeout(1000);
+    await page.reload();
+    await page.waitForLoadState('networkidle').catch(() => {});
+  }
+}
+
+export const audioTime = (page) =>
+  page.evaluate(() => {
+    const a = document.querySelector('audio[data-testid="audio"]');
+    return a ? { t: a.currentTime, paused: a.paused, src: a.currentSrc, error: a.error?.code ?? null } : null;
+  });
+
+/** Upload fixtures: cover.png and two MP3s, generated once by dev.d/demo/media.py. */
+export function fixtures() {
+  const dir = process.env.E2E_FIXTURES ?? path.join(repoRoot, '.dev', 'e2e-fixtures');
+  const files = ['cover.png', '01 - Morning Test Tone.mp3', '02 - Evening Test Tone.mp3'];
+  if (!files.every((f) => fs.existsSync(path.join(dir, f)))) {
+    const venvPy = path.join(repoRoot, '.dev', 'venv', 'bin', 'python');
+    const py = fs.existsSync(venvPy) ? venvPy : 'python3';
+    execFileSync(py, [path.join(repoRoot, 'dev.d', 'demo', 'media.py'), 'fixtures', dir], { stdio: 'inherit' });
+  }
+  return { cover: path.join(dir, files[0]), songs: [path.join(dir, files[1]), path.join(dir, files[2])], titles: ['Morning Test Tone', 'Evening Test Tone'] };
+}
+
+/**
+ * Runs the steps of one flow in order as subtests: after the first failure
+ * the remaining steps are skipped (they depend on it), and a screenshot of
+ * the failing page is saved.
+ */
+export function flow(t, page, name) {
+  let broken = null;
+  return async (title, fn) => {
+    await t.test(title, async (st) => {
+      if (broken) {
+        st.skip(`after the failure of “${broken}”`);
+        return;
+      }
+      try {
+        await fn();
+      } catch (err) {
+        broken = title;
+        const p = page();
+        if (p) await screenshot(p, `FAILED-${name}-${title.replace(/[^a-z0-9]+/gi, '-')}`).catch(() => {});
+        throw err;
+      }
+    });
+  };
+}
