@@ -2,7 +2,7 @@
 # Builds the web client into frontend/dist for the gateway (55-gateway.sh).
 # Skips the build when dist/index.html is newer than every input.
 set -euo pipefail
-# shellcheck source=dev.d/lib.sh
+# shellcheck source=dev.d/lib.sh disable=SC1091
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 cd "$CADENZA_ROOT/frontend"

@@ -4,7 +4,7 @@
 # Idempotent: a running gateway is reloaded (SIGHUP) when its rendered config
 # changed, and left alone otherwise.
 set -euo pipefail
-# shellcheck source=dev.d/lib.sh
+# shellcheck source=dev.d/lib.sh disable=SC1091
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 PORT=${CADENZA_GATEWAY_PORT:-8080}

@@ -5,7 +5,7 @@
 # does. Idempotent: nothing is uploaded when the demo albums are all there.
 # See dev.d/demo/.
 set -euo pipefail
-# shellcheck source=dev.d/lib.sh
+# shellcheck source=dev.d/lib.sh disable=SC1091
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 MEDIA="$CADENZA_DEV/demo-media"

@@ -2,7 +2,7 @@
 // S3 through presigned URLs), see it as a listener in a second context,
 // delete a song, and see the listener's album page follow.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before, describe } from 'node:test';
 import {
   ADMIN,
   LISTENER,
@@ -35,21 +35,21 @@ after(async () => {
   await browser?.close();
 });
 
-test('admin: album with cover and two songs, visible to listeners, delete a song', async (t) => {
-  const step = flow(t, () => admin, 'admin');
+describe('admin: album with cover and two songs, visible to listeners, delete a song', () => {
+  const step = flow('admin', () => admin);
   const files = fixtures();
   const albumName = `E2E Sessions ${uniqueSuffix()}`;
   const artist = 'Cadenza QA';
   let albumId = '';
 
-  await step('log in as the demo admin and open the dashboard', async () => {
+  step('log in as the demo admin and open the dashboard', async () => {
     await login(admin, ADMIN);
     await admin.goto('/admin');
     await admin.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await admin.getByTestId('create-album-form').waitFor();
   });
 
-  await step('create an album with a cover (progress reaches 100%)', async () => {
+  step('create an album with a cover (progress reaches 100%)', async () => {
     await admin.getByTestId('album-name').fill(albumName);
     await admin.getByTestId('album-artist').fill(artist);
     await admin.getByTestId('cover-input').setInputFiles(files.cover);
@@ -64,7 +64,7 @@ test('admin: album with cover and two songs, visible to listeners, delete a song
     await admin.getByTestId('toast-success').filter({ hasText: albumName }).waitFor();
   });
 
-  await step('add two songs with the multi-file input (both bars reach 100%)', async () => {
+  step('add two songs with the multi-file input (both bars reach 100%)', async () => {
     await admin.getByTestId('admin-tab-songs').click();
     const select = admin.getByTestId('songs-album-select');
     await select.locator(`option[value="${albumId}"]`).waitFor({ state: 'attached' });
@@ -100,7 +100,7 @@ test('admin: album with cover and two songs, visible to listeners, delete a song
     await screenshot(admin, 'admin');
   });
 
-  await step('a listener sees the new album on the home page with both songs', async () => {
+  step('a listener sees the new album on the home page with both songs', async () => {
     await login(listener, LISTENER);
     const card = listener.getByTestId('album-card').filter({ hasText: albumName });
     await reloadUntil(listener, async () => (await card.count()) > 0, { what: `“${albumName}” on the home page` });
@@ -111,7 +111,7 @@ test('admin: album with cover and two songs, visible to listeners, delete a song
     assert.ok(rows[0].includes(files.titles[0]) && rows[1].includes(files.titles[1]), `tracks: ${rows.join(' | ')}`);
   });
 
-  await step('the admin deletes one song (confirm modal)', async () => {
+  step('the admin deletes one song (confirm modal)', async () => {
     await admin.getByTestId('admin-tab-songs').click();
     await admin.getByTestId('songs-album-select').selectOption(albumId);
     const rows = admin.getByTestId('admin-song-row');
@@ -122,12 +122,12 @@ test('admin: album with cover and two songs, visible to listeners, delete a song
     assert.ok((await rows.first().innerText()).includes(files.titles[1]));
   });
 
-  await step("the listener's album page shows one song after a reload", async () => {
+  step("the listener's album page shows one song after a reload", async () => {
     await reloadUntil(listener, async () => (await listener.getByTestId('track-row').count()) === 1, { what: 'one track on the album page' });
     assert.ok((await listener.getByTestId('track-row').first().innerText()).includes(files.titles[1]));
   });
 
-  await step('clean up: the admin deletes the album', async () => {
+  step('clean up: the admin deletes the album', async () => {
     await admin.getByTestId('admin-tab-albums').click();
     const row = admin.getByTestId('admin-album-row').filter({ hasText: albumName });
     await row.getByTestId('admin-album-delete').click();

@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { it } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -226,16 +227,16 @@ export function fixtures() {
 }
 
 /**
- * Runs the steps of one flow in order as subtests: after the first failure
- * the remaining steps are skipped (they depend on it), and a screenshot of
- * the failing page is saved.
+ * The steps of one flow, as `it`s of the current `describe` (run in order).
+ * After the first failure the remaining steps are skipped (they depend on
+ * it), and a screenshot of the failing page is saved.
  */
-export function flow(t, page, name) {
+export function flow(name, page) {
   let broken = null;
-  return async (title, fn) => {
-    await t.test(title, async (st) => {
+  return (title, fn) =>
+    it(title, async (t) => {
       if (broken) {
-        st.skip(`after the failure of “${broken}”`);
+        t.skip(`after the failure of “${broken}”`);
         return;
       }
       try {
@@ -247,5 +248,4 @@ export function flow(t, page, name) {
         throw err;
       }
     });
-  };
 }

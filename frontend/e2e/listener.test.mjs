@@ -1,7 +1,7 @@
 // Listener journey: register → verify by the emailed link → log in → album →
 // play → next → shuffle → reload keeps the session → log out.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before, describe } from 'node:test';
 import { BASE_URL, audioTime, flow, launchBrowser, login, newPage, screenshot, uniqueSuffix, waitForMailLink, writeLog } from './lib.mjs';
 
 let browser;
@@ -18,12 +18,12 @@ after(async () => {
   await browser?.close();
 });
 
-test('listener: register, verify, log in, play, next, shuffle, reload, log out', async (t) => {
-  const step = flow(t, () => page, 'listener');
+describe('listener: register, verify, log in, play, next, shuffle, reload, log out', () => {
+  const step = flow('listener', () => page);
   const user = { email: `e2e-${uniqueSuffix()}@listener.cadenza.test`, password: `Quiet-Harbour-${uniqueSuffix()}` };
   let albumUrl = '';
 
-  await step('register a new account', async () => {
+  step('register a new account', async () => {
     await page.goto('/register');
     await page.getByTestId('register-email').fill(user.email);
     await page.getByTestId('register-password').fill(user.password);
@@ -32,19 +32,19 @@ test('listener: register, verify, log in, play, next, shuffle, reload, log out',
   });
 
   let link = '';
-  await step('the verification email arrives with a link to the app', async () => {
+  step('the verification email arrives with a link to the app', async () => {
     link = await waitForMailLink(user.email, `${BASE_URL}/verify-email?token=`);
     assert.match(link, /token=[A-Za-z0-9_\-%.~]{20,}/);
   });
 
-  await step('the verification link verifies the email', async () => {
+  step('the verification link verifies the email', async () => {
     await page.goto(link);
     const result = page.getByTestId('verify-email-result');
     await result.and(page.locator('[data-status="ok"], [data-status="error"]')).waitFor();
     assert.equal(await result.getAttribute('data-status'), 'ok', `verify page: ${await result.innerText()}`);
   });
 
-  await step('log in lands on the home page with the catalogue', async () => {
+  step('log in lands on the home page with the catalogue', async () => {
     await login(page, user);
     await page.getByTestId('album-card').first().waitFor();
     // Covers are real images from the CDN edge: wait for them to decode.
@@ -55,7 +55,7 @@ test('listener: register, verify, log in, play, next, shuffle, reload, log out',
     await screenshot(page, 'home');
   });
 
-  await step('open an album with several tracks', async () => {
+  step('open an album with several tracks', async () => {
     const cards = page.getByTestId('album-card');
     const demo = cards.filter({ hasText: 'Northern Lights' });
     await ((await demo.count()) ? demo.first() : cards.first()).click();
@@ -68,7 +68,7 @@ test('listener: register, verify, log in, play, next, shuffle, reload, log out',
     await screenshot(page, 'album');
   });
 
-  await step('play: the audio element advances past 1 s', async () => {
+  step('play: the audio element advances past 1 s', async () => {
     await page.getByTestId('track-play').first().click();
     await page.waitForFunction(() => (document.querySelector('audio[data-testid="audio"]')?.currentTime ?? 0) > 1.2, null, { timeout: 30_000 })
       .catch(async (err) => {
@@ -80,7 +80,7 @@ test('listener: register, verify, log in, play, next, shuffle, reload, log out',
     await screenshot(page, 'player-playing');
   });
 
-  await step('next: another track plays', async () => {
+  step('next: another track plays', async () => {
     const title = (await page.getByTestId('player-title').innerText()).trim();
     await page.getByTestId('player-next').click();
     await page.waitForFunction((before) => {
@@ -92,20 +92,20 @@ test('listener: register, verify, log in, play, next, shuffle, reload, log out',
     await page.waitForFunction(() => (document.querySelector('audio[data-testid="audio"]')?.currentTime ?? 0) > 0.5, null, { timeout: 30_000 });
   });
 
-  await step('shuffle on', async () => {
+  step('shuffle on', async () => {
     const shuffle = page.getByTestId('player-shuffle');
     await shuffle.click();
     await page.waitForFunction(() => document.querySelector('[data-testid="player-shuffle"]')?.getAttribute('aria-pressed') === 'true');
   });
 
-  await step('reload keeps the session (refresh cookie)', async () => {
+  step('reload keeps the session (refresh cookie)', async () => {
     await page.reload();
     await page.getByTestId('current-user').filter({ hasText: user.email }).waitFor();
     assert.equal(new URL(page.url()).pathname, new URL(albumUrl).pathname, 'still on the album page');
     await page.getByTestId('track-row').first().waitFor();
   });
 
-  await step('log out, then a protected page redirects to log in', async () => {
+  step('log out, then a protected page redirects to log in', async () => {
     await page.getByTestId('logout').click();
     await page.waitForURL(/\/login/);
     await page.goto(albumUrl);
