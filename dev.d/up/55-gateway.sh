@@ -31,7 +31,13 @@ if ((EUID == 0)); then
   fi
 fi
 
-case "$CADENZA_DEV$CADENZA_ROOT" in
+# Origins the app loads from besides its own (for the CSP): the dev CDN edge
+# and the S3 endpoint that presigned uploads go to.
+origin_of() { sed -E 's#^([a-z]+://[^/]+).*#\1#' <<<"$1"; }
+CDN_ORIGIN=$(origin_of "${CADENZA_CDN_URL:-http://127.0.0.1:8090}")
+S3_ORIGIN=$(origin_of "${CADENZA_S3_ENDPOINT:-http://127.0.0.1:58333}")
+
+case "$CADENZA_DEV$CADENZA_ROOT$CDN_ORIGIN$S3_ORIGIN" in
 *[\|\&\\]*) die "gateway: the repository path must not contain | & or backslashes" ;;
 esac
 tmp=$(mktemp "$PREFIX/nginx.conf.XXXXXX")
@@ -41,6 +47,8 @@ sed -e "s|@USER_DIRECTIVE@|$user_directive|" \
   -e "s|@MIME_TYPES@|/etc/nginx/mime.types|g" \
   -e "s|@DIST@|$DIST|g" \
   -e "s|@PORT@|$PORT|g" \
+  -e "s|@CDN_ORIGIN@|$CDN_ORIGIN|g" \
+  -e "s|@S3_ORIGIN@|$S3_ORIGIN|g" \
   "$TEMPLATE" >"$tmp"
 if grep -n '@[A-Z_]*@' "$tmp" >&2; then
   rm -f "$tmp"
