@@ -1,0 +1,47 @@
+//! Cadenza's mailer: email jobs (CONTRACTS §6) arrive from SQS, are rendered
+//! from embedded templates and sent with SES v2.
+//!
+//! The same [`handler::Mailer`] runs in AWS Lambda (`lambda_runtime`, partial
+//! batch responses) and locally behind [`poller::Poller`], which plays the
+//! part of Lambda's SQS event-source mapping.
+
+pub mod config;
+pub mod handler;
+pub mod inbox;
+pub mod job;
+pub mod ledger;
+pub mod poller;
+pub mod render;
+pub mod ses;
+
+use cadenza_aws::aws_config::SdkConfig;
+
+pub use config::Config;
+pub use handler::{Mailer, Outcome};
+
+/// Everything built once per cold start: the SES client and, with
+/// `REDIS_URL`, the sent ledger's connection.
+pub async fn build(config: &Config, sdk: &SdkConfig) -> anyhow::Result<Mailer> {
+    let ses = ses::SesSender::new(aws_sdk_sesv2::Client::new(sdk), config.ses_from.clone());
+    let ledger = match &config.redis_url {
+        None => {
+            tracing::warn!(
+                "REDIS_URL is not set: no deduplication, a redelivered job may be sent twice"
+            );
+            None
+        }
+        Some(url) => {
+            let client = cadenza_platform::redis::client(url)
+                .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
+            let conn = cadenza_platform::redis::manager(&client)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot connect to Redis: {e}"))?;
+            Some(ledger::SentLedger::new(
+                conn,
+                config.redis_namespace.clone(),
+                config.claim_ttl,
+            ))
+        }
+    };
+    Ok(Mailer::new(ses, ledger, config.public_base_url.clone()))
+}
