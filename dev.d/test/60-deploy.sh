@@ -223,6 +223,21 @@ quiet yamllint yamllint -s -d "$YAMLLINT_CONF" argocd .gitlab-ci.yml .github/wor
 ok "yamllint"
 quiet hadolint hadolint docker/*.Dockerfile || fail "hadolint"
 ok "hadolint docker/*.Dockerfile"
+# The runtime-only Dockerfile tested below must stay what production ships:
+# the same final stage in every Dockerfile.
+for df in docker/*.Dockerfile; do
+  final=$(awk '/^FROM /{buf=""} {buf=buf $0 "\n"} END{printf "%s", buf}' "$df")
+  for want in 'FROM scratch' 'USER 10001:10001' 'ENTRYPOINT ["/usr/local/bin/service"]' \
+    '/etc/ssl/certs/ca-certificates.crt' 'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' \
+    'org.opencontainers.image.source' 'org.opencontainers.image.revision' 'org.opencontainers.image.version'; do
+    grep -qF -- "$want" <<<"$final" || fail "$df: final stage lacks '$want'"
+  done
+  grep -qE '^(HEALTHCHECK|SHELL)' "$df" && fail "$df: no HEALTHCHECK/SHELL in a scratch image"
+  [[ $df == docker/runtime.Dockerfile ]] && continue
+  grep -q 'cargo auditable build --release --locked --target x86_64-unknown-linux-musl' "$df" \
+    || fail "$df: the build stage must be a locked, auditable musl release build"
+done
+ok "every Dockerfile ends in the same scratch stage (UID 10001, CA bundle, OCI labels, no HEALTHCHECK)"
 quiet shellcheck shellcheck dev.d/test/60-deploy.sh dev.d/deploy/*.sh || fail "shellcheck"
 ok "shellcheck"
 for wf in .github/workflows/*.yml; do
