@@ -1,0 +1,138 @@
+//! Application state, start-up and the router.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::extract::FromRef;
+use axum::routing::{get, patch, post};
+use axum::Router;
+use cadenza_auth::TokenVerifier;
+use cadenza_events::Publisher;
+use cadenza_platform::health::{self, Readiness};
+use cadenza_platform::http::{standard_layers, HttpSettings};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+
+use crate::cdn::CdnInvalidator;
+use crate::config::Config;
+use crate::effects::Effects;
+use crate::openapi;
+use crate::routes::{albums, songs, upload};
+use crate::storage::MediaStore;
+
+/// JSON bodies here are a few hundred bytes; media goes straight to S3.
+pub const BODY_LIMIT_BYTES: usize = 16 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub media: MediaStore,
+    pub effects: Effects,
+    pub verifier: TokenVerifier,
+    /// Keeps the revocation denylist in step with Redis while the app lives.
+    _denylist_sync: Arc<cadenza_events::Subscriber>,
+}
+
+impl FromRef<AppState> for TokenVerifier {
+    fn from_ref(s: &AppState) -> Self {
+        s.verifier.clone()
+    }
+}
+
+/// The served router and the state behind it.
+pub struct App {
+    pub router: Router,
+    pub state: AppState,
+}
+
+pub async fn connect_db(url: &str) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(10)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect_lazy(url)
+        .context("DATABASE_URL")
+}
+
+pub async fn build(config: Config) -> anyhow::Result<App> {
+    let db = connect_db(&config.database_url).await?;
+    if config.migrate_on_start {
+        cadenza_catalog::migrate(&db)
+            .await
+            .context("applying migrations")?;
+    }
+
+    let redis = cadenza_platform::redis::client(&config.redis_url).context("REDIS_URL")?;
+    let redis_conn = cadenza_platform::redis::manager(&redis)
+        .await
+        .context("connecting to Redis")?;
+
+    let sdk = cadenza_aws::sdk_config().await;
+    let media = MediaStore::new(
+        &sdk,
+        &config.s3_bucket,
+        config.s3_endpoint.as_deref(),
+        config.s3_public_endpoint.as_deref(),
+        config.s3_force_path_style,
+    );
+    let cdn = config
+        .cloudfront_distribution_id
+        .clone()
+        .map(|id| CdnInvalidator::new(&sdk, id, config.cloudfront_endpoint.as_deref()));
+
+    let verifier = TokenVerifier::new(config.verifier.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("JWT keys: {e}"))?;
+    let denylist_sync = verifier
+        .denylist()
+        .spawn_sync(redis.clone(), config.redis_namespace.clone());
+
+    let state = AppState {
+        db: db.clone(),
+        media: media.clone(),
+        effects: Effects::new(
+            Publisher::new(redis_conn.clone(), config.redis_namespace.clone()),
+            media.clone(),
+            cdn,
+        ),
+        verifier,
+        _denylist_sync: Arc::new(denylist_sync),
+    };
+
+    let readiness = Readiness::new()
+        .check("postgres", move || {
+            let db = db.clone();
+            async move { sqlx::query("SELECT 1").execute(&db).await.map(|_| ()) }
+        })
+        .check("redis", move || {
+            let mut conn = redis_conn.clone();
+            async move { cadenza_platform::redis::ping(&mut conn).await }
+        })
+        .check("s3", move || {
+            let media = media.clone();
+            async move { media.check_bucket().await }
+        });
+
+    let mut settings = HttpSettings::new(config.public_base_url.clone());
+    settings.body_limit_bytes = BODY_LIMIT_BYTES;
+    let router = standard_layers(
+        Router::new()
+            .nest("/api/admin", api(state.clone()))
+            .merge(health::routes(readiness)),
+        &settings,
+    );
+    Ok(App { router, state })
+}
+
+fn api(state: AppState) -> Router {
+    Router::new()
+        .route("/upload-url", post(upload::create_upload_url))
+        .route("/album", get(albums::list).post(albums::create))
+        .route("/album/{id}", patch(albums::update).delete(albums::delete))
+        .route("/album/{id}/song", get(albums::songs))
+        .route("/song", get(songs::list).post(songs::create))
+        .route("/song/{id}", patch(songs::update).delete(songs::delete))
+        .route("/openapi.json", get(openapi::openapi_json))
+        .route("/docs", get(openapi::docs))
+        .with_state(state)
+}

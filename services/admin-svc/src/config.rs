@@ -1,0 +1,62 @@
+//! Configuration from the environment (CONTRACTS §2).
+
+use cadenza_auth::VerifierConfig;
+use cadenza_platform::config::{self, ConfigError};
+use cadenza_platform::redis::Namespace;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub port: u16,
+    /// Browser origin, for CORS.
+    pub public_base_url: String,
+    pub verifier: VerifierConfig,
+    pub database_url: String,
+    pub redis_url: String,
+    pub redis_namespace: Namespace,
+    pub s3_bucket: String,
+    /// Path-style addressing (`http://host/bucket/key`), needed by SeaweedFS.
+    pub s3_force_path_style: bool,
+    /// Where the server itself talks to S3. `None`: the SDK default (AWS, or
+    /// `AWS_ENDPOINT_URL_S3`, which the SDK reads itself).
+    pub s3_endpoint: Option<String>,
+    /// The host presigned URLs point at, when browsers reach S3 under another
+    /// name than the server does. `None`: the same endpoint.
+    pub s3_public_endpoint: Option<String>,
+    /// When set, deleted media paths are invalidated in this distribution.
+    pub cloudfront_distribution_id: Option<String>,
+    /// CloudFront API endpoint override (`AWS_ENDPOINT_URL_CLOUDFRONT`).
+    pub cloudfront_endpoint: Option<String>,
+    /// Apply pending migrations when `serve` starts (dev and tests).
+    pub migrate_on_start: bool,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            port: config::parse_or("PORT", 5001u16)?,
+            public_base_url: config::base_url("PUBLIC_BASE_URL")?,
+            verifier: VerifierConfig::from_env()?,
+            database_url: config::require("DATABASE_URL")?,
+            redis_url: config::require("REDIS_URL")?,
+            redis_namespace: Namespace::from_env()?,
+            s3_bucket: config::require("S3_BUCKET")?,
+            s3_force_path_style: config::flag("S3_FORCE_PATH_STYLE", false)?,
+            s3_endpoint: config::var("AWS_ENDPOINT_URL_S3")?
+                .map(|u| config::check_base_url("AWS_ENDPOINT_URL_S3", &u))
+                .transpose()?,
+            s3_public_endpoint: config::var("S3_PUBLIC_ENDPOINT")?
+                .map(|u| config::check_base_url("S3_PUBLIC_ENDPOINT", &u))
+                .transpose()?,
+            cloudfront_distribution_id: config::var("CLOUDFRONT_DISTRIBUTION_ID")?,
+            cloudfront_endpoint: config::var("AWS_ENDPOINT_URL_CLOUDFRONT")?
+                .map(|u| config::check_base_url("AWS_ENDPOINT_URL_CLOUDFRONT", &u))
+                .transpose()?,
+            migrate_on_start: config::flag("MIGRATE_ON_START", false)?,
+        })
+    }
+}
+
+/// What `admin-svc migrate` needs: only the database.
+pub fn database_url() -> Result<String, ConfigError> {
+    config::require("DATABASE_URL")
+}

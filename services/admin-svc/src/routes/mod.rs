@@ -1,0 +1,274 @@
+//! HTTP handlers, one file per resource, and the checks they share.
+
+pub mod albums;
+pub mod songs;
+pub mod upload;
+
+use cadenza_catalog::{Cursor, MAX_DURATION_SECONDS, MAX_TEXT_CHARS, MAX_TRACK_NUMBER};
+use cadenza_platform::{FieldError, Problem};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::media::{normalize_content_type, MediaKind};
+use crate::storage::MediaStore;
+use crate::store::{StoreError, VerifiedObject};
+
+/// `{id}` path parameter (named, so a bad one is reported as `id`).
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct IdPath {
+    /// A UUID.
+    pub id: Uuid,
+}
+
+/// `?limit=&cursor=`; without both, lists return everything (the seed's shape).
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PageParams {
+    /// 1..=100 (default 50 when only `cursor` is given).
+    pub limit: Option<i64>,
+    /// `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+pub const DEFAULT_PAGE: i64 = 50;
+pub const MAX_PAGE: i64 = 100;
+
+impl PageParams {
+    /// `None`: no pagination asked for.
+    pub fn page(&self) -> Result<Option<(i64, Option<Cursor>)>, Problem> {
+        if self.limit.is_none() && self.cursor.is_none() {
+            return Ok(None);
+        }
+        let limit = self.limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(Problem::invalid_field(
+                "limit",
+                format!("must be between 1 and {MAX_PAGE}"),
+            ));
+        }
+        let cursor = match self.cursor.as_deref() {
+            None | Some("") => None,
+            Some(raw) => Some(
+                Cursor::decode(raw).map_err(|e| Problem::invalid_field("cursor", e.to_string()))?,
+            ),
+        };
+        Ok(Some((limit, cursor)))
+    }
+}
+
+/// `{message}` answers (deletes).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageBody {
+    pub message: String,
+}
+
+/// The problem+json error shape (RFC 9457), for the OpenAPI document.
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ProblemDoc {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Same as `detail` (the seed's client reads `message`).
+    pub message: String,
+    pub errors: Option<Vec<FieldErrorDoc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct FieldErrorDoc {
+    pub field: String,
+    pub message: String,
+}
+
+/// A trimmed, non-empty string of at most 200 characters.
+pub fn text(field: &str, raw: &str, errors: &mut Vec<FieldError>) -> String {
+    let value = raw.trim();
+    if value.is_empty() {
+        errors.push(FieldError::new(field, "must not be empty"));
+    } else if value.chars().count() > MAX_TEXT_CHARS {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {MAX_TEXT_CHARS} characters"),
+        ));
+    } else if value.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    value.to_owned()
+}
+
+pub fn duration(field: &str, value: f64, errors: &mut Vec<FieldError>) -> f64 {
+    if !value.is_finite() || value < 0.0 {
+        errors.push(FieldError::new(field, "must be a number of seconds >= 0"));
+    } else if value > MAX_DURATION_SECONDS {
+        errors.push(FieldError::new(field, "must be at most 24 hours"));
+    }
+    value
+}
+
+pub fn track_number(field: &str, value: i64, errors: &mut Vec<FieldError>) -> i32 {
+    if !(1..=i64::from(MAX_TRACK_NUMBER)).contains(&value) {
+        errors.push(FieldError::new(
+            field,
+            format!("must be between 1 and {MAX_TRACK_NUMBER}"),
+        ));
+        return 1;
+    }
+    value as i32
+}
+
+pub fn check(errors: Vec<FieldError>) -> Result<(), Problem> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Problem::invalid(errors))
+    }
+}
+
+/// Checks a key's shape, then asks S3 whether the object exists with a type
+/// matching the key's extension and a size within the kind's cap.
+pub async fn verify_object(
+    media: &MediaStore,
+    field: &str,
+    kind: MediaKind,
+    key: &str,
+) -> Result<VerifiedObject, Problem> {
+    let ext = kind
+        .check_key(key)
+        .map_err(|m| Problem::invalid_field(field, m))?;
+    let info = media
+        .head(key)
+        .await
+        .map_err(|e| Problem::unavailable("s3", e))?
+        .ok_or_else(|| Problem::invalid_field(field, "no uploaded object with this key"))?;
+    let content_type = normalize_content_type(info.content_type.as_deref().unwrap_or(""));
+    if kind.extension(&content_type) != Some(ext) {
+        return Err(Problem::invalid_field(
+            field,
+            format!(
+                "the uploaded object has type {content_type:?}; expected {} matching .{ext}",
+                kind.allowed_types()
+            ),
+        ));
+    }
+    if info.size <= 0 {
+        return Err(Problem::invalid_field(
+            field,
+            "the uploaded object is empty",
+        ));
+    }
+    if info.size > kind.max_bytes() {
+        return Err(Problem::invalid_field(
+            field,
+            format!(
+                "the uploaded object is larger than {} MiB",
+                kind.max_bytes() / crate::media::MIB
+            ),
+        ));
+    }
+    Ok(VerifiedObject {
+        key: key.to_owned(),
+        content_type,
+        size_bytes: info.size,
+    })
+}
+
+/// Maps store failures; `what` names the path resource for 404s.
+pub fn store_problem(e: StoreError, what: &str) -> Problem {
+    match e {
+        StoreError::NotFound => Problem::not_found(format!("no such {what}")),
+        StoreError::AlbumMissing => Problem::invalid_field("albumId", "no such album"),
+        StoreError::AlbumFull => {
+            Problem::invalid_field("trackNumber", "the album has no free track number left")
+        }
+        StoreError::Db(e) => db_problem(e),
+    }
+}
+
+pub fn db_problem(e: sqlx::Error) -> Problem {
+    if let Some(db) = e.as_database_error() {
+        match (db.code().as_deref(), db.constraint()) {
+            (Some("23505"), Some(c)) if c.contains("audio_key") => {
+                return Problem::invalid_field("audioKey", "is already used by another song")
+            }
+            (Some("23503"), _) => return Problem::invalid_field("albumId", "no such album"),
+            _ => {}
+        }
+    }
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => Problem::unavailable("postgres", e),
+        other => Problem::internal(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_trimmed_and_bounded() {
+        let mut errors = vec![];
+        assert_eq!(
+            text("name", "  Kind of Blue \n", &mut errors),
+            "Kind of Blue"
+        );
+        assert!(errors.is_empty());
+        text("name", "   ", &mut errors);
+        text("artist", &"x".repeat(201), &mut errors);
+        text("title", "a\u{0}b", &mut errors);
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["name", "artist", "title"]);
+        let mut ok = vec![];
+        text("name", &"é".repeat(200), &mut ok);
+        assert!(ok.is_empty(), "200 characters, not bytes");
+    }
+
+    #[test]
+    fn durations_and_track_numbers_are_bounded() {
+        let mut errors = vec![];
+        duration("duration", 0.0, &mut errors);
+        duration("duration", 86_400.0, &mut errors);
+        assert!(errors.is_empty());
+        duration("duration", -0.5, &mut errors);
+        duration("duration", 86_400.5, &mut errors);
+        duration("duration", f64::NAN, &mut errors);
+        assert_eq!(errors.len(), 3);
+        let mut errors = vec![];
+        assert_eq!(track_number("trackNumber", 999, &mut errors), 999);
+        track_number("trackNumber", 0, &mut errors);
+        track_number("trackNumber", 1000, &mut errors);
+        assert_eq!(errors.len(), 2);
+    }
+
+    #[test]
+    fn pagination_is_opt_in_and_bounded() {
+        let none = PageParams {
+            limit: None,
+            cursor: None,
+        };
+        assert!(none.page().unwrap().is_none());
+        let only_cursor = PageParams {
+            limit: None,
+            cursor: Some(String::new()),
+        };
+        assert_eq!(only_cursor.page().unwrap(), Some((DEFAULT_PAGE, None)));
+        let too_big = PageParams {
+            limit: Some(101),
+            cursor: None,
+        };
+        assert_eq!(too_big.page().unwrap_err().errors[0].field, "limit");
+        let garbage = PageParams {
+            limit: Some(5),
+            cursor: Some("zzz".into()),
+        };
+        assert_eq!(garbage.page().unwrap_err().errors[0].field, "cursor");
+    }
+}

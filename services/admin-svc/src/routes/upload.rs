@@ -1,0 +1,90 @@
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use cadenza_auth::AdminUser;
+use cadenza_platform::extract::Json;
+use cadenza_platform::{ApiResult, FieldError, Problem};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::media::{normalize_content_type, MediaKind, MIB};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadUrlRequest {
+    /// `thumbnail` (cover image) or `song` (audio).
+    #[serde(rename = "type")]
+    #[schema(example = "song")]
+    pub kind: String,
+    /// image/jpeg, image/png, image/webp; audio/mpeg, audio/flac, audio/ogg, audio/mp4, audio/wav.
+    #[schema(example = "audio/mpeg")]
+    pub content_type: String,
+    /// Exact byte length of the file (covers ≤ 10 MiB, audio ≤ 500 MiB).
+    #[schema(example = 4_194_304)]
+    pub size: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadUrlResponse {
+    /// PUT the file here within 300 s.
+    #[serde(rename = "presignedURL")]
+    pub presigned_url: String,
+    /// Reference this key when creating the album or song.
+    pub file_key: String,
+    /// Send exactly these headers with the PUT: they are signed, so S3
+    /// refuses another type or length.
+    pub headers: BTreeMap<String, String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A presigned PUT for one cover or audio file.
+#[utoipa::path(
+    post, path = "/upload-url", tag = "uploads",
+    request_body = UploadUrlRequest,
+    responses(
+        (status = 200, body = UploadUrlResponse),
+        (status = 401, body = super::ProblemDoc), (status = 403, body = super::ProblemDoc),
+        (status = 422, description = "unknown type, disallowed content type or size", body = super::ProblemDoc),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_upload_url(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Json(req): Json<UploadUrlRequest>,
+) -> ApiResult<Json<UploadUrlResponse>> {
+    let kind = MediaKind::parse(&req.kind)
+        .ok_or_else(|| Problem::invalid_field("type", "must be \"thumbnail\" or \"song\""))?;
+    let content_type = normalize_content_type(&req.content_type);
+    let mut errors = vec![];
+    let ext = kind.extension(&content_type);
+    if ext.is_none() {
+        errors.push(FieldError::new(
+            "contentType",
+            format!("must be {} for type {:?}", kind.allowed_types(), req.kind),
+        ));
+    }
+    if req.size < 1 || req.size > kind.max_bytes() {
+        errors.push(FieldError::new(
+            "size",
+            format!("must be between 1 byte and {} MiB", kind.max_bytes() / MIB),
+        ));
+    }
+    super::check(errors)?;
+    let key = kind.new_key(ext.unwrap_or_default());
+    let upload = state
+        .media
+        .presign_put(&key, &content_type, req.size)
+        .await
+        .map_err(|e| Problem::unavailable("s3", e))?;
+    tracing::info!(admin = %admin.sub, key, size = req.size, "upload URL issued");
+    Ok(Json(UploadUrlResponse {
+        presigned_url: upload.url,
+        file_key: key,
+        headers: upload.headers,
+        expires_at: upload.expires_at,
+    }))
+}

@@ -1,0 +1,153 @@
+//! The media bucket: presigned uploads, HEAD checks and deletions.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::Client;
+use chrono::{DateTime, Utc};
+
+/// Presigned PUTs live this long (CONTRACTS §4).
+pub const UPLOAD_URL_TTL: Duration = Duration::from_secs(300);
+
+#[derive(Clone)]
+pub struct MediaStore {
+    client: Client,
+    /// Same credentials, but presigns against the browser-facing endpoint.
+    presigner: Client,
+    bucket: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct PresignedUpload {
+    pub url: String,
+    /// Every header the PUT must carry exactly as given (they are signed).
+    pub headers: BTreeMap<String, String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub content_type: Option<String>,
+    pub size: i64,
+}
+
+impl MediaStore {
+    pub fn new(
+        sdk: &cadenza_aws::aws_config::SdkConfig,
+        bucket: impl Into<String>,
+        endpoint: Option<&str>,
+        public_endpoint: Option<&str>,
+        force_path_style: bool,
+    ) -> Self {
+        let build = |endpoint: Option<&str>| {
+            let mut b = aws_sdk_s3::config::Builder::from(sdk)
+                .force_path_style(force_path_style)
+                // The SDK's default CRC32 checksums would end up in presigned
+                // URLs (as a checksum of an empty body) and are not needed.
+                .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+                .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
+            if let Some(url) = endpoint {
+                b = b.endpoint_url(url);
+            }
+            Client::from_conf(b.build())
+        };
+        Self {
+            client: build(endpoint),
+            presigner: build(public_endpoint.or(endpoint)),
+            bucket: bucket.into(),
+        }
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// A PUT URL that only accepts exactly this type and length.
+    pub async fn presign_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        size: i64,
+    ) -> Result<PresignedUpload, String> {
+        let config = PresigningConfig::expires_in(UPLOAD_URL_TTL).map_err(|e| e.to_string())?;
+        let start = Utc::now();
+        let presigned = self
+            .presigner
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_length(size)
+            .presigned(config)
+            .await
+            .map_err(|e| format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+        let mut headers = BTreeMap::new();
+        for (name, value) in presigned.headers() {
+            let name = match name.to_ascii_lowercase().as_str() {
+                "content-type" => "Content-Type".to_owned(),
+                "content-length" => "Content-Length".to_owned(),
+                "host" => continue,
+                other => other.to_owned(),
+            };
+            headers.insert(name, value.to_owned());
+        }
+        // The client must send both even if a future SDK stops listing them.
+        headers.insert("Content-Type".into(), content_type.to_owned());
+        headers.insert("Content-Length".into(), size.to_string());
+        Ok(PresignedUpload {
+            url: presigned.uri().to_owned(),
+            headers,
+            expires_at: start + chrono::Duration::from_std(UPLOAD_URL_TTL).unwrap_or_default(),
+        })
+    }
+
+    /// `Ok(None)` when the object does not exist.
+    pub async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, String> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(ObjectInfo {
+                content_type: out.content_type().map(str::to_owned),
+                size: out.content_length().unwrap_or(0),
+            })),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+            Err(e) => {
+                // HEAD has no body, so a 404 may come back unmodelled.
+                if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) {
+                    return Ok(None);
+                }
+                Err(format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))
+            }
+        }
+    }
+
+    /// Deletes one object (deleting a missing object succeeds).
+    pub async fn delete(&self, key: &str) -> Result<(), String> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))
+    }
+
+    /// Readiness: the bucket answers.
+    pub async fn check_bucket(&self) -> Result<(), String> {
+        self.client
+            .head_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))
+    }
+}

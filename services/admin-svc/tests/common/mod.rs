@@ -1,0 +1,299 @@
+//! One isolated world per test: a fresh database (migrated by the app), a
+//! fresh Redis namespace and a fresh SeaweedFS bucket, with admin-svc served
+//! on an ephemeral port.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use admin_svc::{build, AppState, Config};
+use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
+use cadenza_auth::{KeySource, VerifierConfig};
+use cadenza_platform::redis::Namespace;
+use cadenza_testkit::keys::{AUDIENCE, ISSUER, JWT_PUBLIC_PEM};
+use cadenza_testkit::{
+    fresh_database, fresh_namespace, infra, mint, unique_name, TestDatabase, TestServer, TokenSpec,
+};
+use futures::StreamExt;
+use serde_json::{json, Value};
+
+pub struct World {
+    pub server: TestServer,
+    pub db: TestDatabase,
+    pub ns: Namespace,
+    pub bucket: String,
+    pub s3: aws_sdk_s3::Client,
+    pub http: reqwest::Client,
+    pub admin_token: String,
+    pub state: AppState,
+}
+
+pub async fn s3_client() -> aws_sdk_s3::Client {
+    let infra = infra();
+    let sdk = cadenza_aws::sdk_config().await;
+    let conf = aws_sdk_s3::config::Builder::from(&sdk)
+        .endpoint_url(&infra.s3_endpoint)
+        .force_path_style(true)
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+pub fn config(
+    db: &TestDatabase,
+    ns: &Namespace,
+    bucket: &str,
+    distribution: Option<String>,
+) -> Config {
+    let infra = infra();
+    Config {
+        port: 0,
+        public_base_url: "http://127.0.0.1:8080".into(),
+        verifier: VerifierConfig {
+            issuer: ISSUER.into(),
+            audience: AUDIENCE.into(),
+            keys: KeySource::Pems(JWT_PUBLIC_PEM.into()),
+        },
+        database_url: db.url.clone(),
+        redis_url: infra.redis_url.clone(),
+        redis_namespace: ns.clone(),
+        s3_bucket: bucket.into(),
+        s3_force_path_style: true,
+        s3_endpoint: Some(infra.s3_endpoint.clone()),
+        s3_public_endpoint: None,
+        cloudfront_distribution_id: distribution,
+        cloudfront_endpoint: Some(infra.aws_endpoint.clone()),
+        migrate_on_start: true,
+    }
+}
+
+impl World {
+    pub async fn new() -> Self {
+        Self::with_distribution(None).await
+    }
+
+    pub async fn with_distribution(distribution: Option<String>) -> Self {
+        let db = fresh_database().await;
+        let ns = fresh_namespace();
+        let s3 = s3_client().await;
+        let bucket = unique_name("cadenza-t-");
+        s3.create_bucket()
+            .bucket(&bucket)
+            .send()
+            .await
+            .expect("create test bucket");
+        let app = build(config(&db, &ns, &bucket, distribution))
+            .await
+            .expect("build app");
+        let server = TestServer::start(app.router).await;
+        World {
+            server,
+            db,
+            ns,
+            bucket,
+            s3,
+            http: reqwest::Client::new(),
+            admin_token: mint(&TokenSpec::admin()),
+            state: app.state,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        self.server.url(&format!("/api/admin{path}"))
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.get(self.url(path)).bearer_auth(&self.admin_token)
+    }
+
+    pub fn post(&self, path: &str, body: Value) -> reqwest::RequestBuilder {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(&self.admin_token)
+            .json(&body)
+    }
+
+    pub fn patch(&self, path: &str, body: Value) -> reqwest::RequestBuilder {
+        self.http
+            .patch(self.url(path))
+            .bearer_auth(&self.admin_token)
+            .json(&body)
+    }
+
+    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .delete(self.url(path))
+            .bearer_auth(&self.admin_token)
+    }
+
+    /// Asks for an upload URL and PUTs `bytes` with the signed headers.
+    pub async fn upload(&self, kind: &str, content_type: &str, bytes: Vec<u8>) -> String {
+        let resp = self
+            .post(
+                "/upload-url",
+                json!({"type": kind, "contentType": content_type, "size": bytes.len()}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status(),
+            200,
+            "upload-url: {}",
+            resp.text().await.unwrap()
+        );
+        let body: Value = resp.json().await.unwrap();
+        let mut put = self.http.put(body["presignedURL"].as_str().unwrap());
+        for (name, value) in body["headers"].as_object().unwrap() {
+            put = put.header(name.as_str(), value.as_str().unwrap());
+        }
+        let put = put.body(bytes).send().await.unwrap();
+        assert_eq!(
+            put.status(),
+            200,
+            "PUT to S3: {}",
+            put.text().await.unwrap()
+        );
+        body["fileKey"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn cover(&self) -> String {
+        self.upload("thumbnail", "image/png", b"\x89PNG fake cover".to_vec())
+            .await
+    }
+
+    pub async fn audio(&self) -> String {
+        self.upload("song", "audio/mpeg", vec![7u8; 2048]).await
+    }
+
+    pub async fn create_album(&self, name: &str) -> Value {
+        let cover = self.cover().await;
+        let resp = self
+            .post(
+                "/album",
+                json!({"name": name, "artist": "Miles Davis", "thumbnailKey": cover}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+        resp.json::<Value>().await.unwrap()["album"].clone()
+    }
+
+    pub async fn create_song(&self, album_id: &str, title: &str, extra: Value) -> Value {
+        let audio = self.audio().await;
+        let mut body = json!({"title": title, "artist": "Miles Davis", "audioKey": audio, "duration": 321.5, "albumId": album_id});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let resp = self.post("/song", body).send().await.unwrap();
+        assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+        resp.json::<Value>().await.unwrap()["song"].clone()
+    }
+
+    /// Every key in the bucket.
+    pub async fn bucket_keys(&self) -> Vec<String> {
+        let out = self
+            .s3
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .unwrap();
+        let mut keys: Vec<String> = out
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_owned))
+            .collect();
+        keys.sort();
+        keys
+    }
+}
+
+/// Records every catalogue event published in a namespace.
+pub struct EventLog {
+    events: Arc<Mutex<Vec<(String, Value)>>>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl EventLog {
+    pub async fn start(ns: &Namespace) -> Self {
+        let client = redis::Client::open(infra().redis_url.as_str()).unwrap();
+        let mut pubsub = client.get_async_pubsub().await.unwrap();
+        let channels: Vec<String> = cadenza_events::channel::CATALOGUE
+            .iter()
+            .map(|c| ns.key(c))
+            .collect();
+        pubsub.subscribe(&channels).await.unwrap();
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink = events.clone();
+        let ns = ns.clone();
+        let task = tokio::spawn(async move {
+            let mut stream = pubsub.on_message();
+            while let Some(msg) = stream.next().await {
+                let channel = ns.strip(msg.get_channel_name()).unwrap().to_owned();
+                let payload: String = msg.get_payload().unwrap();
+                sink.lock()
+                    .unwrap()
+                    .push((channel, serde_json::from_str(&payload).unwrap()));
+            }
+        });
+        EventLog {
+            events,
+            _task: task,
+        }
+    }
+
+    pub fn snapshot(&self) -> Vec<(String, Value)> {
+        self.events.lock().unwrap().clone()
+    }
+
+    /// Waits for `n` events, then makes sure no more arrive.
+    pub async fn exactly(&self, n: usize) -> Vec<(String, Value)> {
+        cadenza_testkit::eventually(Duration::from_secs(5), &format!("{n} events"), || async {
+            (self.events.lock().unwrap().len() >= n).then_some(())
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let all = self.snapshot();
+        assert_eq!(all.len(), n, "unexpected extra events: {all:#?}");
+        all
+    }
+}
+
+/// Counts per channel.
+pub fn by_channel(events: &[(String, Value)]) -> HashMap<String, usize> {
+    let mut m = HashMap::new();
+    for (c, _) in events {
+        *m.entry(c.clone()).or_insert(0) += 1;
+    }
+    m
+}
+
+/// Asserts a problem+json answer with the given status naming `field`.
+pub async fn assert_problem(resp: reqwest::Response, status: u16, field: &str) -> Value {
+    let got = resp.status().as_u16();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    assert_eq!(got, status, "{body}");
+    assert_eq!(ct, "application/problem+json", "{body}");
+    assert_eq!(body["message"], body["detail"]);
+    if !field.is_empty() {
+        let fields: Vec<&str> = body["errors"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|e| e["field"].as_str()).collect())
+            .unwrap_or_default();
+        assert!(fields.contains(&field), "expected field {field} in {body}");
+    }
+    body
+}
+
+pub fn s3_url() -> String {
+    infra().s3_endpoint.clone()
+}

@@ -1,0 +1,284 @@
+//! Presigned uploads to the real SeaweedFS, and the HEAD checks on create.
+
+mod common;
+
+use common::{assert_problem, World};
+use serde_json::{json, Value};
+
+async fn upload_url(w: &World, body: Value) -> reqwest::Response {
+    w.post("/upload-url", body).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn upload_then_create_album_and_song_then_they_list() {
+    let w = World::new().await;
+    let resp = upload_url(
+        &w,
+        json!({"type": "thumbnail", "contentType": "image/webp", "size": 5}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    let key = body["fileKey"].as_str().unwrap();
+    assert!(
+        key.starts_with("thumbnails/") && key.ends_with(".webp"),
+        "{key}"
+    );
+    assert_eq!(body["headers"]["Content-Type"], "image/webp");
+    assert_eq!(body["headers"]["Content-Length"], "5");
+    let url = body["presignedURL"].as_str().unwrap();
+    assert!(
+        url.starts_with(&format!("{}/{}/thumbnails/", common::s3_url(), w.bucket)),
+        "{url}"
+    );
+    assert!(url.contains("X-Amz-Expires=300"), "{url}");
+    let expires: chrono::DateTime<chrono::Utc> =
+        body["expiresAt"].as_str().unwrap().parse().unwrap();
+    let left = (expires - chrono::Utc::now()).num_seconds();
+    assert!((290..=300).contains(&left), "{left}");
+
+    let album = w.create_album("Kind of Blue").await;
+    let song = w
+        .create_song(album["id"].as_str().unwrap(), "So What", json!({}))
+        .await;
+    assert_eq!(song["contentType"], "audio/mpeg");
+    assert_eq!(song["size"], 2048);
+    assert_eq!(song["trackNumber"], 1);
+    assert_eq!(song["duration"], 321.5);
+
+    let albums: Value = w.get("/album").send().await.unwrap().json().await.unwrap();
+    assert_eq!(albums["albums"].as_array().unwrap().len(), 1);
+    assert_eq!(albums["albums"][0]["name"], "Kind of Blue");
+    assert_eq!(albums["albums"][0]["thumbnailKey"], album["thumbnailKey"]);
+    let songs: Value = w.get("/song").send().await.unwrap().json().await.unwrap();
+    assert_eq!(songs["songs"][0]["id"], song["id"]);
+    assert_eq!(songs["songs"][0]["audioKey"], song["audioKey"]);
+    let keys = w.bucket_keys().await;
+    assert_eq!(keys.len(), 2, "{keys:?}");
+}
+
+#[tokio::test]
+async fn the_store_refuses_a_put_with_another_type_or_length() {
+    let w = World::new().await;
+    let body: Value = upload_url(
+        &w,
+        json!({"type": "song", "contentType": "audio/flac", "size": 10}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let url = body["presignedURL"].as_str().unwrap();
+    let http = reqwest::Client::new();
+
+    let wrong_type = http
+        .put(url)
+        .header("Content-Type", "audio/mpeg")
+        .body(vec![1u8; 10])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_type.status(), 403);
+    let wrong_length = http
+        .put(url)
+        .header("Content-Type", "audio/flac")
+        .body(vec![1u8; 11])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_length.status(), 403);
+    assert!(w.bucket_keys().await.is_empty());
+
+    let right = http
+        .put(url)
+        .header("Content-Type", "audio/flac")
+        .body(vec![1u8; 10])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 200);
+    assert_eq!(
+        w.bucket_keys().await,
+        vec![body["fileKey"].as_str().unwrap().to_owned()]
+    );
+}
+
+#[tokio::test]
+async fn upload_url_validates_type_content_type_and_size() {
+    let w = World::new().await;
+    let cases = [
+        (
+            json!({"type": "video", "contentType": "audio/mpeg", "size": 1}),
+            "type",
+        ),
+        (
+            json!({"type": "song", "contentType": "image/png", "size": 1}),
+            "contentType",
+        ),
+        (
+            json!({"type": "thumbnail", "contentType": "image/svg+xml", "size": 1}),
+            "contentType",
+        ),
+        (
+            json!({"type": "thumbnail", "contentType": "image/png", "size": 10 * 1024 * 1024 + 1}),
+            "size",
+        ),
+        (
+            json!({"type": "song", "contentType": "audio/mpeg", "size": 500i64 * 1024 * 1024 + 1}),
+            "size",
+        ),
+        (
+            json!({"type": "song", "contentType": "audio/mpeg", "size": 0}),
+            "size",
+        ),
+        (json!({"type": "song", "contentType": "audio/mpeg"}), "size"),
+        (
+            json!({"type": "song", "contentType": "audio/mpeg", "size": "big"}),
+            "size",
+        ),
+    ];
+    for (body, field) in cases {
+        assert_problem(upload_url(&w, body).await, 422, field).await;
+    }
+    // the caps themselves are allowed, and aliases map to the canonical extension
+    let ok: Value = upload_url(
+        &w,
+        json!({"type": "song", "contentType": "audio/x-wav", "size": 500i64 * 1024 * 1024}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert!(ok["fileKey"].as_str().unwrap().ends_with(".wav"));
+}
+
+#[tokio::test]
+async fn create_refuses_missing_empty_oversized_or_mistyped_objects() {
+    let w = World::new().await;
+    let album = w.create_album("A").await;
+    let album_id = album["id"].as_str().unwrap();
+    let song = |key: &str| json!({"title": "t", "artist": "a", "audioKey": key, "duration": 1, "albumId": album_id});
+
+    // never uploaded
+    let missing = format!("songs/{}.mp3", uuid::Uuid::new_v4());
+    let body = assert_problem(
+        w.post("/song", song(&missing)).send().await.unwrap(),
+        422,
+        "audioKey",
+    )
+    .await;
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("no uploaded object"),
+        "{body}"
+    );
+
+    // put behind our back: empty, and of a type other than the key says
+    let put = |key: String, ct: &'static str, bytes: Vec<u8>| {
+        let s3 = w.s3.clone();
+        let bucket = w.bucket.clone();
+        async move {
+            s3.put_object()
+                .bucket(bucket)
+                .key(&key)
+                .content_type(ct)
+                .body(bytes.into())
+                .send()
+                .await
+                .unwrap();
+            key
+        }
+    };
+    let empty = put(
+        format!("songs/{}.mp3", uuid::Uuid::new_v4()),
+        "audio/mpeg",
+        vec![],
+    )
+    .await;
+    let body = assert_problem(
+        w.post("/song", song(&empty)).send().await.unwrap(),
+        422,
+        "audioKey",
+    )
+    .await;
+    assert!(
+        body["message"].as_str().unwrap().contains("empty"),
+        "{body}"
+    );
+    let mistyped = put(
+        format!("songs/{}.mp3", uuid::Uuid::new_v4()),
+        "audio/ogg",
+        vec![1; 8],
+    )
+    .await;
+    assert_problem(
+        w.post("/song", song(&mistyped)).send().await.unwrap(),
+        422,
+        "audioKey",
+    )
+    .await;
+
+    // a cover one byte over the cap
+    let big = put(
+        format!("thumbnails/{}.jpg", uuid::Uuid::new_v4()),
+        "image/jpeg",
+        vec![0; 10 * 1024 * 1024 + 1],
+    )
+    .await;
+    let body = assert_problem(
+        w.post(
+            "/album",
+            json!({"name": "n", "artist": "a", "thumbnailKey": big}),
+        )
+        .send()
+        .await
+        .unwrap(),
+        422,
+        "thumbnailKey",
+    )
+    .await;
+    assert!(
+        body["message"].as_str().unwrap().contains("larger"),
+        "{body}"
+    );
+
+    // the wrong prefix: a cover as audio, audio as a cover
+    let cover = w.cover().await;
+    assert_problem(
+        w.post("/song", song(&cover)).send().await.unwrap(),
+        422,
+        "audioKey",
+    )
+    .await;
+    let audio = w.audio().await;
+    assert_problem(
+        w.post(
+            "/album",
+            json!({"name": "n", "artist": "a", "thumbnailKey": audio}),
+        )
+        .send()
+        .await
+        .unwrap(),
+        422,
+        "thumbnailKey",
+    )
+    .await;
+    assert_problem(w.post("/song", json!({"title": "t", "artist": "a", "audioKey": audio, "duration": 1, "albumId": album_id, "imageUrl": audio})).send().await.unwrap(), 422, "imageUrl").await;
+    assert_problem(
+        w.post("/song", song("songs/../thumbnails/x.jpg"))
+            .send()
+            .await
+            .unwrap(),
+        422,
+        "audioKey",
+    )
+    .await;
+
+    // nothing was created
+    let songs: Value = w.get("/song").send().await.unwrap().json().await.unwrap();
+    assert_eq!(songs["songs"].as_array().unwrap().len(), 0);
+    let albums: Value = w.get("/album").send().await.unwrap().json().await.unwrap();
+    assert_eq!(albums["albums"].as_array().unwrap().len(), 1);
+}
