@@ -28,6 +28,8 @@ export SES_FROM_ADDRESS="$CADENZA_SES_FROM"
 export REDIS_URL="$CADENZA_REDIS_URL"
 # Below the dev queue's 60 s visibility timeout (see lambdas/mailer/README.md).
 export MAILER_CLAIM_TTL_SECS=30
+# Plain text in the log file (tracing honours NO_COLOR).
+export NO_COLOR=1
 export RUST_LOG="${MAILER_RUST_LOG:-info,aws_config=warn,aws_smithy_runtime=warn}"
 start_bg mailer "$CADENZA_LOG/mailer.log" "$bin" poll
 

@@ -524,6 +524,24 @@ async fn without_redis_a_redelivered_job_is_sent_again() {
 }
 
 #[tokio::test]
+async fn while_redis_is_down_jobs_are_still_sent() {
+    // Documented trade-off: a rare duplicate beats no verification email.
+    let mut redis = cadenza_testkit::process::RedisProcess::start();
+    let client = cadenza_platform::redis::client(&redis.url()).unwrap();
+    let conn = cadenza_platform::redis::manager(&client).await.unwrap();
+    let ledger = SentLedger::new(conn, fresh_namespace(), DEFAULT_CLAIM_TTL);
+    let sdk = sdk().await;
+    let mailer = mailer(&sdk, &infra().aws_endpoint, Some(ledger)).await;
+    redis.stop();
+
+    let to = recipient();
+    let body = job("verify_email", &to, &verify_link()).to_string();
+    let response = mailer.handle(event(vec![record("m1", &body)])).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    assert_eq!(mail_to(&to).await.len(), 1);
+}
+
+#[tokio::test]
 async fn a_non_json_record_is_dropped_with_a_log_line_and_not_reported() {
     let sdk = sdk().await;
     let mailer = mailer(&sdk, &infra().aws_endpoint, Some(ledger(None).await)).await;
