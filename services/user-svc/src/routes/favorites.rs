@@ -65,7 +65,7 @@ fn song_id(raw: &str) -> Result<String, Problem> {
     }
 }
 
-#[utoipa::path(get, path = "/api/user/favorites", tag = "favorites", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/user/favorites", operation_id = "list_favorites", tag = "favorites", security(("bearer" = [])),
     responses((status = 200, body = FavoriteList), (status = 401)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -82,7 +82,7 @@ pub async fn list(
     .into_response())
 }
 
-#[utoipa::path(post, path = "/api/user/favorites", tag = "favorites", security(("bearer" = [])), request_body = SongRef,
+#[utoipa::path(post, path = "/api/user/favorites", operation_id = "add_favorite", tag = "favorites", security(("bearer" = [])), request_body = SongRef,
     responses((status = 201, body = FavoriteAdded, description = "Added (or already there)"), (status = 401), (status = 422)))]
 pub async fn add(
     State(state): State<AppState>,
@@ -119,7 +119,7 @@ async fn remove_id(state: &AppState, user_id: &str, raw: &str) -> ApiResult<Resp
     }
 }
 
-#[utoipa::path(delete, path = "/api/user/favorites/{songId}", tag = "favorites", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/user/favorites/{songId}", operation_id = "remove_favorite", tag = "favorites", security(("bearer" = [])),
     params(("songId" = String, Path)),
     responses((status = 204), (status = 401), (status = 404, description = "not one of your favourites")))]
 pub async fn remove(
@@ -131,7 +131,7 @@ pub async fn remove(
 }
 
 /// The seed's form: `DELETE /favorites` with `{songId}` in the body.
-#[utoipa::path(delete, path = "/api/user/favorites", tag = "favorites", security(("bearer" = [])), request_body = SongRef,
+#[utoipa::path(delete, path = "/api/user/favorites", operation_id = "remove_favorite_by_body", tag = "favorites", security(("bearer" = [])), request_body = SongRef,
     responses((status = 204), (status = 401), (status = 404)))]
 pub async fn remove_seed(
     State(state): State<AppState>,

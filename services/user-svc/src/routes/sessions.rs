@@ -110,7 +110,7 @@ async fn revoke_family(state: &AppState, sid: &str) -> ApiResult<()> {
     Ok(())
 }
 
-#[utoipa::path(post, path = "/api/user/refresh-token", tag = "session",
+#[utoipa::path(post, path = "/api/user/refresh-token", operation_id = "refresh_token", tag = "session",
     responses((status = 200, body = AccessTokenResponse, description = "Rotates the refreshToken cookie (not within the grace window)"),
               (status = 401, description = "missing, unknown, expired or reused refresh token (reuse revokes the family)"),
               (status = 429)))]
@@ -314,7 +314,7 @@ pub struct SessionList {
     pub sessions: Vec<SessionView>,
 }
 
-#[utoipa::path(get, path = "/api/user/sessions", tag = "session", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/user/sessions", operation_id = "list_sessions", tag = "session", security(("bearer" = [])),
     responses((status = 200, body = SessionList), (status = 401)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -339,7 +339,7 @@ pub async fn list(
     Ok(axum::Json(SessionList { sessions }).into_response())
 }
 
-#[utoipa::path(delete, path = "/api/user/sessions/{id}", tag = "session", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/user/sessions/{id}", operation_id = "revoke_session", tag = "session", security(("bearer" = [])),
     params(("id" = String, Path, description = "session id")),
     responses((status = 204, description = "revoked"), (status = 401), (status = 404, description = "no such session of yours")))]
 pub async fn revoke(
