@@ -10,11 +10,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 MEDIA="$CADENZA_DEV/demo-media"
 GATEWAY="${CADENZA_GATEWAY_URL:-http://127.0.0.1:8080}"
-# The demo accounts dev.d/up/30-user-svc.sh creates.
-export CADENZA_DEMO_ADMIN_EMAIL="${CADENZA_DEMO_ADMIN_EMAIL:-admin@cadenza.local}"
-export CADENZA_DEMO_ADMIN_PASSWORD="${CADENZA_DEMO_ADMIN_PASSWORD:-cadenza-admin-dev}"
-export CADENZA_DEMO_USER_EMAIL="${CADENZA_DEMO_USER_EMAIL:-listener@cadenza.local}"
-export CADENZA_DEMO_USER_PASSWORD="${CADENZA_DEMO_USER_PASSWORD:-cadenza-listener-dev}"
+# shellcheck source=dev.d/demo/accounts.sh disable=SC1091
+source "$CADENZA_ROOT/dev.d/demo/accounts.sh"
 export CADENZA_GATEWAY_URL="$GATEWAY"
 
 ensure_apt sox lame espeak-ng imagemagick fonts-dejavu-core

@@ -27,11 +27,11 @@ export const MOTO_URL = (process.env.E2E_MOTO_URL ?? 'http://127.0.0.1:4566').re
 export const ARTIFACTS = path.join(here, 'artifacts');
 export const ADMIN = {
   email: process.env.E2E_ADMIN_EMAIL ?? 'admin@cadenza.local',
-  password: process.env.E2E_ADMIN_PASSWORD ?? 'cadenza-admin-dev',
+  password: process.env.E2E_ADMIN_PASSWORD ?? 'Cadenza-Demo-Conductor-2026',
 };
 export const LISTENER = {
   email: process.env.E2E_LISTENER_EMAIL ?? 'listener@cadenza.local',
-  password: process.env.E2E_LISTENER_PASSWORD ?? 'cadenza-listener-dev',
+  password: process.env.E2E_LISTENER_PASSWORD ?? 'Cadenza-Demo-Listener-2026',
 };
 
 fs.mkdirSync(ARTIFACTS, { recursive: true });

@@ -1,0 +1,18 @@
+# shellcheck shell=bash
+# The demo accounts, as dev.d/up/30-user-svc.sh creates them (read from that
+# hook so there is one source of truth; the values below are its fallbacks).
+# Sourced by dev.d/up/60-demo-data.sh and dev.d/test/70-e2e.sh. Exports
+# CADENZA_DEMO_{ADMIN,USER}_{EMAIL,PASSWORD} unless already set.
+
+_demo_from_hook() { # VAR FALLBACK
+  local hook="$CADENZA_ROOT/dev.d/up/30-user-svc.sh" v=''
+  if [[ -f "$hook" ]]; then
+    v=$(sed -nE "s/^$1=['\"]?([^'\"]*)['\"]?\$/\\1/p" "$hook" | head -n 1)
+  fi
+  printf '%s' "${v:-$2}"
+}
+
+export CADENZA_DEMO_ADMIN_EMAIL="${CADENZA_DEMO_ADMIN_EMAIL:-$(_demo_from_hook DEMO_ADMIN_EMAIL admin@cadenza.local)}"
+export CADENZA_DEMO_ADMIN_PASSWORD="${CADENZA_DEMO_ADMIN_PASSWORD:-$(_demo_from_hook DEMO_ADMIN_PASSWORD Cadenza-Demo-Conductor-2026)}"
+export CADENZA_DEMO_USER_EMAIL="${CADENZA_DEMO_USER_EMAIL:-$(_demo_from_hook DEMO_LISTENER_EMAIL listener@cadenza.local)}"
+export CADENZA_DEMO_USER_PASSWORD="${CADENZA_DEMO_USER_PASSWORD:-$(_demo_from_hook DEMO_LISTENER_PASSWORD Cadenza-Demo-Listener-2026)}"
