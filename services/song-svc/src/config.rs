@@ -1,0 +1,65 @@
+//! song-svc configuration, from the environment (CONTRACTS §2).
+
+use std::sync::Arc;
+
+use cadenza_auth::VerifierConfig;
+use cadenza_cdn::StreamUrlSigner;
+use cadenza_platform::config::{self, ConfigError};
+use cadenza_platform::redis::Namespace;
+
+#[derive(Clone)]
+pub struct Config {
+    pub port: u16,
+    pub public_base_url: String,
+    pub verifier: VerifierConfig,
+    pub database_url: String,
+    pub redis_url: String,
+    pub redis_namespace: Namespace,
+    /// `https://dxxxx.cloudfront.net` (with scheme, no trailing slash).
+    pub cloudfront_domain: String,
+    /// Parsed once at start; a bad key is a config error, not a 500 later.
+    pub signer: Arc<StreamUrlSigner>,
+    /// PostgreSQL pool size.
+    pub database_max_connections: u32,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("port", &self.port)
+            .field("public_base_url", &self.public_base_url)
+            .field("cloudfront_domain", &self.cloudfront_domain)
+            .field("key_pair_id", &self.signer.key_pair_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let key_pair_id = config::require("CLOUDFRONT_KEY_PAIR_ID")?;
+        let pem = config::require("CLOUDFRONT_PRIVATE_KEY")?;
+        let signer = StreamUrlSigner::from_pem(key_pair_id, &pem)
+            .map_err(|e| ConfigError::new("CLOUDFRONT_PRIVATE_KEY", e.to_string()))?;
+        let database_url = config::require("DATABASE_URL")?;
+        if !database_url.starts_with("postgres://") && !database_url.starts_with("postgresql://") {
+            return Err(ConfigError::new(
+                "DATABASE_URL",
+                "must be a postgres:// URL",
+            ));
+        }
+        let redis_url = config::require("REDIS_URL")?;
+        redis::Client::open(redis_url.as_str())
+            .map_err(|e| ConfigError::new("REDIS_URL", e.to_string()))?;
+        Ok(Self {
+            port: config::parse_or("PORT", 7000)?,
+            public_base_url: config::base_url("PUBLIC_BASE_URL")?,
+            verifier: VerifierConfig::from_env()?,
+            database_url,
+            redis_url,
+            redis_namespace: Namespace::from_env()?,
+            cloudfront_domain: config::base_url("CLOUDFRONT_DOMAIN")?,
+            signer: Arc::new(signer),
+            database_max_connections: config::parse_or("DATABASE_MAX_CONNECTIONS", 16)?,
+        })
+    }
+}

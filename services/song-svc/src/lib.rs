@@ -1,0 +1,128 @@
+//! song-svc: the read side of the catalogue (CONTRACTS §4, `/api/song`).
+//!
+//! PostgreSQL is the source of truth; responses are cached as serialized
+//! JSON in process and in Redis and invalidated by admin-svc's events
+//! ([`cache`]). Stream URLs are CloudFront canned-policy URLs ([`stream`]).
+
+pub mod cache;
+pub mod config;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+pub mod store;
+pub mod stream;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::http::{header, HeaderValue};
+use axum::routing::get;
+use axum::Router;
+use bytes::Bytes;
+use cadenza_auth::TokenVerifier;
+use cadenza_platform::health::{self, Readiness};
+use cadenza_platform::http::{standard_layers, HttpSettings};
+use sqlx::postgres::PgPoolOptions;
+use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::OpenApi;
+
+pub use crate::cache::CatalogCache;
+pub use crate::config::Config;
+use crate::state::AppState;
+use crate::store::Store;
+use crate::stream::StreamSigner;
+
+pub const PREFIX: &str = "/api/song";
+
+/// Lets the API reference page load its script and styles.
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; \
+style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; \
+font-src 'self' data: https://fonts.gstatic.com https://cdn.jsdelivr.net; img-src 'self' data: https:; \
+connect-src 'self'; frame-ancestors 'none'";
+
+/// The built service: its router, and a handle on its cache (tests watch it).
+pub struct App {
+    pub router: Router,
+    pub cache: CatalogCache,
+}
+
+/// The whole service: API, docs and probes in the standard layers. Starts
+/// the background tasks (Redis connection, catalogue and revocation
+/// subscriptions); they live as long as the returned router.
+pub async fn build(config: Config) -> anyhow::Result<Router> {
+    Ok(build_app(config).await?.router)
+}
+
+pub async fn build_app(config: Config) -> anyhow::Result<App> {
+    let pool = PgPoolOptions::new()
+        .max_connections(config.database_max_connections)
+        .acquire_timeout(Duration::from_secs(2))
+        // Lazy: the service starts (and /readyz says why not) while PostgreSQL is down.
+        .connect_lazy(&config.database_url)
+        .context("DATABASE_URL")?;
+    let redis = cadenza_platform::redis::client(&config.redis_url).context("REDIS_URL")?;
+
+    let verifier = TokenVerifier::new(config.verifier.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("JWT verifier: {e}"))?;
+    let revocations = verifier
+        .denylist()
+        .spawn_sync(redis.clone(), config.redis_namespace.clone());
+
+    let cache = CatalogCache::new(config.redis_namespace.clone());
+    cache.connect(redis.clone());
+    let catalogue = cadenza_events::Subscriber::spawn(
+        redis,
+        config.redis_namespace.clone(),
+        &cadenza_events::channel::CATALOGUE,
+        cache.sink(),
+    );
+    cache.watch_subscription(catalogue.connected_flag());
+
+    let openapi = openapi::ApiDoc::openapi();
+    let state = AppState {
+        store: Store::new(pool.clone(), &config.cloudfront_domain),
+        cache: cache.clone(),
+        signer: Arc::new(StreamSigner::new(
+            config.signer.clone(),
+            &config.cloudfront_domain,
+        )),
+        verifier,
+        openapi: Bytes::from(openapi.to_json().context("rendering OpenAPI")?),
+        _subscriptions: Arc::new(vec![revocations, catalogue]),
+    };
+
+    // Redis is not a readiness dependency: every read works without it.
+    let readiness = Readiness::new().check("postgres", move || {
+        let pool = pool.clone();
+        async move { sqlx::query("SELECT 1").execute(&pool).await.map(|_| ()) }
+    });
+
+    let api = Router::new()
+        .route(&format!("{PREFIX}/album"), get(routes::albums))
+        .route(&format!("{PREFIX}/album/{{id}}"), get(routes::album))
+        .route(PREFIX, get(routes::songs))
+        .route(&format!("{PREFIX}/"), get(routes::songs))
+        .route(&format!("{PREFIX}/search"), get(routes::search))
+        .route(&format!("{PREFIX}/stream/{{id}}"), get(routes::stream))
+        .route(&format!("{PREFIX}/openapi.json"), get(routes::openapi))
+        .route(&format!("{PREFIX}/{{id}}"), get(routes::song))
+        .with_state(state);
+    let docs: Router = Router::from(
+        <utoipa_scalar::Scalar<_> as utoipa_scalar::Servable<_>>::with_url(
+            format!("{PREFIX}/docs"),
+            openapi,
+        ),
+    )
+    .layer(SetResponseHeaderLayer::overriding(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(DOCS_CSP),
+    ));
+
+    let router = api.merge(docs).merge(health::routes(readiness));
+    Ok(App {
+        router: standard_layers(router, &HttpSettings::new(config.public_base_url.clone())),
+        cache,
+    })
+}

@@ -1,0 +1,300 @@
+//! `/api/song` handlers. Catalogue reads return cached JSON bytes; only the
+//! paged and search variants are rendered per request.
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use cadenza_auth::AuthUser;
+use cadenza_catalog::Cursor;
+use cadenza_platform::extract::{Path, Query};
+use cadenza_platform::{ApiResult, Problem};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::cache::keys;
+use crate::state::AppState;
+use crate::store::{to_bytes, StreamMeta};
+
+pub const MAX_PAGE: u32 = 100;
+pub const DEFAULT_PAGE: u32 = 50;
+pub const MAX_QUERY_CHARS: usize = 100;
+pub const MAX_SEARCH_RESULTS: u32 = 50;
+pub const DEFAULT_SEARCH_RESULTS: u32 = 20;
+
+fn json(bytes: Bytes) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        bytes,
+    )
+        .into_response()
+}
+
+fn db_down(e: sqlx::Error) -> Problem {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+            Problem::unavailable("postgres", e)
+        }
+        other => Problem::internal(other),
+    }
+}
+
+/// `{id}` path segments; a struct so that a bad value names the field.
+#[derive(Debug, Deserialize)]
+pub struct IdParam {
+    pub id: Uuid,
+}
+
+/// Keyset pagination parameters; without both, the seed's full list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// 1–100 (default 50 when only `cursor` is given).
+    pub limit: Option<u32>,
+    /// `nextCursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageParams {
+    /// `None` when the caller wants the unpaged seed shape.
+    fn page(&self) -> ApiResult<Option<(i64, Option<Cursor>)>> {
+        if self.limit.is_none() && self.cursor.is_none() {
+            return Ok(None);
+        }
+        let limit = self.limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(Problem::invalid_field(
+                "limit",
+                format!("must be between 1 and {MAX_PAGE}"),
+            ));
+        }
+        let cursor = self
+            .cursor
+            .as_deref()
+            .map(Cursor::decode)
+            .transpose()
+            .map_err(|e| Problem::invalid_field("cursor", e.to_string()))?;
+        Ok(Some((limit as i64, cursor)))
+    }
+}
+
+/// Every album, newest first.
+#[utoipa::path(get, path = "/api/song/album", tag = "albums", params(PageParams),
+    responses(
+        (status = 200, description = "All albums (or one page with `limit`/`cursor`: `{albums, nextCursor}`)", body = crate::store::AlbumsBody),
+        (status = 422, description = "Bad `limit` or `cursor`"),
+        (status = 503, description = "PostgreSQL unavailable"),
+    ))]
+pub async fn albums(
+    State(state): State<AppState>,
+    Query(params): Query<PageParams>,
+) -> ApiResult<Response> {
+    if let Some((limit, after)) = params.page()? {
+        let page = state
+            .store
+            .albums_page(limit, after)
+            .await
+            .map_err(db_down)?;
+        return Ok(json(to_bytes(&page)));
+    }
+    let store = state.store.clone();
+    let bytes = state
+        .cache
+        .get_or_load(keys::ALBUMS_ALL, || async move {
+            Ok(Some(to_bytes(&store.albums().await.map_err(db_down)?)))
+        })
+        .await?;
+    Ok(json(bytes.unwrap_or_default()))
+}
+
+/// One album with its songs by track number.
+#[utoipa::path(get, path = "/api/song/album/{id}", tag = "albums",
+    params(("id" = Uuid, Path, description = "Album id")),
+    responses(
+        (status = 200, body = crate::store::AlbumDetailBody),
+        (status = 400, description = "`id` is not a UUID"),
+        (status = 404, description = "No such album"),
+    ))]
+pub async fn album(
+    State(state): State<AppState>,
+    Path(IdParam { id }): Path<IdParam>,
+) -> ApiResult<Response> {
+    let store = state.store.clone();
+    let bytes = state
+        .cache
+        .get_or_load(&keys::album(id), || async move {
+            Ok(store
+                .album(id)
+                .await
+                .map_err(db_down)?
+                .map(|b| to_bytes(&b)))
+        })
+        .await?;
+    bytes
+        .map(json)
+        .ok_or_else(|| Problem::not_found(format!("album {id} not found")))
+}
+
+/// Every song, oldest first: a bare array, as in the seed.
+#[utoipa::path(get, path = "/api/song/", tag = "songs", params(PageParams),
+    responses(
+        (status = 200, description = "All songs (or one page with `limit`/`cursor`: `{songs, nextCursor}`)", body = [crate::store::SongView]),
+        (status = 422, description = "Bad `limit` or `cursor`"),
+    ))]
+pub async fn songs(
+    State(state): State<AppState>,
+    Query(params): Query<PageParams>,
+) -> ApiResult<Response> {
+    if let Some((limit, after)) = params.page()? {
+        let page = state
+            .store
+            .songs_page(limit, after)
+            .await
+            .map_err(db_down)?;
+        return Ok(json(to_bytes(&page)));
+    }
+    let store = state.store.clone();
+    let bytes = state
+        .cache
+        .get_or_load(keys::SONGS_ALL, || async move {
+            Ok(Some(to_bytes(&store.songs().await.map_err(db_down)?)))
+        })
+        .await?;
+    Ok(json(bytes.unwrap_or_default()))
+}
+
+/// One song.
+#[utoipa::path(get, path = "/api/song/{id}", tag = "songs",
+    params(("id" = Uuid, Path, description = "Song id")),
+    responses(
+        (status = 200, body = crate::store::SongView),
+        (status = 400, description = "`id` is not a UUID"),
+        (status = 404, description = "No such song"),
+    ))]
+pub async fn song(
+    State(state): State<AppState>,
+    Path(IdParam { id }): Path<IdParam>,
+) -> ApiResult<Response> {
+    let store = state.store.clone();
+    let bytes = state
+        .cache
+        .get_or_load(&keys::song(id), || async move {
+            Ok(store.song(id).await.map_err(db_down)?.map(|s| to_bytes(&s)))
+        })
+        .await?;
+    bytes
+        .map(json)
+        .ok_or_else(|| Problem::not_found(format!("song {id} not found")))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// 1–100 characters.
+    pub q: String,
+    /// 1–50 results per kind (default 20).
+    pub limit: Option<u32>,
+}
+
+/// Typo-tolerant search across song titles, artists and album names.
+#[utoipa::path(get, path = "/api/song/search", tag = "search", params(SearchParams),
+    responses(
+        (status = 200, body = crate::store::SearchBody),
+        (status = 400, description = "`q` missing"),
+        (status = 422, description = "`q` empty or longer than 100 characters, or bad `limit`"),
+    ))]
+pub async fn search(
+    State(state): State<AppState>,
+    Query(params): Query<SearchParams>,
+) -> ApiResult<Response> {
+    let q = params.q.trim();
+    let chars = q.chars().count();
+    if chars == 0 || chars > MAX_QUERY_CHARS {
+        return Err(Problem::invalid_field(
+            "q",
+            format!("must be 1 to {MAX_QUERY_CHARS} characters"),
+        ));
+    }
+    if q.chars().any(char::is_control) {
+        return Err(Problem::invalid_field(
+            "q",
+            "must not contain control characters",
+        ));
+    }
+    let limit = params.limit.unwrap_or(DEFAULT_SEARCH_RESULTS);
+    if !(1..=MAX_SEARCH_RESULTS).contains(&limit) {
+        return Err(Problem::invalid_field(
+            "limit",
+            format!("must be between 1 and {MAX_SEARCH_RESULTS}"),
+        ));
+    }
+    let body = state.store.search(q, limit as i64).await.map_err(db_down)?;
+    Ok(json(to_bytes(&body)))
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamBody {
+    /// CloudFront signed URL (canned policy).
+    pub url: String,
+    /// RFC 3339; the URL is refused by the CDN after it.
+    pub expires_at: String,
+}
+
+/// A signed CDN URL for the song's audio. Requires an access token.
+#[utoipa::path(get, path = "/api/song/stream/{id}", tag = "songs",
+    params(("id" = Uuid, Path, description = "Song id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = StreamBody),
+        (status = 401, description = "No valid access token"),
+        (status = 404, description = "No such song"),
+    ))]
+pub async fn stream(
+    State(state): State<AppState>,
+    AuthUser(_claims): AuthUser,
+    Path(IdParam { id }): Path<IdParam>,
+) -> ApiResult<Response> {
+    let store = state.store.clone();
+    let bytes = state
+        .cache
+        .get_or_load(&keys::stream_meta(id), || async move {
+            Ok(store
+                .stream_meta(id)
+                .await
+                .map_err(db_down)?
+                .map(|m| to_bytes(&m)))
+        })
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("song {id} not found")))?;
+    let meta: StreamMeta = serde_json::from_slice(&bytes).map_err(Problem::internal)?;
+    let now = Utc::now().timestamp();
+    let (url, expires) = state
+        .signer
+        .url(id, &meta.audio_key, meta.duration_seconds, now)
+        .await
+        .map_err(Problem::internal)?;
+    let expires_at = DateTime::<Utc>::from_timestamp(expires, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Secs, true);
+    let body = StreamBody {
+        url: url.to_string(),
+        expires_at,
+    };
+    let mut response = json(to_bytes(&body));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(response)
+}
+
+/// The OpenAPI 3.1 document.
+pub async fn openapi(State(state): State<AppState>) -> Response {
+    json(state.openapi.clone())
+}

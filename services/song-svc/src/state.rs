@@ -1,0 +1,28 @@
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use bytes::Bytes;
+use cadenza_auth::TokenVerifier;
+
+use crate::cache::CatalogCache;
+use crate::store::Store;
+use crate::stream::StreamSigner;
+
+/// Everything a handler may need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub cache: CatalogCache,
+    pub signer: Arc<StreamSigner>,
+    pub verifier: TokenVerifier,
+    /// Rendered once at start.
+    pub openapi: Bytes,
+    /// Background subscriptions; they stop when the last state clone goes.
+    pub _subscriptions: Arc<Vec<cadenza_events::Subscriber>>,
+}
+
+impl FromRef<AppState> for TokenVerifier {
+    fn from_ref(state: &AppState) -> Self {
+        state.verifier.clone()
+    }
+}

@@ -1,0 +1,363 @@
+//! Read queries and the public JSON shapes (seed-compatible, camelCase).
+//! `audio_key` is selected only for `/stream` and never serialised.
+
+use bytes::Bytes;
+use cadenza_catalog::{AlbumRow, Cursor};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// An album as listeners see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AlbumView {
+    pub id: Uuid,
+    pub name: String,
+    pub artist: String,
+    /// Plain CDN URL of the cover.
+    pub thumbnail_url: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A song as listeners see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SongView {
+    pub id: Uuid,
+    pub title: String,
+    pub artist: String,
+    /// Seconds.
+    pub duration: f64,
+    /// The song's own artwork, else its album's cover (plain CDN URL).
+    pub image_url: String,
+    pub track_number: i32,
+    pub album_id: Uuid,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AlbumsBody {
+    pub albums: Vec<AlbumView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AlbumDetailBody {
+    pub album: AlbumView,
+    pub songs: Vec<SongView>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AlbumsPage {
+    pub albums: Vec<AlbumView>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SongsPage {
+    pub songs: Vec<SongView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SearchBody {
+    pub albums: Vec<AlbumView>,
+    pub songs: Vec<SongView>,
+}
+
+/// What `/stream/{id}` needs; cached as JSON like the rest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamMeta {
+    #[serde(rename = "k")]
+    pub audio_key: String,
+    #[serde(rename = "d")]
+    pub duration_seconds: f64,
+}
+
+#[derive(sqlx::FromRow)]
+struct SongListRow {
+    id: Uuid,
+    album_id: Uuid,
+    title: String,
+    artist: String,
+    duration_seconds: f64,
+    track_number: i32,
+    image_key: Option<String>,
+    created_at: DateTime<Utc>,
+    album_thumbnail_key: String,
+}
+
+const SONG_SELECT: &str = "SELECT s.id, s.album_id, s.title, s.artist, s.duration_seconds, \
+     s.track_number, s.image_key, s.created_at, a.thumbnail_key AS album_thumbnail_key \
+     FROM songs s JOIN albums a ON a.id = s.album_id";
+
+/// Reads the catalogue and renders it with CDN URLs.
+#[derive(Clone)]
+pub struct Store {
+    pub pool: PgPool,
+    cdn: String,
+}
+
+pub fn to_bytes<T: Serialize>(value: &T) -> Bytes {
+    Bytes::from(serde_json::to_vec(value).expect("catalogue views always serialise"))
+}
+
+impl Store {
+    pub fn new(pool: PgPool, cloudfront_domain: &str) -> Self {
+        Self {
+            pool,
+            cdn: cloudfront_domain.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// `<CLOUDFRONT_DOMAIN>/<key>`.
+    pub fn cdn_url(&self, key: &str) -> String {
+        format!("{}/{}", self.cdn, key.trim_start_matches('/'))
+    }
+
+    fn album_view(&self, row: AlbumRow) -> AlbumView {
+        AlbumView {
+            id: row.id,
+            thumbnail_url: self.cdn_url(&row.thumbnail_key),
+            name: row.name,
+            artist: row.artist,
+            created_at: row.created_at,
+        }
+    }
+
+    fn song_view(&self, row: SongListRow) -> SongView {
+        let image = row.image_key.as_deref().unwrap_or(&row.album_thumbnail_key);
+        SongView {
+            id: row.id,
+            image_url: self.cdn_url(image),
+            title: row.title,
+            artist: row.artist,
+            duration: row.duration_seconds,
+            track_number: row.track_number,
+            album_id: row.album_id,
+            created_at: row.created_at,
+        }
+    }
+
+    pub async fn albums(&self) -> sqlx::Result<AlbumsBody> {
+        let rows = cadenza_catalog::queries::all_albums(&self.pool).await?;
+        Ok(AlbumsBody {
+            albums: rows.into_iter().map(|r| self.album_view(r)).collect(),
+        })
+    }
+
+    pub async fn albums_page(&self, limit: i64, after: Option<Cursor>) -> sqlx::Result<AlbumsPage> {
+        let rows = cadenza_catalog::queries::albums_page(&self.pool, limit + 1, after).await?;
+        let (rows, next) = split_page(rows, limit, |r| Cursor::new(r.created_at, r.id));
+        Ok(AlbumsPage {
+            albums: rows.into_iter().map(|r| self.album_view(r)).collect(),
+            next_cursor: next,
+        })
+    }
+
+    pub async fn album(&self, id: Uuid) -> sqlx::Result<Option<AlbumDetailBody>> {
+        let Some(album) = cadenza_catalog::queries::album(&self.pool, id).await? else {
+            return Ok(None);
+        };
+        let songs = sqlx::query_as::<_, SongListRow>(&format!(
+            "{SONG_SELECT} WHERE s.album_id = $1 ORDER BY s.track_number, s.created_at, s.id"
+        ))
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Some(AlbumDetailBody {
+            album: self.album_view(album),
+            songs: songs.into_iter().map(|r| self.song_view(r)).collect(),
+        }))
+    }
+
+    pub async fn songs(&self) -> sqlx::Result<Vec<SongView>> {
+        let rows =
+            sqlx::query_as::<_, SongListRow>(&format!("{SONG_SELECT} ORDER BY s.created_at, s.id"))
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|r| self.song_view(r)).collect())
+    }
+
+    pub async fn songs_page(&self, limit: i64, after: Option<Cursor>) -> sqlx::Result<SongsPage> {
+        let rows = sqlx::query_as::<_, SongListRow>(&format!(
+            "{SONG_SELECT} WHERE $1::timestamptz IS NULL OR (s.created_at, s.id) > ($1, $2) \
+             ORDER BY s.created_at, s.id LIMIT $3"
+        ))
+        .bind(after.map(|c| c.created_at))
+        .bind(after.map(|c| c.id))
+        .bind(limit + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let (rows, next) = split_page(rows, limit, |r| Cursor::new(r.created_at, r.id));
+        Ok(SongsPage {
+            songs: rows.into_iter().map(|r| self.song_view(r)).collect(),
+            next_cursor: next,
+        })
+    }
+
+    pub async fn song(&self, id: Uuid) -> sqlx::Result<Option<SongView>> {
+        let row = sqlx::query_as::<_, SongListRow>(&format!("{SONG_SELECT} WHERE s.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| self.song_view(r)))
+    }
+
+    pub async fn stream_meta(&self, id: Uuid) -> sqlx::Result<Option<StreamMeta>> {
+        let row: Option<(String, f64)> =
+            sqlx::query_as("SELECT audio_key, duration_seconds FROM songs WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(audio_key, duration_seconds)| StreamMeta {
+            audio_key,
+            duration_seconds,
+        }))
+    }
+
+    /// Ranked, typo-tolerant search over song titles, artists and album
+    /// names: PostgreSQL full-text (`simple` config) plus trigram similarity
+    /// (`%`, `<%`) and substring (`LIKE`) matches, all served by the
+    /// catalogue's GIN indexes. Ranked by the best similarity, with a bonus
+    /// for whole-word matches.
+    pub async fn search(&self, q: &str, limit: i64) -> sqlx::Result<SearchBody> {
+        let q = q.trim().to_lowercase();
+        let like = format!("%{}%", escape_like(&q));
+        let albums = sqlx::query_as::<_, AlbumRow>(
+            "SELECT id, name, artist, thumbnail_key, created_at, updated_at FROM ( \
+               SELECT a.*, GREATEST( \
+                   similarity(lower(a.name), $1), word_similarity($1, lower(a.name)), \
+                   similarity(lower(a.artist), $1), word_similarity($1, lower(a.artist))) \
+                 + CASE WHEN to_tsvector('simple', a.name) @@ plainto_tsquery('simple', $1) \
+                          OR to_tsvector('simple', a.artist) @@ plainto_tsquery('simple', $1) \
+                        THEN 0.5 ELSE 0 END AS score \
+               FROM albums a \
+               WHERE lower(a.name) % $1 OR $1 <% lower(a.name) \
+                  OR lower(a.artist) % $1 OR $1 <% lower(a.artist) \
+                  OR lower(a.name) LIKE $2 OR lower(a.artist) LIKE $2 \
+                  OR to_tsvector('simple', a.name) @@ plainto_tsquery('simple', $1) \
+                  OR to_tsvector('simple', a.artist) @@ plainto_tsquery('simple', $1) \
+             ) ranked ORDER BY score DESC, created_at DESC, id LIMIT $3",
+        )
+        .bind(&q)
+        .bind(&like)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let songs = sqlx::query_as::<_, SongListRow>(
+            "SELECT id, album_id, title, artist, duration_seconds, track_number, image_key, \
+                    created_at, album_thumbnail_key FROM ( \
+               SELECT s.*, a.thumbnail_key AS album_thumbnail_key, GREATEST( \
+                   similarity(lower(s.title), $1), word_similarity($1, lower(s.title)), \
+                   similarity(lower(s.artist), $1), word_similarity($1, lower(s.artist)), \
+                   0.8 * similarity(lower(a.name), $1), 0.8 * word_similarity($1, lower(a.name))) \
+                 + CASE WHEN to_tsvector('simple', s.title) @@ plainto_tsquery('simple', $1) \
+                          OR to_tsvector('simple', s.artist) @@ plainto_tsquery('simple', $1) \
+                        THEN 0.5 ELSE 0 END AS score \
+               FROM songs s JOIN albums a ON a.id = s.album_id \
+               WHERE lower(s.title) % $1 OR $1 <% lower(s.title) \
+                  OR lower(s.artist) % $1 OR $1 <% lower(s.artist) \
+                  OR lower(a.name) % $1 OR $1 <% lower(a.name) \
+                  OR lower(s.title) LIKE $2 OR lower(s.artist) LIKE $2 OR lower(a.name) LIKE $2 \
+                  OR to_tsvector('simple', s.title) @@ plainto_tsquery('simple', $1) \
+                  OR to_tsvector('simple', s.artist) @@ plainto_tsquery('simple', $1) \
+                  OR to_tsvector('simple', a.name) @@ plainto_tsquery('simple', $1) \
+             ) ranked ORDER BY score DESC, created_at, id LIMIT $3",
+        )
+        .bind(&q)
+        .bind(&like)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(SearchBody {
+            albums: albums.into_iter().map(|r| self.album_view(r)).collect(),
+            songs: songs.into_iter().map(|r| self.song_view(r)).collect(),
+        })
+    }
+}
+
+/// `LIKE` metacharacters in user input match literally.
+fn escape_like(q: &str) -> String {
+    let mut out = String::with_capacity(q.len());
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Rows were fetched with `limit + 1`: the extra one proves a next page.
+fn split_page<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    cursor: impl Fn(&T) -> Cursor,
+) -> (Vec<T>, Option<String>) {
+    let limit = limit.max(0) as usize;
+    if rows.len() > limit {
+        rows.truncate(limit);
+        let next = rows.last().map(|r| cursor(r).encode());
+        (rows, next)
+    } else {
+        (rows, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_metacharacters_are_escaped() {
+        assert_eq!(escape_like("100%_a\\b"), "100\\%\\_a\\\\b");
+    }
+
+    #[test]
+    fn pages_carry_a_cursor_only_when_more_rows_exist() {
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let ids: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
+        let (rows, next) = split_page(ids.clone(), 2, |id| Cursor::new(at, *id));
+        assert_eq!(rows, ids[..2]);
+        assert_eq!(Cursor::decode(&next.unwrap()).unwrap().id, ids[1]);
+        let (rows, next) = split_page(ids.clone(), 3, |id| Cursor::new(at, *id));
+        assert_eq!(rows.len(), 3);
+        assert!(next.is_none());
+    }
+
+    #[tokio::test]
+    async fn song_view_falls_back_to_the_album_cover_and_hides_the_audio_key() {
+        let store = Store {
+            pool: PgPool::connect_lazy("postgres://x@127.0.0.1/x").unwrap(),
+            cdn: "https://cdn.example".into(),
+        };
+        let row = |image_key: Option<&str>| SongListRow {
+            id: Uuid::nil(),
+            album_id: Uuid::nil(),
+            title: "t".into(),
+            artist: "a".into(),
+            duration_seconds: 1.0,
+            track_number: 1,
+            image_key: image_key.map(Into::into),
+            created_at: Utc::now(),
+            album_thumbnail_key: "thumbnails/album.jpg".into(),
+        };
+        assert_eq!(
+            store.song_view(row(None)).image_url,
+            "https://cdn.example/thumbnails/album.jpg"
+        );
+        let v = store.song_view(row(Some("thumbnails/own.png")));
+        assert_eq!(v.image_url, "https://cdn.example/thumbnails/own.png");
+        let json = serde_json::to_string(&v).unwrap();
+        assert!(!json.contains("audio"), "{json}");
+        assert!(
+            json.contains("\"trackNumber\":1") && json.contains("\"albumId\""),
+            "{json}"
+        );
+    }
+}

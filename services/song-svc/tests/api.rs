@@ -1,0 +1,353 @@
+//! The public read API: shapes (seed-compatible, no audio keys), ordering,
+//! pagination, errors, search, OpenAPI and docs.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use uuid::Uuid;
+
+#[tokio::test]
+async fn catalogue_shapes_order_and_no_audio_keys() {
+    let w = World::new().await;
+    let older = insert_album(&w.db.pool, "A Night at the Opera", "Queen").await;
+    let newer = insert_album(&w.db.pool, "Abbey Road", "The Beatles").await;
+    let (s3, k3) = song(&w.db.pool, older, "Love of My Life", 3).await;
+    let (s1, k1) = song(&w.db.pool, older, "Death on Two Legs", 1).await;
+    let (s2, k2) = insert_song(
+        &w.db.pool,
+        NewSong {
+            album: older,
+            title: "Lazing on a Sunday Afternoon",
+            artist: "Queen",
+            track: 2,
+            duration: 67.5,
+            audio_key: None,
+        },
+    )
+    .await;
+    sqlx::query("UPDATE songs SET image_key = 'thumbnails/own.png' WHERE id = $1")
+        .bind(s2)
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    let audio_keys = [k1, k2, k3];
+
+    let mut raw = String::new();
+    let mut fetch = async |path: &str| -> Value {
+        let resp = w.get(path).await;
+        assert_eq!(resp.status(), 200, "{path}");
+        assert!(resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"));
+        let text = resp.text().await.unwrap();
+        raw.push_str(&text);
+        serde_json::from_str(&text).unwrap()
+    };
+
+    let albums = fetch("/album").await;
+    let list = albums["albums"].as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["id"], newer.to_string(), "newest first");
+    assert_eq!(list[1]["name"], "A Night at the Opera");
+    let thumb = list[1]["thumbnailUrl"].as_str().unwrap();
+    assert!(
+        thumb.starts_with("https://cdn.cadenza.test/thumbnails/"),
+        "{thumb}"
+    );
+    let mut keys: Vec<&str> = list[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["artist", "createdAt", "id", "name", "thumbnailUrl"]);
+
+    let detail = fetch(&format!("/album/{older}")).await;
+    assert_eq!(detail["album"]["id"], older.to_string());
+    assert_eq!(detail["album"]["thumbnailUrl"], thumb);
+    let songs = detail["songs"].as_array().unwrap();
+    let ids: Vec<&str> = songs.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [s1.to_string(), s2.to_string(), s3.to_string()],
+        "by track number"
+    );
+    let mut keys: Vec<&str> = songs[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "albumId",
+            "artist",
+            "createdAt",
+            "duration",
+            "id",
+            "imageUrl",
+            "title",
+            "trackNumber"
+        ]
+    );
+    assert_eq!(songs[1]["duration"], 67.5);
+    assert_eq!(songs[1]["trackNumber"], 2);
+    assert_eq!(
+        songs[1]["imageUrl"],
+        "https://cdn.cadenza.test/thumbnails/own.png"
+    );
+    assert_eq!(songs[0]["imageUrl"], thumb, "falls back to the album cover");
+
+    let all = fetch("/").await;
+    let all = all.as_array().expect("a bare array, as in the seed");
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0]["id"], s3.to_string(), "oldest first");
+    let also = fetch("").await;
+    assert_eq!(also.as_array().unwrap().len(), 3);
+
+    let one = fetch(&format!("/{s2}")).await;
+    assert_eq!(one["title"], "Lazing on a Sunday Afternoon");
+    assert_eq!(one["albumId"], older.to_string());
+
+    // Twice more, now from the cache.
+    fetch("/").await;
+    fetch(&format!("/album/{older}")).await;
+    let search = fetch("/search?q=queen").await;
+    assert!(!search["songs"].as_array().unwrap().is_empty());
+
+    for key in &audio_keys {
+        assert!(!raw.contains(key.as_str()), "audio key {key} leaked");
+    }
+    assert!(!raw.contains("audioKey") && !raw.contains("audio_key"));
+}
+
+#[tokio::test]
+async fn missing_and_malformed_ids_are_problems() {
+    let w = World::new().await;
+    for path in [
+        format!("/album/{}", Uuid::new_v4()),
+        format!("/{}", Uuid::new_v4()),
+    ] {
+        let resp = w.get(&path).await;
+        assert_eq!(resp.status(), 404, "{path}");
+        assert_eq!(resp.headers()["content-type"], "application/problem+json");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["message"], body["detail"]);
+    }
+    for path in ["/album/not-a-uuid", "/not-a-uuid"] {
+        let resp = w.get(path).await;
+        assert_eq!(resp.status(), 400, "{path}");
+        let body: Value = resp.json().await.unwrap();
+        // cadenza-platform's Path names the parameter in the message (axum's
+        // DeserializeError kind is reported under the field "path").
+        assert!(body["detail"].as_str().unwrap().contains("`id`"), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn lists_page_with_keyset_cursors() {
+    let w = World::new().await;
+    let album = insert_album(&w.db.pool, "Paged", "P").await;
+    let mut ids = Vec::new();
+    for i in 1..=5 {
+        ids.push(
+            song(&w.db.pool, album, &format!("Track {i}"), i)
+                .await
+                .0
+                .to_string(),
+        );
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/?limit=2&cursor={c}"),
+            None => "/?limit=2".into(),
+        };
+        let page = w.json(&path).await;
+        for s in page["songs"].as_array().unwrap() {
+            seen.push(s["id"].as_str().unwrap().to_owned());
+        }
+        match page["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids);
+
+    for _ in 0..2 {
+        insert_album(&w.db.pool, "More", "M").await;
+    }
+    let page = w.json("/album?limit=2").await;
+    assert_eq!(page["albums"].as_array().unwrap().len(), 2);
+    let next = page["nextCursor"].as_str().unwrap().to_owned();
+    let rest = w.json(&format!("/album?limit=2&cursor={next}")).await;
+    assert_eq!(rest["albums"].as_array().unwrap().len(), 1);
+    assert_eq!(rest["albums"][0]["id"], album.to_string());
+    assert!(rest["nextCursor"].is_null());
+
+    for (path, field) in [
+        ("/?limit=0", "limit"),
+        ("/?limit=101", "limit"),
+        ("/?cursor=garbage", "cursor"),
+        ("/album?limit=1000", "limit"),
+    ] {
+        let resp = w.get(path).await;
+        assert_eq!(resp.status(), 422, "{path}");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["errors"][0]["field"], field, "{path}");
+    }
+    let resp = w.get("/?limit=abc").await;
+    assert_eq!(resp.status(), 400);
+}
+
+#[tokio::test]
+async fn search_is_ranked_and_typo_tolerant() {
+    let w = World::new().await;
+    let opera = insert_album(&w.db.pool, "A Night at the Opera", "Queen").await;
+    let other = insert_album(&w.db.pool, "Thriller", "Michael Jackson").await;
+    let add = |album, title: &'static str, artist: &'static str, track| {
+        let pool = w.db.pool.clone();
+        async move {
+            insert_song(
+                &pool,
+                NewSong {
+                    album,
+                    title,
+                    artist,
+                    track,
+                    duration: 300.0,
+                    audio_key: None,
+                },
+            )
+            .await
+            .0
+        }
+    };
+    let bohemian = add(opera, "Bohemian Rhapsody", "Queen", 11).await;
+    add(opera, "You're My Best Friend", "Queen", 4).await;
+    add(other, "Billie Jean", "Michael Jackson", 6).await;
+    add(other, "Beat It", "Michael Jackson", 5).await;
+
+    let r = w.json("/search?q=bohemian%20rapsody").await;
+    assert_eq!(r["songs"][0]["id"], bohemian.to_string(), "{r}");
+    assert_eq!(r["songs"][0]["title"], "Bohemian Rhapsody");
+
+    let r = w.json("/search?q=BILLIE").await;
+    assert_eq!(r["songs"][0]["title"], "Billie Jean");
+
+    // Album names and artists are searched too.
+    let r = w.json("/search?q=opera").await;
+    assert_eq!(r["albums"][0]["id"], opera.to_string());
+    assert!(r["songs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["id"] == bohemian.to_string()));
+    let r = w.json("/search?q=michael%20jackson").await;
+    assert_eq!(r["albums"][0]["id"], other.to_string());
+    assert_eq!(r["songs"].as_array().unwrap().len(), 2);
+    let r = w.json("/search?q=thrillr").await;
+    assert_eq!(r["albums"][0]["name"], "Thriller");
+
+    // Unrelated queries find nothing; LIKE metacharacters are literal.
+    let r = w.json("/search?q=zzzzqqq").await;
+    assert!(r["songs"].as_array().unwrap().is_empty());
+    assert!(r["albums"].as_array().unwrap().is_empty());
+    let r = w.json("/search?q=%25").await;
+    assert!(r["songs"].as_array().unwrap().is_empty(), "{r}");
+
+    let r = w.json("/search?q=queen&limit=1").await;
+    assert_eq!(r["songs"].as_array().unwrap().len(), 1);
+
+    let resp = w.get("/search").await;
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["errors"][0]["field"], "q");
+    for path in [
+        "/search?q=".to_string(),
+        "/search?q=%20%20".to_string(),
+        format!("/search?q={}", "a".repeat(101)),
+        "/search?q=a&limit=0".to_string(),
+        "/search?q=a%00b".to_string(),
+    ] {
+        let resp = w.get(&path).await;
+        assert_eq!(resp.status(), 422, "{path}");
+    }
+    let ok = w.get(&format!("/search?q={}", "é".repeat(100))).await;
+    assert_eq!(ok.status(), 200, "100 characters, 200 bytes");
+}
+
+#[tokio::test]
+async fn openapi_document_and_docs_page() {
+    let w = World::new().await;
+    let doc = w.json("/openapi.json").await;
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    for path in [
+        "/api/song/album",
+        "/api/song/album/{id}",
+        "/api/song/",
+        "/api/song/{id}",
+        "/api/song/search",
+        "/api/song/stream/{id}",
+    ] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path} missing");
+    }
+    assert!(doc["components"]["schemas"]["SongView"]["properties"]["imageUrl"].is_object());
+    assert!(doc["components"]["schemas"]["SongView"]["properties"]
+        .get("audioKey")
+        .is_none());
+    let docs = w.get("/docs").await;
+    assert_eq!(docs.status(), 200);
+    let csp = docs.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("cdn.jsdelivr.net"), "{csp}");
+    assert!(docs.text().await.unwrap().contains("openapi"));
+    // The API itself keeps the strict policy.
+    let api = w.get("/album").await;
+    assert_eq!(
+        api.headers()["content-security-policy"],
+        "default-src 'none'; frame-ancestors 'none'"
+    );
+    // Probes live outside the prefix; Redis is not a readiness dependency.
+    let ready = w.http.get(w.server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+}
+
+#[test]
+fn config_names_the_missing_variable() {
+    // This test binary sets no other variables.
+    for k in [
+        "CLOUDFRONT_KEY_PAIR_ID",
+        "CLOUDFRONT_PRIVATE_KEY",
+        "DATABASE_URL",
+    ] {
+        std::env::remove_var(k);
+    }
+    let err = song_svc::Config::from_env().unwrap_err();
+    assert_eq!(err.var, "CLOUDFRONT_KEY_PAIR_ID");
+    std::env::set_var("CLOUDFRONT_KEY_PAIR_ID", "K2JCJMDEHXQW5F");
+    std::env::set_var(
+        "CLOUDFRONT_PRIVATE_KEY",
+        "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----",
+    );
+    let err = song_svc::Config::from_env().unwrap_err();
+    assert_eq!(err.var, "CLOUDFRONT_PRIVATE_KEY");
+    std::env::set_var(
+        "CLOUDFRONT_PRIVATE_KEY",
+        cadenza_testkit::keys::CLOUDFRONT_PRIVATE_PKCS1_PEM,
+    );
+    let err = song_svc::Config::from_env().unwrap_err();
+    assert_eq!(err.var, "DATABASE_URL");
+}

@@ -1,0 +1,239 @@
+//! Cache freshness: events invalidate, a lost event is healed by the
+//! reconnect flush, and Redis going away never fails a read.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use cadenza_testkit::eventually;
+use cadenza_testkit::process::RedisProcess;
+use common::*;
+use redis::AsyncCommands;
+
+async fn song_count(w: &World, album: uuid::Uuid) -> usize {
+    w.json(&format!("/album/{album}")).await["songs"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+async fn all_count(w: &World) -> usize {
+    w.json("/").await.as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn events_invalidate_cached_reads() {
+    let w = World::new().await;
+    w.cache_live().await;
+    let album = insert_album(&w.db.pool, "Evented", "E").await;
+    let (first, _) = song(&w.db.pool, album, "One", 1).await;
+    assert_eq!(song_count(&w, album).await, 1);
+    assert_eq!(all_count(&w).await, 1);
+    assert_eq!(w.json(&format!("/{first}")).await["title"], "One");
+
+    // Changed without an event: the cache keeps serving what it had, which
+    // proves the reads above were cached (locally and in Redis).
+    let (second, _) = song(&w.db.pool, album, "Two", 2).await;
+    assert_eq!(song_count(&w, album).await, 1);
+    assert_eq!(all_count(&w).await, 1);
+    let mut redis = redis::Client::open(w.redis_url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let cached: Option<String> = redis
+        .get(w.ns.key(&format!("album:{album}")))
+        .await
+        .unwrap();
+    assert!(cached.unwrap().contains("\"One\""));
+    let ttl: i64 = redis.ttl(w.ns.key("songs:all")).await.unwrap();
+    assert!((1..=600).contains(&ttl), "TTL backstop, got {ttl}");
+
+    // The event makes the next read fresh.
+    w.song_event(SONG_CREATED, second, album).await;
+    eventually(
+        Duration::from_secs(5),
+        "song:created to invalidate",
+        || async { (song_count(&w, album).await == 2 && all_count(&w).await == 2).then_some(()) },
+    )
+    .await;
+
+    // Deletion, likewise.
+    sqlx::query("DELETE FROM songs WHERE id = $1")
+        .bind(first)
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        w.get(&format!("/{first}")).await.status(),
+        200,
+        "still cached"
+    );
+    w.song_event(SONG_DELETED, first, album).await;
+    eventually(
+        Duration::from_secs(5),
+        "song:deleted to invalidate",
+        || async {
+            let gone = w.get(&format!("/{first}")).await.status() == 404;
+            (gone && song_count(&w, album).await == 1 && all_count(&w).await == 1).then_some(())
+        },
+    )
+    .await;
+
+    // Albums: created shows up in the list; updated changes every song's cover.
+    assert_eq!(
+        w.json("/album").await["albums"].as_array().unwrap().len(),
+        1
+    );
+    let newer = insert_album(&w.db.pool, "Newer", "N").await;
+    assert_eq!(
+        w.json("/album").await["albums"].as_array().unwrap().len(),
+        1
+    );
+    w.album_event(ALBUM_CREATED, newer).await;
+    eventually(
+        Duration::from_secs(5),
+        "album:created to invalidate",
+        || async {
+            let list = w.json("/album").await;
+            (list["albums"][0]["id"] == newer.to_string()).then_some(())
+        },
+    )
+    .await;
+    sqlx::query("UPDATE albums SET thumbnail_key = 'thumbnails/new-cover.jpg' WHERE id = $1")
+        .bind(album)
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    w.album_event(ALBUM_UPDATED, album).await;
+    eventually(
+        Duration::from_secs(5),
+        "album:updated to reach song covers",
+        || async {
+            let s = w.json(&format!("/{second}")).await;
+            (s["imageUrl"] == "https://cdn.cadenza.test/thumbnails/new-cover.jpg").then_some(())
+        },
+    )
+    .await;
+    // Album deletion cascades to its songs.
+    sqlx::query("DELETE FROM albums WHERE id = $1")
+        .bind(album)
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    w.album_event(ALBUM_DELETED, album).await;
+    eventually(
+        Duration::from_secs(5),
+        "album:deleted to invalidate",
+        || async {
+            let a = w.get(&format!("/album/{album}")).await.status();
+            let s = w.get(&format!("/{second}")).await.status();
+            (a == 404 && s == 404 && all_count(&w).await == 0).then_some(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_lost_event_is_healed_by_the_reconnect_flush() {
+    let mut redis = RedisProcess::start();
+    let w = World::with(&redis.url(), "https://cdn.cadenza.test").await;
+    w.cache_live().await;
+    let album = insert_album(&w.db.pool, "Lost", "L").await;
+    song(&w.db.pool, album, "One", 1).await;
+    assert_eq!(song_count(&w, album).await, 1);
+    assert_eq!(all_count(&w).await, 1);
+
+    // 1. The subscriber's connection drops while Redis (and the cached
+    // entries in it) stay: the change below has no event at all.
+    let (two, _) = song(&w.db.pool, album, "Two", 2).await;
+    assert_eq!(song_count(&w, album).await, 1, "cached");
+    let mut conn = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let killed: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("pubsub")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(killed >= 1, "the service's subscriptions");
+    eventually(
+        Duration::from_secs(10),
+        "resync after the reconnect",
+        || async { (w.cache.usable() && song_count(&w, album).await == 2).then_some(()) },
+    )
+    .await;
+    // Fresh in Redis too, not just locally.
+    let cached: Option<String> = conn.get(w.ns.key(&format!("album:{album}"))).await.unwrap();
+    assert!(cached.unwrap().contains(&two.to_string()));
+    assert_eq!(all_count(&w).await, 2);
+
+    // 2. Redis itself goes away; the change happens while it is down (its
+    // event, if any, would be lost); Redis comes back.
+    redis.stop();
+    song(&w.db.pool, album, "Three", 3).await;
+    eventually(
+        Duration::from_secs(10),
+        "reads to bypass the cache",
+        || async { (song_count(&w, album).await == 3).then_some(()) },
+    )
+    .await;
+    redis.restart();
+    eventually(
+        Duration::from_secs(15),
+        "the cache to come back",
+        || async { w.cache.usable().then_some(()) },
+    )
+    .await;
+    assert_eq!(song_count(&w, album).await, 3);
+    assert_eq!(all_count(&w).await, 3);
+    // And it is caching again (an unannounced change stays invisible).
+    song(&w.db.pool, album, "Four", 4).await;
+    assert_eq!(song_count(&w, album).await, 3);
+}
+
+#[tokio::test]
+async fn reads_are_served_from_postgres_while_redis_is_down() {
+    let mut redis = RedisProcess::start();
+    let w = World::with(&redis.url(), "https://cdn.cadenza.test").await;
+    w.cache_live().await;
+    let album = insert_album(&w.db.pool, "Outage", "O").await;
+    let (s, _) = song(&w.db.pool, album, "Survivor", 1).await;
+    assert_eq!(song_count(&w, album).await, 1);
+
+    redis.stop();
+    song(&w.db.pool, album, "Late", 2).await;
+    // Every read answers 200, quickly, with what PostgreSQL says.
+    let paths = [
+        "/album".to_string(),
+        format!("/album/{album}"),
+        "/".to_string(),
+        format!("/{s}"),
+        "/search?q=survivor".to_string(),
+    ];
+    eventually(
+        Duration::from_secs(10),
+        "fresh reads without Redis",
+        || async { (song_count(&w, album).await == 2).then_some(()) },
+    )
+    .await;
+    for _ in 0..3 {
+        for path in &paths {
+            let start = Instant::now();
+            let resp = w.get(path).await;
+            assert_eq!(resp.status(), 200, "{path}");
+            assert!(
+                start.elapsed() < Duration::from_millis(1500),
+                "{path} took {:?}",
+                start.elapsed()
+            );
+        }
+    }
+    assert_eq!(all_count(&w).await, 2);
+    let ready = w.http.get(w.server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200, "Redis is not a readiness dependency");
+}
