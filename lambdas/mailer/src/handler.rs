@@ -13,6 +13,7 @@
 //! One record's failure never fails the rest of the batch.
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use futures::StreamExt;
 use tracing::{error, info, warn, Instrument};
 
 use crate::job::{EmailJob, MalformedJob};
@@ -27,6 +28,10 @@ pub enum Outcome {
     Dropped(MalformedJob),
     Retry(String),
 }
+
+/// Records in flight at once. A mapping with a batching window can deliver
+/// far more than 10 records; SES throttles bursts.
+const MAX_CONCURRENT_SENDS: usize = 8;
 
 pub struct Mailer {
     renderer: EmailRenderer,
@@ -51,8 +56,11 @@ impl Mailer {
 
     /// The Lambda contract: the messageIds to redeliver, nothing else.
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        let outcomes =
-            futures::future::join_all(event.records.iter().map(|r| self.process(r))).await;
+        let outcomes: Vec<Outcome> = futures::stream::iter(&event.records)
+            .map(|r| self.process(r))
+            .buffered(MAX_CONCURRENT_SENDS)
+            .collect()
+            .await;
         let mut response = SqsBatchResponse::default();
         for (record, outcome) in event.records.iter().zip(outcomes) {
             if let Outcome::Retry(_) = outcome {

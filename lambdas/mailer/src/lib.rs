@@ -14,6 +14,8 @@ pub mod poller;
 pub mod render;
 pub mod ses;
 
+use std::time::Duration;
+
 use cadenza_aws::aws_config::SdkConfig;
 
 pub use config::Config;
@@ -22,7 +24,20 @@ pub use handler::{Mailer, Outcome};
 /// Everything built once per cold start: the SES client and, with
 /// `REDIS_URL`, the sent ledger's connection.
 pub async fn build(config: &Config, sdk: &SdkConfig) -> anyhow::Result<Mailer> {
-    let ses = ses::SesSender::new(aws_sdk_sesv2::Client::new(sdk), config.ses_from.clone());
+    // Bounded, so a hung call fails (and is retried) well within the
+    // function timeout and the claim TTL.
+    let timeouts = aws_sdk_sesv2::config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(5))
+        .operation_timeout(Duration::from_secs(15))
+        .build();
+    let ses_config = aws_sdk_sesv2::config::Builder::from(sdk)
+        .timeout_config(timeouts)
+        .build();
+    let ses = ses::SesSender::new(
+        aws_sdk_sesv2::Client::from_conf(ses_config),
+        config.ses_from.clone(),
+    );
     let ledger = match &config.redis_url {
         None => {
             tracing::warn!(

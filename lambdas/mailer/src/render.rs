@@ -265,6 +265,43 @@ mod tests {
     }
 
     #[test]
+    fn account_exists_words_its_link_by_what_it_points_to() {
+        let renderer = EmailRenderer::new();
+        let reset = "https://cadenza.example/password-reset?token=r1";
+        let email = renderer
+            .render(&job("account_exists", json!({"link": reset})))
+            .unwrap();
+        assert!(
+            email.html.contains(">Choose a new password</a>"),
+            "{}",
+            email.html
+        );
+        assert!(
+            email
+                .text
+                .contains(&format!("choose a new one:\n\n{reset}\n")),
+            "{}",
+            email.text
+        );
+        let login = "https://cadenza.example/login";
+        let email = renderer
+            .render(&job("account_exists", json!({"link": login})))
+            .unwrap();
+        assert!(
+            email.html.contains(">Sign in to Cadenza</a>"),
+            "{}",
+            email.html
+        );
+        assert!(
+            email
+                .text
+                .contains(&format!("sign in instead:\n\n{login}\n")),
+            "{}",
+            email.text
+        );
+    }
+
+    #[test]
     fn data_is_html_escaped_but_not_in_the_text_part() {
         let renderer = EmailRenderer::new();
         let j = job(
