@@ -109,7 +109,10 @@ pub async fn update_album(
     .bind(&changes.thumbnail_key)
     .fetch_one(&mut *tx)
     .await?;
-    let replaced = replaced_keys(std::slice::from_ref(&before.thumbnail_key), &after.object_keys());
+    let replaced = replaced_keys(
+        std::slice::from_ref(&before.thumbnail_key),
+        &after.object_keys(),
+    );
     let orphaned_keys = unreferenced(&mut tx, replaced).await?;
     tx.commit().await?;
     Ok(Written {

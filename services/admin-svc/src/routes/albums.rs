@@ -3,13 +3,13 @@ use axum::http::StatusCode;
 use cadenza_auth::AdminUser;
 use cadenza_catalog::{queries, AlbumJson, Cursor, SongJson};
 use cadenza_events::{channel, AlbumEvent, SongEvent};
-use cadenza_platform::extract::{Json, Path, Query};
+use cadenza_platform::extract::{Json, Query};
 use cadenza_platform::{ApiResult, Problem};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    check, db_problem, store_problem, text, verify_object, IdPath, MessageBody, PageParams,
+    check, db_problem, store_problem, text, verify_object, IdPath, MessageBody, PageParams, PathId,
     ProblemDoc,
 };
 use crate::app::AppState;
@@ -149,7 +149,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     _: AdminUser,
-    Path(IdPath { id }): Path<IdPath>,
+    PathId(id): PathId,
     Json(req): Json<UpdateAlbum>,
 ) -> ApiResult<Json<AlbumBody>> {
     if req.name.is_none() && req.artist.is_none() && req.thumbnail_key.is_none() {
@@ -207,7 +207,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     _: AdminUser,
-    Path(IdPath { id }): Path<IdPath>,
+    PathId(id): PathId,
 ) -> ApiResult<Json<MessageBody>> {
     let written = store::delete_album(&state.db, id)
         .await
@@ -244,7 +244,7 @@ pub async fn delete(
 pub async fn songs(
     State(state): State<AppState>,
     _: AdminUser,
-    Path(IdPath { id }): Path<IdPath>,
+    PathId(id): PathId,
 ) -> ApiResult<Json<AlbumSongs>> {
     if queries::album(&state.db, id)
         .await

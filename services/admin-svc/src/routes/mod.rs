@@ -4,7 +4,10 @@ pub mod albums;
 pub mod songs;
 pub mod upload;
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use cadenza_catalog::{Cursor, MAX_DURATION_SECONDS, MAX_TEXT_CHARS, MAX_TRACK_NUMBER};
+use cadenza_platform::extract::Path;
 use cadenza_platform::{FieldError, Problem};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -14,18 +17,40 @@ use crate::media::{normalize_content_type, MediaKind};
 use crate::storage::MediaStore;
 use crate::store::{StoreError, VerifiedObject};
 
-/// `{id}` path parameter (named, so a bad one is reported as `id`).
+/// `{id}` path parameter, documentation only (handlers extract [`PathId`]).
 #[derive(Debug, Deserialize, IntoParams)]
+#[allow(dead_code)]
 pub struct IdPath {
     /// A UUID.
     pub id: Uuid,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawId {
+    id: String,
+}
+
+/// The `{id}` path parameter as a UUID; anything else is a 400 naming `id`.
+#[derive(Debug, Clone, Copy)]
+pub struct PathId(pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(RawId { id }) = Path::<RawId>::from_request_parts(parts, state).await?;
+        Uuid::try_parse(&id)
+            .map(PathId)
+            .map_err(|_| Problem::malformed("id", "must be a valid UUID"))
+    }
 }
 
 /// `?limit=&cursor=`; without both, lists return everything (the seed's shape).
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct PageParams {
     /// 1..=100 (default 50 when only `cursor` is given).
-    pub limit: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub limit: Option<String>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
 }
@@ -39,7 +64,10 @@ impl PageParams {
         if self.limit.is_none() && self.cursor.is_none() {
             return Ok(None);
         }
-        let limit = self.limit.unwrap_or(DEFAULT_PAGE);
+        let limit = match self.limit.as_deref() {
+            None => DEFAULT_PAGE,
+            Some(raw) => raw.trim().parse::<i64>().unwrap_or(0),
+        };
         if !(1..=MAX_PAGE).contains(&limit) {
             return Err(Problem::invalid_field(
                 "limit",
@@ -261,12 +289,12 @@ mod tests {
         };
         assert_eq!(only_cursor.page().unwrap(), Some((DEFAULT_PAGE, None)));
         let too_big = PageParams {
-            limit: Some(101),
+            limit: Some("101".into()),
             cursor: None,
         };
         assert_eq!(too_big.page().unwrap_err().errors[0].field, "limit");
         let garbage = PageParams {
-            limit: Some(5),
+            limit: Some("5".into()),
             cursor: Some("zzz".into()),
         };
         assert_eq!(garbage.page().unwrap_err().errors[0].field, "cursor");

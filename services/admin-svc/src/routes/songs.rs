@@ -3,7 +3,7 @@ use axum::http::StatusCode;
 use cadenza_auth::AdminUser;
 use cadenza_catalog::{queries, Cursor, SongJson};
 use cadenza_events::{channel, AlbumEvent, SongEvent};
-use cadenza_platform::extract::{Json, Path, Query};
+use cadenza_platform::extract::{Json, Query};
 use cadenza_platform::{ApiResult, Problem};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::{
     check, db_problem, duration, store_problem, text, track_number, verify_object, IdPath,
-    MessageBody, PageParams, ProblemDoc,
+    MessageBody, PageParams, PathId, ProblemDoc,
 };
 use crate::app::AppState;
 use crate::media::MediaKind;
@@ -196,7 +196,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     _: AdminUser,
-    Path(IdPath { id }): Path<IdPath>,
+    PathId(id): PathId,
     Json(req): Json<UpdateSong>,
 ) -> ApiResult<Json<SongBody>> {
     let empty = req.title.is_none()
@@ -293,7 +293,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     _: AdminUser,
-    Path(IdPath { id }): Path<IdPath>,
+    PathId(id): PathId,
 ) -> ApiResult<Json<MessageBody>> {
     let written = store::delete_song(&state.db, id)
         .await
