@@ -12,7 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 : "${CADENZA_AWS_ENDPOINT:?}" "${CADENZA_SES_FROM:?}" "${CADENZA_REDIS_URL:?}"
 
 log "building mailer"
-cargo build -q -p mailer
+cargo build -q -p mailer || die "mailer does not build"
 bin="$CARGO_TARGET_DIR/debug/mailer"
 
 # A poller started from an older build keeps running old code: restart it.
@@ -32,6 +32,12 @@ export MAILER_CLAIM_TTL_SECS=30
 export NO_COLOR=1
 export RUST_LOG="${MAILER_RUST_LOG:-info,aws_config=warn,aws_smithy_runtime=warn}"
 start_bg mailer "$CADENZA_LOG/mailer.log" "$bin" poll
+# A configuration or Redis error ends it within a second.
+sleep 1
+if ! is_running mailer; then
+  log_tail mailer
+  die "the mailer poller exited (see .dev/log/mailer.log)"
+fi
 
 inbox="$bin inbox --endpoint $CADENZA_AWS_ENDPOINT [--to ADDR]"
 register_url mailer "polls $CADENZA_SQS_QUEUE_URL; sent mail: $inbox (or GET $CADENZA_AWS_ENDPOINT/moto-api/data.json)"
