@@ -76,8 +76,8 @@ def request(method, url, body=None, token=None, headers=None, raw=None, retry_fo
             raise SystemExit(f"demo: {method} {url} failed: {e}") from None
 
 
-def api(method, path, body=None, token=None):
-    return request(method, BASE + path, body=body, token=token)[1]
+def api(method, path, body=None, token=None, retry_for=90):
+    return request(method, BASE + path, body=body, token=token, retry_for=retry_for)[1]
 
 
 def field(obj, *names):
@@ -97,7 +97,7 @@ def field(obj, *names):
 def public_state(manifest):
     """{(name, artist): set(titles)} of the demo albums song-svc lists."""
     try:
-        albums = api("GET", "/api/song/album").get("albums", [])
+        albums = api("GET", "/api/song/album", retry_for=10).get("albums", [])
     except HttpError as e:
         log(f"public catalogue not readable ({e.status}); checking through the admin API")
         return None
@@ -106,7 +106,7 @@ def public_state(manifest):
     for a in albums:
         key = (a.get("name"), a.get("artist"))
         if key in wanted:
-            detail = api("GET", f"/api/song/album/{urllib.parse.quote(str(a['id']))}")
+            detail = api("GET", f"/api/song/album/{urllib.parse.quote(str(a['id']))}", retry_for=10)
             state[key] = {s.get("title") for s in detail.get("songs", [])}
     return state
 
