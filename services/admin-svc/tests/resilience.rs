@@ -84,6 +84,7 @@ async fn a_change_commits_even_when_redis_is_down() {
         "redis",
     )
     .await;
+    common::remove_bucket(&s3, &bucket).await;
 }
 
 fn bin() -> Command {

@@ -297,3 +297,43 @@ pub async fn assert_problem(resp: reqwest::Response, status: u16, field: &str) -
 pub fn s3_url() -> String {
     infra().s3_endpoint.clone()
 }
+
+/// Empties and removes a test bucket (best effort; retried, as the app's
+/// background purge may still be deleting objects).
+pub async fn remove_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
+    for _ in 0..5 {
+        if let Ok(out) = s3.list_objects_v2().bucket(bucket).send().await {
+            for key in out.contents().iter().filter_map(|o| o.key()) {
+                let _ = s3.delete_object().bucket(bucket).key(key).send().await;
+            }
+        }
+        match s3.delete_bucket().bucket(bucket).send().await {
+            Ok(_) => return,
+            Err(e) => eprintln!(
+                "remove_bucket {bucket}: {}",
+                aws_sdk_s3::error::DisplayErrorContext(&e)
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        // Drop runs inside the test's runtime, which cannot be blocked on:
+        // clean up from a thread with its own runtime and its own client.
+        let bucket = self.bucket.clone();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(rt) = rt {
+                rt.block_on(async {
+                    let s3 = s3_client().await;
+                    remove_bucket(&s3, &bucket).await;
+                });
+            }
+        })
+        .join();
+    }
+}
