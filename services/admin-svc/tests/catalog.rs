@@ -481,3 +481,43 @@ async fn lists_paginate_with_opaque_cursors() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn concurrent_creates_get_distinct_track_numbers_until_the_album_is_full() {
+    let w = World::new().await;
+    let album = w.create_album("Busy").await;
+    let id = s(&album["id"]).to_owned();
+    let mut keys = vec![];
+    for _ in 0..6 {
+        keys.push(w.audio().await);
+    }
+    let creates = keys.iter().map(|key| {
+        w.post(
+            "/song",
+            json!({"title": "t", "artist": "a", "audioKey": key, "duration": 1, "albumId": id}),
+        )
+        .send()
+    });
+    let mut numbers: Vec<i64> = vec![];
+    for resp in futures::future::join_all(creates).await {
+        let resp = resp.unwrap();
+        assert_eq!(resp.status(), 201);
+        let body: Value = resp.json().await.unwrap();
+        numbers.push(body["song"]["trackNumber"].as_i64().unwrap());
+    }
+    numbers.sort();
+    assert_eq!(numbers, [1, 2, 3, 4, 5, 6]);
+
+    w.create_song(&id, "Last", json!({"trackNumber": 999}))
+        .await;
+    let audio = w.audio().await;
+    let resp = w
+        .post(
+            "/song",
+            json!({"title": "t", "artist": "a", "audioKey": audio, "duration": 1, "albumId": id}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_problem(resp, 422, "trackNumber").await;
+}
