@@ -6,6 +6,7 @@ import { after, before, describe } from 'node:test';
 import {
   ADMIN,
   LISTENER,
+  deleteAlbumViaApi,
   fixtures,
   flow,
   launchBrowser,
@@ -30,9 +31,14 @@ before(async () => {
   ({ page: listener } = await newPage(browser, 'listener2', log));
 });
 
+// Set once the album exists, cleared when the UI deleted it: a run that
+// fails half-way must not leave its album on everyone's home page.
+let leftover = '';
+
 after(async () => {
   writeLog('admin-browser', log);
   await browser?.close();
+  if (leftover) await deleteAlbumViaApi(ADMIN, leftover).catch((err) => console.error(`cleanup of album ${leftover} failed: ${err.message}`));
 });
 
 describe('admin: album with cover and two songs, visible to listeners, delete a song', () => {
@@ -59,6 +65,7 @@ describe('admin: album with cover and two songs, visible to listeners, delete a 
     await row.waitFor({ timeout: 30_000 });
     albumId = (await row.getAttribute('data-album-id')) ?? '';
     assert.ok(albumId, 'the album row carries its id');
+    leftover = albumId;
     const max = await progressMax(admin);
     assert.equal(max['cover-progress#0'], 100, `cover progress seen: ${JSON.stringify(max)}`);
     await admin.getByTestId('toast-success').filter({ hasText: albumName }).waitFor();
@@ -133,5 +140,6 @@ describe('admin: album with cover and two songs, visible to listeners, delete a 
     await row.getByTestId('admin-album-delete').click();
     await admin.getByTestId('confirm-delete').click();
     await row.waitFor({ state: 'detached' });
+    leftover = '';
   });
 });

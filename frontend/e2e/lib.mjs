@@ -144,7 +144,10 @@ export async function sentMail() {
 }
 
 /** Waits for a mail to `to` containing a link that starts with `prefix`; returns the link. */
-export async function waitForMailLink(to, prefix, timeoutMs = 45_000) {
+// The default covers one SQS visibility timeout (60 s on the dev queue): a
+// mail job received by a poller that was being restarted (./dev up restarts
+// the mailer after a rebuild) comes back only after it.
+export async function waitForMailLink(to, prefix, timeoutMs = 100_000) {
   const deadline = Date.now() + timeoutMs;
   const esc = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const re = new RegExp(`${esc}[A-Za-z0-9_\\-.~%]+`);
@@ -159,6 +162,22 @@ export async function waitForMailLink(to, prefix, timeoutMs = 45_000) {
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`no mail to ${to} with a link ${prefix}… within ${timeoutMs / 1000}s (${seen} mail(s) to that address)`);
+}
+
+/** Deletes an album through the admin API (cleanup after a failed run). */
+export async function deleteAlbumViaApi({ email, password }, albumId) {
+  const login = await fetch(`${BASE_URL}/api/user/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  if (!login.ok) throw new Error(`login answered ${login.status}`);
+  const { accessToken } = await login.json();
+  const res = await fetch(`${BASE_URL}/api/admin/album/${encodeURIComponent(albumId)}`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${accessToken}` },
+  });
+  if (!res.ok && res.status !== 404) throw new Error(`DELETE album answered ${res.status}`);
 }
 
 // ---------------------------------------------------------------- UI helpers
