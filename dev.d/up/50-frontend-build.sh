@@ -26,11 +26,22 @@ fi
 
 t0=$(_now_ms)
 log "frontend: npm run build (log .dev/log/frontend-build.log)"
-npm run build >>"$CADENZA_LOG/frontend-build.log" 2>&1 || {
+# Built next to dist and swapped in, so the running gateway never serves a
+# half-written dist/ (vite empties its outDir first).
+next="$CADENZA_DEV/frontend-dist.next"
+rm -rf "$next"
+npm run build -- --outDir "$next" --emptyOutDir >>"$CADENZA_LOG/frontend-build.log" 2>&1 || {
   log_tail "$CADENZA_LOG/frontend-build.log"
   die "frontend: build failed"
 }
-# vite rewrites dist in place; index.html is written last but make sure its
-# mtime marks this build.
+[[ -f "$next/index.html" ]] || die "frontend: the build wrote no index.html"
+old="$CADENZA_DEV/frontend-dist.old"
+rm -rf "$old"
+if [[ -d dist ]]; then
+  mv dist "$old"
+fi
+mv "$next" dist
+rm -rf "$old"
+# Its mtime marks this build (see the up-to-date check above).
 touch dist/index.html
 log "frontend: built dist/ in $((($(_now_ms) - t0) / 1000))s"
