@@ -60,3 +60,25 @@ impl Config {
 pub fn database_url() -> Result<String, ConfigError> {
     config::require("DATABASE_URL")
 }
+
+/// What `admin-svc sweep` needs: the database and the bucket.
+#[derive(Debug, Clone)]
+pub struct SweepConfig {
+    pub database_url: String,
+    pub s3_bucket: String,
+    pub s3_force_path_style: bool,
+    pub s3_endpoint: Option<String>,
+}
+
+impl SweepConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            database_url: config::require("DATABASE_URL")?,
+            s3_bucket: config::require("S3_BUCKET")?,
+            s3_force_path_style: config::flag("S3_FORCE_PATH_STYLE", false)?,
+            s3_endpoint: config::var("AWS_ENDPOINT_URL_S3")?
+                .map(|u| config::check_base_url("AWS_ENDPOINT_URL_S3", &u))
+                .transpose()?,
+        })
+    }
+}

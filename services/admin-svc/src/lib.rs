@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod routes;
 pub mod storage;
 pub mod store;
+pub mod sweep;
 
 pub use app::{build, App, AppState};
 pub use config::Config;

@@ -20,6 +20,16 @@ enum Command {
     Serve,
     /// Apply pending catalogue migrations to DATABASE_URL and exit.
     Migrate,
+    /// Delete media objects no album or song references (uploads never
+    /// used, leftovers of failed purges), once older than a grace period.
+    Sweep {
+        /// Only objects last modified at least this many hours ago.
+        #[arg(long, default_value_t = 24)]
+        older_than_hours: u64,
+        /// Report what would be deleted, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[tokio::main]
@@ -34,6 +44,36 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("applying migrations")?;
             tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Sweep {
+            older_than_hours,
+            dry_run,
+        } => {
+            let cfg = config::or_exit(NAME, admin_svc::config::SweepConfig::from_env());
+            let pool = admin_svc::app::connect_db(&cfg.database_url).await?;
+            let sdk = cadenza_aws::sdk_config().await;
+            let media = admin_svc::storage::MediaStore::new(
+                &sdk,
+                &cfg.s3_bucket,
+                cfg.s3_endpoint.as_deref(),
+                None,
+                cfg.s3_force_path_style,
+            );
+            let grace = Duration::from_secs(older_than_hours.saturating_mul(3600));
+            let report = admin_svc::sweep::sweep(&pool, &media, grace, dry_run).await?;
+            println!(
+                "{}",
+                serde_json::json!({
+                    "scanned": report.scanned,
+                    "orphans": report.orphans,
+                    "failed": report.failed,
+                    "dryRun": dry_run,
+                })
+            );
+            if !report.failed.is_empty() {
+                std::process::exit(1);
+            }
             Ok(())
         }
         Command::Serve => {

@@ -140,6 +140,32 @@ impl MediaStore {
             .map_err(|e| format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))
     }
 
+    /// Every object under `prefix` with its last-modified time (Unix seconds).
+    pub async fn list(&self, prefix: &str) -> Result<Vec<(String, i64)>, String> {
+        let mut objects = vec![];
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+            for o in out.contents() {
+                if let (Some(key), Some(at)) = (o.key(), o.last_modified()) {
+                    objects.push((key.to_owned(), at.secs()));
+                }
+            }
+            match out.next_continuation_token() {
+                Some(next) if out.is_truncated() == Some(true) => token = Some(next.to_owned()),
+                _ => return Ok(objects),
+            }
+        }
+    }
+
     /// Readiness: the bucket answers.
     pub async fn check_bucket(&self) -> Result<(), String> {
         self.client

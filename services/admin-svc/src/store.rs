@@ -293,6 +293,14 @@ fn replaced_keys(before: &[String], after: &[String]) -> Vec<String> {
 /// may reuse its album's cover as artwork; that cover must survive).
 async fn unreferenced(
     tx: &mut Transaction<'_, Postgres>,
+    keys: Vec<String>,
+) -> StoreResult<Vec<String>> {
+    unreferenced_keys(&mut **tx, keys).await
+}
+
+/// [`unreferenced`] outside a transaction (the sweeper).
+pub async fn unreferenced_keys<'e>(
+    db: impl sqlx::PgExecutor<'e>,
     mut keys: Vec<String>,
 ) -> StoreResult<Vec<String>> {
     keys.sort();
@@ -307,6 +315,6 @@ async fn unreferenced(
          ORDER BY k",
     )
     .bind(&keys)
-    .fetch_all(&mut **tx)
+    .fetch_all(db)
     .await?)
 }
