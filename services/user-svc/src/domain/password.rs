@@ -239,4 +239,31 @@ mod tests {
             .to_string();
         assert_eq!(verify_blocking("pw-pw-pw-pw", &h), Verified::YesRehash);
     }
+
+    #[tokio::test]
+    async fn hashing_runs_off_the_runtime_and_costs_tens_of_milliseconds() {
+        let hasher = PasswordHasher::new().await.unwrap();
+        let t = std::time::Instant::now();
+        let h = hasher.hash("Tr0mbone-Quasar-Lantern").await.unwrap();
+        let hash_time = t.elapsed();
+        let t = std::time::Instant::now();
+        assert_eq!(
+            hasher.verify("Tr0mbone-Quasar-Lantern", &h).await.unwrap(),
+            Verified::Yes
+        );
+        let verify_time = t.elapsed();
+        let t = std::time::Instant::now();
+        assert_eq!(hasher.verify_dummy("anything").await.unwrap(), Verified::No);
+        let dummy_time = t.elapsed();
+        println!("argon2id m=19456 t=2 p=1: hash {hash_time:?}, verify {verify_time:?}, dummy verify {dummy_time:?}");
+        // A hash that costs nothing would mean the parameters were not applied.
+        assert!(
+            verify_time > std::time::Duration::from_millis(5),
+            "{verify_time:?}"
+        );
+        assert!(
+            dummy_time > verify_time / 3,
+            "dummy {dummy_time:?} vs real {verify_time:?}"
+        );
+    }
 }
