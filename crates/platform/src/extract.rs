@@ -46,11 +46,20 @@ impl<T: Serialize> IntoResponse for Json<T> {
 }
 
 fn is_json(headers: &axum::http::HeaderMap) -> bool {
-    let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn body_rejection(rejection: BytesRejection) -> Problem {
@@ -128,19 +137,60 @@ where
             Ok(axum::extract::Path(v)) => Ok(Path(v)),
             Err(PathRejection::FailedToDeserializePathParams(e)) => {
                 use axum::extract::path::ErrorKind;
+                // Parameter names, to name the field when serde could not.
+                let params: Vec<(String, String)> =
+                    axum::extract::RawPathParams::from_request_parts(parts, state)
+                        .await
+                        .map(|raw| {
+                            raw.iter()
+                                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                let names: Vec<String> = params.iter().map(|(k, _)| k.clone()).collect();
+                let only = || names.first().filter(|_| names.len() == 1).cloned();
                 let kind = e.into_kind();
                 let (field, reason) = match &kind {
                     ErrorKind::ParseErrorAtKey {
                         key, expected_type, ..
-                    } => (key.clone(), format!("must be a valid {}", friendly(expected_type))),
-                    ErrorKind::ParseErrorAtIndex { expected_type, .. }
-                    | ErrorKind::ParseError { expected_type, .. } => {
-                        ("path".to_owned(), format!("must be a valid {}", friendly(expected_type)))
+                    } => (
+                        Some(key.clone()),
+                        format!("must be a valid {}", friendly(expected_type)),
+                    ),
+                    ErrorKind::ParseErrorAtIndex {
+                        index,
+                        expected_type,
+                        ..
+                    } => (
+                        names.get(*index).cloned(),
+                        format!("must be a valid {}", friendly(expected_type)),
+                    ),
+                    ErrorKind::ParseError { expected_type, .. } => (
+                        only(),
+                        format!("must be a valid {}", friendly(expected_type)),
+                    ),
+                    ErrorKind::DeserializeError { key, message, .. } => {
+                        (Some(key.clone()), message_for_path(message))
                     }
-                    ErrorKind::Message(m) => ("path".to_owned(), message_for_path(m)),
-                    other => ("path".to_owned(), other.to_string()),
+                    ErrorKind::Message(m) => {
+                        // Several parameters and no key: when the complaint is
+                        // about a UUID, name the first one that is not a UUID.
+                        let guess = only().or_else(|| {
+                            m.to_ascii_lowercase().contains("uuid").then(|| {
+                                params
+                                    .iter()
+                                    .find(|(_, v)| uuid::Uuid::parse_str(v).is_err())
+                                    .map(|(k, _)| k.clone())
+                            })?
+                        });
+                        (guess, message_for_path(m))
+                    }
+                    other => (only(), other.to_string()),
                 };
-                Err(Problem::malformed(field, reason))
+                Err(Problem::malformed(
+                    field.unwrap_or_else(|| "path".to_owned()),
+                    reason,
+                ))
             }
             Err(other) => Err(Problem::bad_request(other.body_text())),
         }
@@ -158,7 +208,10 @@ fn message_for_path(m: &str) -> String {
 fn friendly(expected_type: &str) -> &str {
     if expected_type.contains("Uuid") {
         "UUID"
-    } else if expected_type.contains("i64") || expected_type.contains("u32") || expected_type.contains("u64") {
+    } else if expected_type.contains("i64")
+        || expected_type.contains("u32")
+        || expected_type.contains("u64")
+    {
         "integer"
     } else {
         expected_type.rsplit("::").next().unwrap_or(expected_type)
@@ -185,11 +238,7 @@ where
                     .strip_prefix("Failed to deserialize query string: ")
                     .unwrap_or(&text)
                     .to_owned();
-                let field = reason
-                    .strip_prefix("missing field `")
-                    .and_then(|r| r.split('`').next())
-                    .unwrap_or("query")
-                    .to_owned();
+                let (field, reason) = query_field(&reason);
                 Err(Problem::malformed(field, reason))
             }
             Err(other) => Err(Problem::bad_request(other.body_text())),
@@ -197,10 +246,88 @@ where
     }
 }
 
+/// Splits serde's `field: reason` (or `missing field `x``) into its parts.
+fn query_field(reason: &str) -> (String, String) {
+    if let Some(name) = reason
+        .strip_prefix("missing field `")
+        .and_then(|r| r.split('`').next())
+    {
+        return (name.to_owned(), "is required".to_owned());
+    }
+    if let Some((field, rest)) = reason.split_once(": ") {
+        let plausible = !field.is_empty()
+            && field
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'));
+        if plausible {
+            return (field.to_owned(), rest.to_owned());
+        }
+    }
+    ("query".to_owned(), reason.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::body::Body;
+    use axum::routing::get;
     use serde::Deserialize;
+    use tower::ServiceExt;
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    struct ById {
+        id: uuid::Uuid,
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    struct Page {
+        limit: Option<u32>,
+        q: String,
+    }
+
+    async fn problem_of(app: axum::Router, uri: &str) -> serde_json::Value {
+        let resp = app
+            .oneshot(axum::http::Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{uri}");
+        let bytes = http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn path_errors_name_the_parameter() {
+        let single = axum::Router::new().route(
+            "/album/{id}",
+            get(|Path(_): Path<uuid::Uuid>| async { "ok" }),
+        );
+        let p = problem_of(single, "/album/not-a-uuid").await;
+        assert_eq!(p["errors"][0]["field"], "id");
+        let structured =
+            axum::Router::new().route("/album/{id}", get(|Path(_): Path<ById>| async { "ok" }));
+        let p = problem_of(structured, "/album/xyz").await;
+        assert_eq!(p["errors"][0]["field"], "id");
+        let pair = axum::Router::new().route(
+            "/album/{album}/song/{song}",
+            get(|Path(_): Path<(uuid::Uuid, uuid::Uuid)>| async { "ok" }),
+        );
+        let p = problem_of(pair, &format!("/album/{}/song/bad", uuid::Uuid::nil())).await;
+        assert_eq!(p["errors"][0]["field"], "song");
+    }
+
+    #[tokio::test]
+    async fn query_errors_name_the_parameter() {
+        let app = axum::Router::new().route("/s", get(|Query(_): Query<Page>| async { "ok" }));
+        let p = problem_of(app.clone(), "/s?q=a&limit=ten").await;
+        assert_eq!(p["errors"][0]["field"], "limit");
+        let p = problem_of(app, "/s?limit=5").await;
+        assert_eq!(p["errors"][0]["field"], "q");
+    }
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -234,10 +361,8 @@ mod tests {
 
     #[test]
     fn wrong_types_name_the_nested_path() {
-        let p = parse_json::<Login>(
-            br#"{"email":"a@b.c","password":"x","nested":{"size":"big"}}"#,
-        )
-        .unwrap_err();
+        let p = parse_json::<Login>(br#"{"email":"a@b.c","password":"x","nested":{"size":"big"}}"#)
+            .unwrap_err();
         assert_eq!(p.errors[0].field, "nested.size");
         let p = parse_json::<Login>(br#"{"email":5,"password":"x"}"#).unwrap_err();
         assert_eq!(p.errors[0].field, "email");
@@ -245,8 +370,7 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_rejected_when_the_type_denies_them() {
-        let p = parse_json::<Login>(br#"{"email":"a","password":"b","role":"admin"}"#)
-            .unwrap_err();
+        let p = parse_json::<Login>(br#"{"email":"a","password":"b","role":"admin"}"#).unwrap_err();
         assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(p.detail.contains("role"), "{}", p.detail);
     }
@@ -255,7 +379,10 @@ mod tests {
     fn json_content_types() {
         let mut h = axum::http::HeaderMap::new();
         assert!(!is_json(&h));
-        h.insert(header::CONTENT_TYPE, "application/json; charset=utf-8".parse().unwrap());
+        h.insert(
+            header::CONTENT_TYPE,
+            "application/json; charset=utf-8".parse().unwrap(),
+        );
         assert!(is_json(&h));
         h.insert(header::CONTENT_TYPE, "text/plain".parse().unwrap());
         assert!(!is_json(&h));

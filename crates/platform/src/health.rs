@@ -61,7 +61,10 @@ impl Readiness {
                 match tokio::time::timeout(timeout, fut).await {
                     Ok(Ok(())) => None,
                     Ok(Err(e)) => Some(FieldError::new(*name, e)),
-                    Err(_) => Some(FieldError::new(*name, format!("no answer within {timeout:?}"))),
+                    Err(_) => Some(FieldError::new(
+                        *name,
+                        format!("no answer within {timeout:?}"),
+                    )),
                 }
             }
         }))
@@ -127,11 +130,7 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
 
 async fn metrics_text() -> Response {
     let body = metrics_handle().render();
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
 #[cfg(test)]
@@ -158,8 +157,7 @@ mod tests {
             .unwrap();
         assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
         let body: serde_json::Value =
-            serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes())
-                .unwrap();
+            serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
         assert_eq!(body["message"], "not ready: redis, slow");
         assert_eq!(body["errors"][0]["message"], "connection refused");
     }
@@ -186,7 +184,12 @@ mod tests {
             .await
             .unwrap();
         let text = String::from_utf8(
-            resp.into_body().collect().await.unwrap().to_bytes().to_vec(),
+            resp.into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes()
+                .to_vec(),
         )
         .unwrap();
         assert!(text.contains("cadenza_test_counter 3"), "{text}");

@@ -63,22 +63,20 @@ pub fn standard_layers(router: Router, settings: &HttpSettings) -> Router {
                     Problem::internal("handler panicked").into_response()
                 }))
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(
-                    TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                        // Path only: query strings may carry one-time tokens.
-                        let id = req
-                            .headers()
-                            .get(REQUEST_ID)
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or("-");
-                        tracing::info_span!(
-                            "request",
-                            method = %req.method(),
-                            path = %req.uri().path(),
-                            request_id = %id,
-                        )
-                    }),
-                )
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                    // Path only: query strings may carry one-time tokens.
+                    let id = req
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!(
+                        "request",
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        request_id = %id,
+                    )
+                }))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
         )
 }
@@ -229,12 +227,18 @@ mod tests {
                 .body(Body::empty())
                 .unwrap()
         };
-        let ok = app().oneshot(preflight("https://app.cadenza.test")).await.unwrap();
+        let ok = app()
+            .oneshot(preflight("https://app.cadenza.test"))
+            .await
+            .unwrap();
         assert_eq!(
             ok.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
             "https://app.cadenza.test"
         );
-        let foreign = app().oneshot(preflight("https://evil.example")).await.unwrap();
+        let foreign = app()
+            .oneshot(preflight("https://evil.example"))
+            .await
+            .unwrap();
         assert!(!foreign
             .headers()
             .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
@@ -252,14 +256,20 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(big.status(), StatusCode::PAYLOAD_TOO_LARGE);
-        assert_eq!(big.headers()[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(
+            big.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
 
         let missing = app()
             .oneshot(Request::get("/nope").body(Body::empty()).unwrap())
             .await
             .unwrap();
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-        assert_eq!(missing.headers()[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(
+            missing.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
 
         let wrong_method = app()
             .oneshot(Request::delete("/ok").body(Body::empty()).unwrap())
@@ -272,6 +282,9 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(boom.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(boom.headers()[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(
+            boom.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
     }
 }

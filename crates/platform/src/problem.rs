@@ -67,7 +67,12 @@ impl Problem {
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad-request", "Bad Request", detail)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "Bad Request",
+            detail,
+        )
     }
 
     /// 400 for input that could not be read at all (malformed JSON, a path
@@ -105,7 +110,12 @@ impl Problem {
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", detail)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Unauthorized",
+            detail,
+        )
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
@@ -175,7 +185,13 @@ impl Problem {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.title, self.detail)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.title,
+            self.detail
+        )
     }
 }
 
@@ -227,8 +243,11 @@ mod tests {
 
     #[tokio::test]
     async fn problem_body_has_message_equal_to_detail_and_field_errors() {
-        let (resp, json) =
-            render(Problem::invalid_field("email", "must be a valid email address")).await;
+        let (resp, json) = render(Problem::invalid_field(
+            "email",
+            "must be a valid email address",
+        ))
+        .await;
         assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(
             resp.headers()[header::CONTENT_TYPE],
@@ -237,7 +256,10 @@ mod tests {
         assert_eq!(json["status"], 422);
         assert_eq!(json["detail"], json["message"]);
         assert_eq!(json["errors"][0]["field"], "email");
-        assert!(json["type"].as_str().unwrap().ends_with("validation-failed"));
+        assert!(json["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("validation-failed"));
     }
 
     #[tokio::test]

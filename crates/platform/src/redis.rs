@@ -18,7 +18,9 @@ impl Namespace {
     }
 
     pub fn from_env() -> Result<Self, crate::config::ConfigError> {
-        Ok(Self(crate::config::var("REDIS_NAMESPACE")?.unwrap_or_default()))
+        Ok(Self(
+            crate::config::var("REDIS_NAMESPACE")?.unwrap_or_default(),
+        ))
     }
 
     /// `name` inside this namespace.
@@ -58,7 +60,10 @@ pub async fn manager(client: &redis::Client) -> redis::RedisResult<ConnectionMan
 
 /// A `PING` for readiness checks.
 pub async fn ping(conn: &mut ConnectionManager) -> redis::RedisResult<()> {
-    redis::cmd("PING").query_async::<String>(conn).await.map(|_| ())
+    redis::cmd("PING")
+        .query_async::<String>(conn)
+        .await
+        .map(|_| ())
 }
 
 #[cfg(test)]

@@ -4,8 +4,11 @@
 use tracing_subscriber::{fmt, prelude::*, EnvFilter};
 
 pub fn init(service: &'static str) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,aws_config=warn,aws_smithy_runtime=warn,mongodb=warn,sqlx=warn"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(
+            "info,tower_http=info,aws_config=warn,aws_smithy_runtime=warn,mongodb=warn,sqlx=warn",
+        )
+    });
     let json = std::env::var("LOG_FORMAT")
         .map(|v| v.eq_ignore_ascii_case("json"))
         .unwrap_or(false);
@@ -25,6 +28,10 @@ pub fn init(service: &'static str) {
         registry.with(fmt::layer().compact()).try_init()
     };
     if result.is_ok() {
-        tracing::info!(service, version = env!("CARGO_PKG_VERSION"), "telemetry initialised");
+        tracing::info!(
+            service,
+            version = env!("CARGO_PKG_VERSION"),
+            "telemetry initialised"
+        );
     }
 }
