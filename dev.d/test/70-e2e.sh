@@ -42,6 +42,7 @@ py="${CADENZA_VENV:-$CADENZA_DEV/venv}/bin/python"
 rm -rf frontend/e2e/artifacts
 mkdir -p frontend/e2e/artifacts
 tap="$CADENZA_LOG/e2e.tap"
+rm -f "$tap"
 rc=0
 t0=$(_now_ms)
 (cd frontend && node --test --test-concurrency=1 --test-timeout=300000 \
@@ -59,11 +60,15 @@ fail=$((${fail:-0} + ${cancelled:-0}))
 if ((rc != 0 && fail == 0)); then
   fail=1
 fi
-for f in frontend/e2e/artifacts/*-browser.log; do
-  [[ -s "$f" ]] || continue
-  log "browser log ${f#"$CADENZA_ROOT"/} ($(wc -l <"$f") lines):"
-  head -n 30 "$f" >&2
-done
+# What the browsers saw (console errors, failed requests, 4xx/5xx answers):
+# shown when something failed, kept in the artifacts either way.
+if ((fail > 0)); then
+  for f in frontend/e2e/artifacts/*-browser.log; do
+    [[ -s "$f" ]] || continue
+    log "browser log ${f#"$CADENZA_ROOT"/} ($(wc -l <"$f") lines):"
+    head -n 40 "$f" >&2
+  done
+fi
 log "e2e: ${secs}s; ${skipped:-0} step(s) skipped after a failure; screenshots and browser logs in frontend/e2e/artifacts/"
 printf 'e2e: %s passed, %s failed\n' "$pass" "$fail"
 ((fail == 0))
