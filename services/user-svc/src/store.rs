@@ -757,11 +757,18 @@ impl Store {
 
     // ------------------------------------------------------------ favourites
 
-    pub async fn favorites_of(&self, user_id: &str) -> DbResult<Vec<FavoriteDoc>> {
+    /// Newest first; `offset`/`limit` page through them.
+    pub async fn favorites_of(
+        &self,
+        user_id: &str,
+        offset: u64,
+        limit: i64,
+    ) -> DbResult<Vec<FavoriteDoc>> {
         self.favorites()
             .find(doc! {"userId": user_id})
-            .sort(doc! {"createdAt": -1})
-            .limit(1000)
+            .sort(doc! {"createdAt": -1, "songId": 1})
+            .skip(offset)
+            .limit(limit)
             .await?
             .try_collect()
             .await

@@ -616,3 +616,54 @@ fn openapi_operation_ids_are_unique() {
     assert_eq!(ids.len(), n, "{ids:?}");
     assert!(n >= 18);
 }
+
+#[tokio::test]
+async fn favourites_page_with_limit_and_offset() {
+    let w = World::new().await;
+    let s = w.user("pager@example.com").await;
+    for i in 0..3 {
+        let id = format!("00000000-0000-4000-8000-00000000000{i}");
+        let r = w
+            .call(
+                Req::post("/api/user/favorites")
+                    .bearer(&s.access)
+                    .json(json!({"songId": id})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let all = w
+        .call(Req::get("/api/user/favorites").bearer(&s.access))
+        .await;
+    let ids: Vec<_> = all.json["favorites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["songId"].clone())
+        .collect();
+    assert_eq!(ids.len(), 3);
+    assert_eq!(
+        ids[0], "00000000-0000-4000-8000-000000000002",
+        "newest first"
+    );
+    let page = w
+        .call(Req::get("/api/user/favorites?limit=2&offset=1").bearer(&s.access))
+        .await;
+    let paged: Vec<_> = page.json["favorites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["songId"].clone())
+        .collect();
+    assert_eq!(paged, ids[1..3].to_vec());
+    let bad = w
+        .call(Req::get("/api/user/favorites?limit=0").bearer(&s.access))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.problem_field().as_deref(), Some("limit"));
+    let bad = w
+        .call(Req::get("/api/user/favorites?limit=lots").bearer(&s.access))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}

@@ -4,10 +4,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use cadenza_auth::AuthUser;
-use cadenza_platform::extract::{Json, Path};
+use cadenza_platform::extract::{Json, Path, Query};
 use cadenza_platform::{ApiResult, Problem};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
 use crate::store::{self, db_problem, FavoriteDoc};
@@ -65,15 +65,34 @@ fn song_id(raw: &str) -> Result<String, Problem> {
     }
 }
 
+/// Optional paging; without it the newest 1000 are returned (the seed's shape).
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct Page {
+    /// 1 to 1000 (default 1000).
+    pub limit: Option<u32>,
+    /// How many to skip (default 0).
+    pub offset: Option<u64>,
+}
+
+pub const MAX_PAGE: u32 = 1000;
+
 #[utoipa::path(get, path = "/api/user/favorites", operation_id = "list_favorites", tag = "favorites", security(("bearer" = [])),
-    responses((status = 200, body = FavoriteList), (status = 401)))]
+    params(Page), responses((status = 200, body = FavoriteList), (status = 401), (status = 422)))]
 pub async fn list(
     State(state): State<AppState>,
     AuthUser(claims): AuthUser,
+    Query(page): Query<Page>,
 ) -> ApiResult<Response> {
+    let limit = page.limit.unwrap_or(MAX_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(Problem::invalid_field(
+            "limit",
+            format!("must be between 1 and {MAX_PAGE}"),
+        ));
+    }
     let favorites = state
         .store
-        .favorites_of(&claims.sub)
+        .favorites_of(&claims.sub, page.offset.unwrap_or(0), limit as i64)
         .await
         .map_err(db_problem)?;
     Ok(axum::Json(FavoriteList {
