@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -307,14 +308,18 @@ def build_album(album, outdir):
 
 def cmd_catalogue(outdir):
     outdir.mkdir(parents=True, exist_ok=True)
-    manifest = []
-    for album in ALBUMS:
+
+    def one(album):
         t0 = time.monotonic()
         meta, built = build_album(album, outdir)
-        manifest.append(meta)
         if built:
             print(f"media: {album['name']}: {len(meta['tracks'])} tracks in {time.monotonic() - t0:.1f}s",
                   file=sys.stderr)
+        return meta
+
+    # Albums in parallel (each one runs its own sox/lame processes).
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        manifest = list(pool.map(one, ALBUMS))
     (outdir / "manifest.json").write_text(json.dumps({"albums": manifest}, indent=2))
 
 
