@@ -2,12 +2,14 @@
 //! `<CLOUDFRONT_DOMAIN>/<audio_key>`, valid for the track's duration plus
 //! 10 minutes, at most 6 hours.
 //!
-//! RSA signing is the one expensive step of the read path. Expiries are
-//! rounded to whole minutes, so every request for a song within the same
-//! minute gets the same policy, and PKCS#1 v1.5 signatures are deterministic:
-//! memoising the URL per (song, audio key, expiry) changes no URL, only the
-//! CPU spent. Unlike the seed's 12 h cache, no URL outlives its own expiry,
-//! and each one is valid for at least the full duration + 10 min.
+//! RSA signing is the one expensive step of the read path, so a signed URL
+//! is reused while it still has the validity a fresh one must have: a URL is
+//! minted with 5 minutes of slack on top (expiry rounded up to the minute)
+//! and memoised per (song, audio key) until its remaining validity drops
+//! below duration + 10 min. So every URL handed out is valid for at least
+//! duration + 10 min and at most 15 min more (never beyond 6 h), and a hot
+//! song is signed about once per 5 minutes per replica. Unlike the seed's
+//! 12 h cache, no URL is served after it could no longer cover the track.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,23 +19,27 @@ use uuid::Uuid;
 
 pub const GRACE_SECS: i64 = 600;
 pub const MAX_VALIDITY_SECS: i64 = 6 * 3600;
+/// Extra validity minted so the URL can be reused for this long.
+pub const REUSE_SLACK_SECS: i64 = 300;
 const MEMO_MAX: usize = 16_384;
 
-/// The expiry for a track of `duration` seconds requested at `now`: at least
-/// duration + 10 min, at most 6 h, on a minute boundary.
-pub fn expiry(now: i64, duration_seconds: f64) -> i64 {
+/// The validity a URL must still have when handed out: duration + 10 min,
+/// at most 6 h (minus the reuse slack for tracks that hit the cap).
+pub fn required_validity(duration_seconds: f64) -> i64 {
     let duration = if duration_seconds.is_finite() && duration_seconds > 0.0 {
         duration_seconds.ceil().min(MAX_VALIDITY_SECS as f64) as i64
     } else {
         0
     };
-    let validity = (duration + GRACE_SECS).min(MAX_VALIDITY_SECS);
-    let rounded = (now + validity + 59).div_euclid(60) * 60;
-    if rounded - now > MAX_VALIDITY_SECS {
-        (now + MAX_VALIDITY_SECS).div_euclid(60) * 60
-    } else {
-        rounded
-    }
+    (duration + GRACE_SECS).min(MAX_VALIDITY_SECS - REUSE_SLACK_SECS)
+}
+
+/// The expiry of a freshly minted URL: the required validity plus the reuse
+/// slack, rounded up to the minute, never more than 6 h away.
+pub fn fresh_expiry(now: i64, duration_seconds: f64) -> i64 {
+    let target = now + required_validity(duration_seconds) + REUSE_SLACK_SECS;
+    let rounded = (target + 59).div_euclid(60) * 60;
+    rounded.min(now + MAX_VALIDITY_SECS)
 }
 
 struct Memo {
@@ -65,14 +71,15 @@ impl StreamSigner {
         duration_seconds: f64,
         now: i64,
     ) -> Result<(Arc<str>, i64), SignError> {
-        let expires = expiry(now, duration_seconds);
+        let required = required_validity(duration_seconds);
         if let Some(m) = self.memo.lock().unwrap().get(&song) {
-            if m.expires == expires && m.audio_key == audio_key {
+            if m.expires - now >= required && m.audio_key == audio_key {
                 metrics::counter!("songsvc_stream_sign_total", "result" => "memo").increment(1);
-                return Ok((m.url.clone(), expires));
+                return Ok((m.url.clone(), m.expires));
             }
         }
         metrics::counter!("songsvc_stream_sign_total", "result" => "signed").increment(1);
+        let expires = fresh_expiry(now, duration_seconds);
         let resource = format!("{}/{}", self.cdn, audio_key.trim_start_matches('/'));
         // A few ms of constant-time RSA: keep it off the async workers.
         let this = self.clone();
@@ -105,20 +112,55 @@ mod tests {
     use super::*;
 
     #[test]
-    fn expiry_covers_the_track_plus_ten_minutes_capped_at_six_hours() {
-        let now = 1_800_000_030; // 30 s past a minute
-        let e = expiry(now, 215.4);
-        assert!(e - now >= 216 + 600, "{}", e - now);
-        assert!(e - now < 216 + 600 + 60);
+    fn fresh_urls_cover_the_track_plus_ten_minutes_with_bounded_slack() {
+        let now = 1_800_000_030;
+        let e = fresh_expiry(now, 215.4);
         assert_eq!(e % 60, 0);
-        // Same minute, same expiry: the memo can serve it.
-        assert_eq!(expiry(now + 20, 215.4), e);
-        // Long tracks are capped at 6 h.
-        let long = expiry(now, 10.0 * 3600.0);
-        assert!(long - now <= MAX_VALIDITY_SECS && long - now > MAX_VALIDITY_SECS - 60);
-        assert_eq!(long % 60, 0);
+        assert!(
+            e - now >= 216 + GRACE_SECS + REUSE_SLACK_SECS,
+            "{}",
+            e - now
+        );
+        assert!(e - now < 216 + GRACE_SECS + REUSE_SLACK_SECS + 60);
+        // Long tracks are capped at 6 h, and still reusable for a while.
+        let long = fresh_expiry(now, 10.0 * 3600.0);
+        assert_eq!(long - now, MAX_VALIDITY_SECS);
+        assert!(long - now - required_validity(36_000.0) >= REUSE_SLACK_SECS);
         // Broken durations still get the grace period.
-        assert!(expiry(now, f64::NAN) - now >= GRACE_SECS);
-        assert!(expiry(now, -5.0) - now >= GRACE_SECS);
+        assert_eq!(required_validity(f64::NAN), GRACE_SECS);
+        assert_eq!(required_validity(-5.0), GRACE_SECS);
+    }
+
+    #[tokio::test]
+    async fn urls_are_reused_only_while_they_still_cover_the_track() {
+        let signer = Arc::new(StreamSigner::new(
+            Arc::new(
+                StreamUrlSigner::from_pem(
+                    "K2JCJMDEHXQW5F",
+                    include_str!("../../../crates/testkit/fixtures/cloudfront-test.key.pem"),
+                )
+                .unwrap(),
+            ),
+            "https://cdn.example/",
+        ));
+        let song = Uuid::new_v4();
+        let now = 1_800_000_000;
+        let (a, ea) = signer.url(song, "songs/a.mp3", 200.0, now).await.unwrap();
+        assert!(a.starts_with("https://cdn.example/songs/a.mp3?Expires="));
+        // Within the slack: the same URL.
+        let (b, eb) = signer
+            .url(song, "songs/a.mp3", 200.0, now + 200)
+            .await
+            .unwrap();
+        assert_eq!((a.clone(), ea), (b, eb));
+        assert!(eb - (now + 200) >= required_validity(200.0));
+        // Past it: a new one that again covers the whole track.
+        let later = ea - required_validity(200.0) + 1;
+        let (c, ec) = signer.url(song, "songs/a.mp3", 200.0, later).await.unwrap();
+        assert_ne!(a, c);
+        assert!(ec - later >= required_validity(200.0));
+        // A changed audio key is never served from the memo.
+        let (d, _) = signer.url(song, "songs/b.mp3", 200.0, later).await.unwrap();
+        assert!(d.contains("/songs/b.mp3?"));
     }
 }

@@ -143,9 +143,7 @@ async fn missing_and_malformed_ids_are_problems() {
         let resp = w.get(path).await;
         assert_eq!(resp.status(), 400, "{path}");
         let body: Value = resp.json().await.unwrap();
-        // cadenza-platform's Path names the parameter in the message (axum's
-        // DeserializeError kind is reported under the field "path").
-        assert!(body["detail"].as_str().unwrap().contains("`id`"), "{body}");
+        assert_eq!(body["errors"][0]["field"], "id", "{body}");
     }
 }
 

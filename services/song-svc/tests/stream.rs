@@ -125,8 +125,9 @@ async fn signed_stream_urls_play_through_the_edge() {
         .unwrap()
         .timestamp();
     let validity = expires_at - before;
+    // duration + 10 min at least, plus at most 5 min of reuse slack (+ rounding).
     assert!(
-        (216 + 600..216 + 600 + 62).contains(&validity),
+        (216 + 600..216 + 600 + 300 + 62).contains(&validity),
         "{validity}"
     );
     assert!(url.contains(&format!("Expires={expires_at}&")));
@@ -229,4 +230,51 @@ async fn signed_stream_urls_play_through_the_edge() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 404);
+}
+
+#[tokio::test]
+async fn revoked_sessions_cannot_stream() {
+    let w = World::new().await;
+    let album = insert_album(&w.db.pool, "Revoked", "R").await;
+    let (song_id, _) = song(&w.db.pool, album, "Gone", 1).await;
+    let spec = TokenSpec::user();
+    let token = mint(&spec);
+    let url = w.url(&format!("/stream/{song_id}"));
+    let http = reqwest::Client::new();
+    assert_eq!(
+        http.get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let client = redis::Client::open(w.redis_url.as_str()).unwrap();
+    let conn = cadenza_platform::redis::manager(&client).await.unwrap();
+    let exp = chrono::Utc::now().timestamp() + 900;
+    cadenza_auth::RevocationPublisher::new(conn, w.ns.clone())
+        .revoke_session(&spec.sid, &spec.sub, exp)
+        .await
+        .unwrap();
+    cadenza_testkit::eventually(std::time::Duration::from_secs(5), "the revocation", || {
+        let req = http.get(&url).bearer_auth(&token).send();
+        async move { (req.await.unwrap().status() == 401).then_some(()) }
+    })
+    .await;
+    // Another session of the same user still streams.
+    let other = mint(&TokenSpec {
+        sub: spec.sub.clone(),
+        ..TokenSpec::user()
+    });
+    assert_eq!(
+        http.get(&url)
+            .bearer_auth(&other)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }
