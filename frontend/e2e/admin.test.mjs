@@ -6,6 +6,7 @@ import { after, before, describe } from 'node:test';
 import {
   ADMIN,
   LISTENER,
+  assertCoverLoaded,
   deleteAlbumViaApi,
   fixtures,
   flow,
@@ -111,6 +112,7 @@ describe('admin: album with cover and two songs, visible to listeners, delete a 
     await login(listener, LISTENER);
     const card = listener.getByTestId('album-card').filter({ hasText: albumName });
     await reloadUntil(listener, async () => (await card.count()) > 0, { what: `“${albumName}” on the home page` });
+    await assertCoverLoaded(card.first(), 'the new album card');
     await card.first().click();
     await listener.getByTestId('album-title').filter({ hasText: albumName }).waitFor();
     await reloadUntil(listener, async () => (await listener.getByTestId('track-row').count()) === 2, { what: 'two tracks on the album page' });

@@ -227,6 +227,21 @@ export async function reloadUntil(page, check, { timeoutMs = 20_000, what = 'con
   }
 }
 
+/**
+ * Waits until the cover <img> inside `scope` has loaded from the CDN edge
+ * (the Cover component swaps a failed image for a gradient, so a missing
+ * <img> means the image failed).
+ */
+export async function assertCoverLoaded(scope, what) {
+  const img = scope.locator('img').first();
+  await img.waitFor({ state: 'attached', timeout: 10_000 }).catch(() => {
+    throw new Error(`${what}: no cover image (it failed to load, or the API gave no URL)`);
+  });
+  await img.evaluate((el) => (el.complete ? null : new Promise((r) => el.addEventListener('load', r, { once: true }))));
+  const width = await img.evaluate((el) => el.naturalWidth);
+  if (!(width > 0)) throw new Error(`${what}: the cover image did not decode (${await img.getAttribute('src')})`);
+}
+
 export const audioTime = (page) =>
   page.evaluate(() => {
     const a = document.querySelector('audio[data-testid="audio"]');

@@ -2,7 +2,7 @@
 // play → next → shuffle → reload keeps the session → log out.
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
-import { BASE_URL, audioTime, flow, launchBrowser, login, newPage, screenshot, uniqueSuffix, waitForMailLink, writeLog } from './lib.mjs';
+import { BASE_URL, assertCoverLoaded, audioTime, flow, launchBrowser, login, newPage, screenshot, uniqueSuffix, waitForMailLink, writeLog } from './lib.mjs';
 
 let browser;
 let page;
@@ -46,12 +46,12 @@ describe('listener: register, verify, log in, play, next, shuffle, reload, log o
 
   step('log in lands on the home page with the catalogue', async () => {
     await login(page, user);
-    await page.getByTestId('album-card').first().waitFor();
-    // Covers are real images from the CDN edge: wait for them to decode.
-    await page.waitForFunction(() => {
-      const imgs = [...document.querySelectorAll('[data-testid="album-grid"] img')];
-      return imgs.length > 0 && imgs.every((i) => i.complete);
-    }).catch(() => {});
+    const cards = page.getByTestId('album-card');
+    await cards.first().waitFor();
+    // Covers are real images served by the CDN edge.
+    for (let i = 0; i < Math.min(4, await cards.count()); i++) {
+      await assertCoverLoaded(cards.nth(i), `album card ${i + 1}`);
+    }
     await screenshot(page, 'home');
   });
 
