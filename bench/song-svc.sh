@@ -123,6 +123,8 @@ ENDPOINTS=(
   "album|/api/song/album/|$WORK/album-ids|8935"
   "songs|/api/song/||105"
   "stream|/api/song/stream/|$WORK/song-ids|754"
+  # The shared HTTP stack's floor: a probe that does no work at all.
+  "healthz|/healthz||0"
 )
 
 # Warm the caches (and check every endpoint answers 200) before measuring.
@@ -153,8 +155,12 @@ for e in "${ENDPOINTS[@]}"; do
   errors=$(awk '/Non-2xx/ {print $NF}' "$WORK/wrk-$name.txt")
   cpu_s=$(awk -v t=$((after - before)) -v h="$TCK" 'BEGIN {printf "%.2f", t / h}')
   per_cpu=$(awk -v n="$total" -v c="$cpu_s" 'BEGIN {if (c > 0) printf "%.0f", n / c; else print "inf"}')
-  target=$((seed * 10))
-  verdict=$(awk -v a="$per_cpu" -v b="$target" 'BEGIN {print (a >= b) ? "yes" : "no"}')
+  if ((seed > 0)); then
+    target=$((seed * 10))
+    verdict=$(awk -v a="$per_cpu" -v b="$target" 'BEGIN {print (a >= b) ? "yes" : "no"}')
+  else
+    target='-' verdict='(floor)'
+  fi
   label=$prefix
   [[ -n "$ids" ]] && label="${prefix}{id}"
   ROWS+=("| \`$label\` | $rps | $p50 | $p99 | ${errors:-0} | $cpu_s | $per_cpu | $target | $verdict | $((rss / 1024)) |")
