@@ -61,7 +61,9 @@ impl Denylist {
     pub fn is_revoked(&self, claims: &Claims) -> bool {
         let s = self.state.read().unwrap();
         s.sids.contains_key(&claims.sid)
-            || s.users.get(&claims.sub).is_some_and(|nbf| claims.iat < *nbf)
+            || s.users
+                .get(&claims.sub)
+                .is_some_and(|nbf| claims.iat < *nbf)
     }
 
     /// Drops entries no live token can match any more.
@@ -141,7 +143,9 @@ impl DenylistSink {
             };
             let full_prefix = self.ns.key(prefix);
             for key in keys {
-                let Some(id) = key.strip_prefix(&full_prefix) else { continue };
+                let Some(id) = key.strip_prefix(&full_prefix) else {
+                    continue;
+                };
                 let value: Option<i64> = conn.get(&key).await?;
                 let Some(value) = value else { continue };
                 if is_sid {
@@ -189,7 +193,12 @@ impl RevocationPublisher {
     }
 
     /// Revokes one session until `exp`, the expiry of its newest access token.
-    pub async fn revoke_session(&self, sid: &str, user_id: &str, exp: i64) -> redis::RedisResult<()> {
+    pub async fn revoke_session(
+        &self,
+        sid: &str,
+        user_id: &str,
+        exp: i64,
+    ) -> redis::RedisResult<()> {
         let ttl = (exp + LEEWAY_SECS as i64 - now()).max(1) as u64;
         let mut conn = self.conn.clone();
         conn.set_ex::<_, _, ()>(self.ns.key(&format!("{REVOKED_SID_PREFIX}{sid}")), exp, ttl)
@@ -211,8 +220,12 @@ impl RevocationPublisher {
     pub async fn revoke_user(&self, user_id: &str, not_before: i64) -> redis::RedisResult<()> {
         let ttl = (ACCESS_TOKEN_TTL_SECS + LEEWAY_SECS as i64) as u64;
         let mut conn = self.conn.clone();
-        conn.set_ex::<_, _, ()>(self.ns.key(&format!("{USER_NBF_PREFIX}{user_id}")), not_before, ttl)
-            .await?;
+        conn.set_ex::<_, _, ()>(
+            self.ns.key(&format!("{USER_NBF_PREFIX}{user_id}")),
+            not_before,
+            ttl,
+        )
+        .await?;
         self.publisher
             .publish(
                 channel::USER_REVOKED,

@@ -28,7 +28,12 @@ impl From<AuthError> for Problem {
             AuthError::Expired => "Token expired".to_owned(),
             other => other.to_string(),
         };
-        Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", detail)
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Unauthorized",
+            detail,
+        )
     }
 }
 

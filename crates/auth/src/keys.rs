@@ -56,7 +56,9 @@ impl PublicJwk {
     }
 
     pub fn kid(&self) -> String {
-        self.kid.clone().unwrap_or_else(|| thumbprint(&self.n, &self.e))
+        self.kid
+            .clone()
+            .unwrap_or_else(|| thumbprint(&self.n, &self.e))
     }
 
     fn decoding_key(&self) -> Result<DecodingKey, String> {
@@ -143,9 +145,18 @@ mod tests {
     #[test]
     fn thumbprint_matches_an_independent_implementation() {
         // JWT_KID was computed with Python's `cryptography` (see testkit).
-        assert_eq!(PublicJwk::from_public_pem(JWT_PUBLIC_PEM).unwrap().kid(), JWT_KID);
-        assert_eq!(PublicJwk::from_private_pem(JWT_PRIVATE_PEM).unwrap().kid(), JWT_KID);
-        assert_eq!(PublicJwk::from_public_pem(OTHER_PUBLIC_PEM).unwrap().kid(), OTHER_KID);
+        assert_eq!(
+            PublicJwk::from_public_pem(JWT_PUBLIC_PEM).unwrap().kid(),
+            JWT_KID
+        );
+        assert_eq!(
+            PublicJwk::from_private_pem(JWT_PRIVATE_PEM).unwrap().kid(),
+            JWT_KID
+        );
+        assert_eq!(
+            PublicJwk::from_public_pem(OTHER_PUBLIC_PEM).unwrap().kid(),
+            OTHER_KID
+        );
     }
 
     #[test]

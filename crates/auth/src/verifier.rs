@@ -29,7 +29,10 @@ pub struct VerifierConfig {
 
 impl VerifierConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
-        let keys = match (config::var("JWT_PUBLIC_KEYS")?, config::var("JWT_JWKS_URL")?) {
+        let keys = match (
+            config::var("JWT_PUBLIC_KEYS")?,
+            config::var("JWT_JWKS_URL")?,
+        ) {
             (Some(pems), _) => {
                 PublicKeySet::from_pems(&pems)
                     .map_err(|e| ConfigError::new("JWT_PUBLIC_KEYS", e))?;
@@ -132,11 +135,20 @@ impl TokenVerifier {
     }
 
     /// A verifier over a fixed key set.
-    pub fn with_keys(issuer: impl Into<String>, audience: impl Into<String>, keys: PublicKeySet) -> Self {
+    pub fn with_keys(
+        issuer: impl Into<String>,
+        audience: impl Into<String>,
+        keys: PublicKeySet,
+    ) -> Self {
         Self::build(issuer.into(), audience.into(), keys, None)
     }
 
-    fn build(issuer: String, audience: String, keys: PublicKeySet, jwks: Option<JwksSource>) -> Self {
+    fn build(
+        issuer: String,
+        audience: String,
+        keys: PublicKeySet,
+        jwks: Option<JwksSource>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 issuer,
@@ -188,7 +200,9 @@ impl TokenVerifier {
             return Err(AuthError::Invalid("algorithm not allowed"));
         }
         match header.typ.as_deref() {
-            Some(t) if t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt") => {}
+            Some(t)
+                if t.eq_ignore_ascii_case("at+jwt")
+                    || t.eq_ignore_ascii_case("application/at+jwt") => {}
             _ => return Err(AuthError::Invalid("not an access token")),
         }
         let kid = header.kid.ok_or(AuthError::Invalid("missing key id"))?;
@@ -198,7 +212,8 @@ impl TokenVerifier {
                 if self.inner.jwks.is_some() {
                     let _ = self.refresh_jwks(false).await;
                 }
-                self.key(&kid).ok_or(AuthError::Invalid("unknown signing key"))?
+                self.key(&kid)
+                    .ok_or(AuthError::Invalid("unknown signing key"))?
             }
         };
 
@@ -210,17 +225,17 @@ impl TokenVerifier {
         validation.set_audience(&[&self.inner.audience]);
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
 
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| {
-            match e.kind() {
-                ErrorKind::ExpiredSignature => AuthError::Expired,
-                ErrorKind::ImmatureSignature => AuthError::Invalid("token not yet valid"),
-                ErrorKind::InvalidIssuer => AuthError::Invalid("wrong issuer"),
-                ErrorKind::InvalidAudience => AuthError::Invalid("wrong audience"),
-                ErrorKind::InvalidSignature => AuthError::Invalid("bad signature"),
-                ErrorKind::MissingRequiredClaim(_) => AuthError::Invalid("missing claim"),
-                ErrorKind::Json(_) => AuthError::Invalid("bad claims"),
-                _ => AuthError::Malformed,
-            }
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| match e
+            .kind()
+        {
+            ErrorKind::ExpiredSignature => AuthError::Expired,
+            ErrorKind::ImmatureSignature => AuthError::Invalid("token not yet valid"),
+            ErrorKind::InvalidIssuer => AuthError::Invalid("wrong issuer"),
+            ErrorKind::InvalidAudience => AuthError::Invalid("wrong audience"),
+            ErrorKind::InvalidSignature => AuthError::Invalid("bad signature"),
+            ErrorKind::MissingRequiredClaim(_) => AuthError::Invalid("missing claim"),
+            ErrorKind::Json(_) => AuthError::Invalid("bad claims"),
+            _ => AuthError::Malformed,
         })?;
         if self.inner.denylist.is_revoked(&data.claims) {
             return Err(AuthError::Revoked);

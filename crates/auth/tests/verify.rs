@@ -13,7 +13,11 @@ use cadenza_testkit::keys::*;
 use cadenza_testkit::{eventually, fresh_namespace, infra, mint, TestServer, TokenSpec};
 
 fn verifier() -> TokenVerifier {
-    TokenVerifier::with_keys(ISSUER, AUDIENCE, PublicKeySet::from_pems(JWT_PUBLIC_PEM).unwrap())
+    TokenVerifier::with_keys(
+        ISSUER,
+        AUDIENCE,
+        PublicKeySet::from_pems(JWT_PUBLIC_PEM).unwrap(),
+    )
 }
 
 async fn check(spec: TokenSpec) -> Result<Claims, AuthError> {
@@ -32,40 +36,98 @@ async fn a_correct_token_is_accepted_with_its_claims() {
 
 #[tokio::test]
 async fn expired_tokens_are_refused_after_the_leeway() {
-    let spec = TokenSpec { iat_offset: -1000, nbf_offset: -1000, exp_offset: -31, ..TokenSpec::user() };
+    let spec = TokenSpec {
+        iat_offset: -1000,
+        nbf_offset: -1000,
+        exp_offset: -31,
+        ..TokenSpec::user()
+    };
     assert_eq!(check(spec).await.unwrap_err(), AuthError::Expired);
     // Inside the 30 s leeway a just-expired token still passes.
-    let spec = TokenSpec { iat_offset: -900, nbf_offset: -900, exp_offset: -5, ..TokenSpec::user() };
+    let spec = TokenSpec {
+        iat_offset: -900,
+        nbf_offset: -900,
+        exp_offset: -5,
+        ..TokenSpec::user()
+    };
     assert!(check(spec).await.is_ok());
 }
 
 #[tokio::test]
 async fn not_yet_valid_tokens_are_refused() {
-    let spec = TokenSpec { nbf_offset: 120, ..TokenSpec::user() };
-    assert_eq!(check(spec).await.unwrap_err(), AuthError::Invalid("token not yet valid"));
+    let spec = TokenSpec {
+        nbf_offset: 120,
+        ..TokenSpec::user()
+    };
+    assert_eq!(
+        check(spec).await.unwrap_err(),
+        AuthError::Invalid("token not yet valid")
+    );
 }
 
 #[tokio::test]
 async fn wrong_issuer_audience_and_type_are_refused() {
-    let iss = TokenSpec { iss: "someone-else".into(), ..TokenSpec::user() };
-    assert_eq!(check(iss).await.unwrap_err(), AuthError::Invalid("wrong issuer"));
-    let aud = TokenSpec { aud: "other-api".into(), ..TokenSpec::user() };
-    assert_eq!(check(aud).await.unwrap_err(), AuthError::Invalid("wrong audience"));
-    let typ = TokenSpec { typ: Some("JWT".into()), ..TokenSpec::user() };
-    assert_eq!(check(typ).await.unwrap_err(), AuthError::Invalid("not an access token"));
-    let none = TokenSpec { typ: None, ..TokenSpec::user() };
-    assert_eq!(check(none).await.unwrap_err(), AuthError::Invalid("not an access token"));
+    let iss = TokenSpec {
+        iss: "someone-else".into(),
+        ..TokenSpec::user()
+    };
+    assert_eq!(
+        check(iss).await.unwrap_err(),
+        AuthError::Invalid("wrong issuer")
+    );
+    let aud = TokenSpec {
+        aud: "other-api".into(),
+        ..TokenSpec::user()
+    };
+    assert_eq!(
+        check(aud).await.unwrap_err(),
+        AuthError::Invalid("wrong audience")
+    );
+    let typ = TokenSpec {
+        typ: Some("JWT".into()),
+        ..TokenSpec::user()
+    };
+    assert_eq!(
+        check(typ).await.unwrap_err(),
+        AuthError::Invalid("not an access token")
+    );
+    let none = TokenSpec {
+        typ: None,
+        ..TokenSpec::user()
+    };
+    assert_eq!(
+        check(none).await.unwrap_err(),
+        AuthError::Invalid("not an access token")
+    );
 }
 
 #[tokio::test]
 async fn unknown_kid_and_foreign_keys_are_refused() {
-    let unknown = TokenSpec { kid: Some("nope".into()), ..TokenSpec::user() };
-    assert_eq!(check(unknown).await.unwrap_err(), AuthError::Invalid("unknown signing key"));
-    let missing = TokenSpec { kid: None, ..TokenSpec::user() };
-    assert_eq!(check(missing).await.unwrap_err(), AuthError::Invalid("missing key id"));
+    let unknown = TokenSpec {
+        kid: Some("nope".into()),
+        ..TokenSpec::user()
+    };
+    assert_eq!(
+        check(unknown).await.unwrap_err(),
+        AuthError::Invalid("unknown signing key")
+    );
+    let missing = TokenSpec {
+        kid: None,
+        ..TokenSpec::user()
+    };
+    assert_eq!(
+        check(missing).await.unwrap_err(),
+        AuthError::Invalid("missing key id")
+    );
     // Signed by another key but claiming our kid.
-    let forged = TokenSpec { private_pem: OTHER_PRIVATE_PEM, ..TokenSpec::user() };
-    assert_eq!(check(forged).await.unwrap_err(), AuthError::Invalid("bad signature"));
+    let forged = TokenSpec {
+        private_pem: OTHER_PRIVATE_PEM,
+        ..TokenSpec::user()
+    };
+    assert_eq!(
+        check(forged).await.unwrap_err(),
+        AuthError::Invalid("bad signature")
+    );
 }
 
 fn b64(v: &serde_json::Value) -> String {
@@ -91,9 +153,16 @@ async fn hs256_signed_with_the_public_key_is_refused() {
     let mut header = Header::new(Algorithm::HS256);
     header.typ = Some("at+jwt".into());
     header.kid = Some(JWT_KID.into());
-    let token = encode(&header, &valid_payload(), &EncodingKey::from_secret(JWT_PUBLIC_PEM.as_bytes()))
-        .unwrap();
-    assert_eq!(verifier().verify(&token).await.unwrap_err(), AuthError::Invalid("algorithm not allowed"));
+    let token = encode(
+        &header,
+        &valid_payload(),
+        &EncodingKey::from_secret(JWT_PUBLIC_PEM.as_bytes()),
+    )
+    .unwrap();
+    assert_eq!(
+        verifier().verify(&token).await.unwrap_err(),
+        AuthError::Invalid("algorithm not allowed")
+    );
 }
 
 #[tokio::test]
@@ -103,8 +172,14 @@ async fn a_tampered_payload_is_refused() {
     let mut payload = valid_payload();
     payload["role"] = "admin".into();
     let tampered = format!("{}.{}.{}", parts[0], b64(&payload), parts[2]);
-    assert_eq!(verifier().verify(&tampered).await.unwrap_err(), AuthError::Invalid("bad signature"));
-    assert_eq!(verifier().verify("not-a-jwt").await.unwrap_err(), AuthError::Malformed);
+    assert_eq!(
+        verifier().verify(&tampered).await.unwrap_err(),
+        AuthError::Invalid("bad signature")
+    );
+    assert_eq!(
+        verifier().verify("not-a-jwt").await.unwrap_err(),
+        AuthError::Malformed
+    );
 }
 
 #[tokio::test]
@@ -113,22 +188,37 @@ async fn revoked_sessions_and_users_are_refused() {
     let spec = TokenSpec::user();
     let token = mint(&spec);
     assert!(v.verify(&token).await.is_ok());
-    v.denylist().revoke_sid(&spec.sid, chrono::Utc::now().timestamp() + 900);
+    v.denylist()
+        .revoke_sid(&spec.sid, chrono::Utc::now().timestamp() + 900);
     assert_eq!(v.verify(&token).await.unwrap_err(), AuthError::Revoked);
 
     // User-wide: tokens issued before notBefore die, later ones live.
-    let spec = TokenSpec { iat_offset: -10, ..TokenSpec::user() };
+    let spec = TokenSpec {
+        iat_offset: -10,
+        ..TokenSpec::user()
+    };
     let old = mint(&spec);
-    v.denylist().revoke_user_before(&spec.sub, chrono::Utc::now().timestamp() - 5);
+    v.denylist()
+        .revoke_user_before(&spec.sub, chrono::Utc::now().timestamp() - 5);
     assert_eq!(v.verify(&old).await.unwrap_err(), AuthError::Revoked);
-    let fresh = mint(&TokenSpec { sid: "new".into(), iat_offset: 0, ..spec });
+    let fresh = mint(&TokenSpec {
+        sid: "new".into(),
+        iat_offset: 0,
+        ..spec
+    });
     assert!(v.verify(&fresh).await.is_ok());
 }
 
 async fn protected_app(v: TokenVerifier) -> TestServer {
     let app = Router::new()
-        .route("/me", get(|AuthUser(c): AuthUser| async move { Json(c.sub) }))
-        .route("/admin", get(|AdminUser(c): AdminUser| async move { Json(c.sub) }))
+        .route(
+            "/me",
+            get(|AuthUser(c): AuthUser| async move { Json(c.sub) }),
+        )
+        .route(
+            "/admin",
+            get(|AdminUser(c): AdminUser| async move { Json(c.sub) }),
+        )
         .route(
             "/maybe",
             get(|MaybeUser(c): MaybeUser| async move { Json(c.map(|c| c.sub)) }),
@@ -155,7 +245,12 @@ async fn extractors_answer_401_403_problems() {
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["message"], "missing bearer token");
 
-    let expired = mint(&TokenSpec { iat_offset: -2000, nbf_offset: -2000, exp_offset: -100, ..TokenSpec::user() });
+    let expired = mint(&TokenSpec {
+        iat_offset: -2000,
+        nbf_offset: -2000,
+        exp_offset: -100,
+        ..TokenSpec::user()
+    });
     let resp = get("/me", Some(expired)).await.unwrap();
     assert_eq!(resp.status(), 401);
     let body: serde_json::Value = resp.json().await.unwrap();
@@ -163,19 +258,42 @@ async fn extractors_answer_401_403_problems() {
 
     let user = mint(&TokenSpec::user());
     assert_eq!(get("/me", Some(user.clone())).await.unwrap().status(), 200);
-    assert_eq!(get("/admin", Some(user.clone())).await.unwrap().status(), 403);
-    assert_eq!(get("/admin", Some(mint(&TokenSpec::admin()))).await.unwrap().status(), 200);
+    assert_eq!(
+        get("/admin", Some(user.clone())).await.unwrap().status(),
+        403
+    );
+    assert_eq!(
+        get("/admin", Some(mint(&TokenSpec::admin())))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
-    assert_eq!(get("/maybe", None).await.unwrap().text().await.unwrap(), "null");
-    assert_eq!(get("/maybe", Some("garbage".into())).await.unwrap().status(), 401);
-    let wrong_scheme = http.get(server.url("/me")).header("authorization", format!("Basic {user}"));
+    assert_eq!(
+        get("/maybe", None).await.unwrap().text().await.unwrap(),
+        "null"
+    );
+    assert_eq!(
+        get("/maybe", Some("garbage".into()))
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    let wrong_scheme = http
+        .get(server.url("/me"))
+        .header("authorization", format!("Basic {user}"));
     assert_eq!(wrong_scheme.send().await.unwrap().status(), 401);
 }
 
 #[tokio::test]
 async fn jwks_keys_are_fetched_and_rotation_is_picked_up() {
     // A JWKS endpoint that first publishes the test key, then both keys.
-    let keys = std::sync::Arc::new(std::sync::Mutex::new(vec![PublicJwk::from_public_pem(JWT_PUBLIC_PEM).unwrap()]));
+    let keys = std::sync::Arc::new(std::sync::Mutex::new(vec![PublicJwk::from_public_pem(
+        JWT_PUBLIC_PEM,
+    )
+    .unwrap()]));
     let served = keys.clone();
     let jwks = TestServer::start(Router::new().route(
         "/jwks.json",
@@ -194,12 +312,21 @@ async fn jwks_keys_are_fetched_and_rotation_is_picked_up() {
     .unwrap();
     assert!(v.verify(&mint(&TokenSpec::user())).await.is_ok());
 
-    let other = TokenSpec { private_pem: OTHER_PRIVATE_PEM, kid: Some(OTHER_KID.into()), ..TokenSpec::user() };
+    let other = TokenSpec {
+        private_pem: OTHER_PRIVATE_PEM,
+        kid: Some(OTHER_KID.into()),
+        ..TokenSpec::user()
+    };
     // Not published yet: refused, and the refetch is rate-limited, so
     // publishing now is only noticed after the 30 s window. Force it by
     // building a new verifier, as a restarted pod would.
-    assert_eq!(v.verify(&mint(&other)).await.unwrap_err(), AuthError::Invalid("unknown signing key"));
-    keys.lock().unwrap().push(PublicJwk::from_public_pem(OTHER_PUBLIC_PEM).unwrap());
+    assert_eq!(
+        v.verify(&mint(&other)).await.unwrap_err(),
+        AuthError::Invalid("unknown signing key")
+    );
+    keys.lock()
+        .unwrap()
+        .push(PublicJwk::from_public_pem(OTHER_PUBLIC_PEM).unwrap());
     let v2 = TokenVerifier::new(VerifierConfig {
         issuer: ISSUER.into(),
         audience: AUDIENCE.into(),
@@ -223,7 +350,10 @@ async fn revocations_reach_another_verifier_through_redis_within_a_second() {
     let v = verifier();
     let client = redis::Client::open(infra().redis_url.as_str()).unwrap();
     let sub = v.denylist().spawn_sync(client, ns.clone());
-    eventually(Duration::from_secs(5), "subscription", || async { sub.is_connected().then_some(()) }).await;
+    eventually(Duration::from_secs(5), "subscription", || async {
+        sub.is_connected().then_some(())
+    })
+    .await;
 
     let spec = TokenSpec::user();
     let token = mint(&spec);
@@ -246,12 +376,19 @@ async fn revocations_reach_another_verifier_through_redis_within_a_second() {
 #[tokio::test]
 async fn revocations_made_while_disconnected_are_loaded_on_subscribe() {
     let ns = fresh_namespace();
-    let spec = TokenSpec { iat_offset: -60, ..TokenSpec::user() };
+    let spec = TokenSpec {
+        iat_offset: -60,
+        ..TokenSpec::user()
+    };
     let other = TokenSpec::user();
     // Revoked before this verifier exists: only the Redis keys can tell it.
     let p = publisher(&ns).await;
-    p.revoke_user(&spec.sub, chrono::Utc::now().timestamp() - 1).await.unwrap();
-    p.revoke_session(&other.sid, &other.sub, chrono::Utc::now().timestamp() + 900).await.unwrap();
+    p.revoke_user(&spec.sub, chrono::Utc::now().timestamp() - 1)
+        .await
+        .unwrap();
+    p.revoke_session(&other.sid, &other.sub, chrono::Utc::now().timestamp() + 900)
+        .await
+        .unwrap();
 
     let v = verifier();
     let client = redis::Client::open(infra().redis_url.as_str()).unwrap();

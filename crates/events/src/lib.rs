@@ -121,10 +121,18 @@ impl Publisher {
     }
 
     /// Publishes `payload` wrapped in an envelope; returns the event id.
-    pub async fn publish<T: Serialize>(&self, channel: &str, payload: T) -> redis::RedisResult<Uuid> {
+    pub async fn publish<T: Serialize>(
+        &self,
+        channel: &str,
+        payload: T,
+    ) -> redis::RedisResult<Uuid> {
         let envelope = Envelope::new(payload);
         let body = serde_json::to_string(&envelope).map_err(|e| {
-            redis::RedisError::from((redis::ErrorKind::TypeError, "serialize event", e.to_string()))
+            redis::RedisError::from((
+                redis::ErrorKind::TypeError,
+                "serialize event",
+                e.to_string(),
+            ))
         })?;
         let mut conn = self.conn.clone();
         redis::cmd("PUBLISH")
@@ -171,7 +179,9 @@ impl Subscriber {
                         tracing::warn!("event subscription closed; reconnecting");
                         backoff = Duration::from_millis(100);
                     }
-                    Err(e) => tracing::warn!(error = %e, ?backoff, "event subscription failed; retrying"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, ?backoff, "event subscription failed; retrying")
+                    }
                 }
                 flag.store(false, Ordering::SeqCst);
                 tokio::time::sleep(backoff).await;
@@ -217,7 +227,9 @@ async fn run_once(
     let mut stream = pubsub.on_message();
     while let Some(msg) = stream.next().await {
         let full = msg.get_channel_name().to_owned();
-        let Some(channel) = ns.strip(&full) else { continue };
+        let Some(channel) = ns.strip(&full) else {
+            continue;
+        };
         match msg.get_payload::<String>() {
             Ok(payload) => sink.deliver(channel, &payload).await,
             Err(e) => tracing::warn!(channel, error = %e, "undecodable event payload dropped"),

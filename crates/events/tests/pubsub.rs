@@ -70,7 +70,11 @@ async fn subscribers_receive_enveloped_events_on_contract_channels_only_in_their
     assert_eq!(env.event_id, id);
     assert_eq!(env.payload, SongEvent { song_id, album_id });
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(sink.messages.lock().unwrap().len(), 1, "foreign namespace leaked in");
+    assert_eq!(
+        sink.messages.lock().unwrap().len(),
+        1,
+        "foreign namespace leaked in"
+    );
 }
 
 #[tokio::test]

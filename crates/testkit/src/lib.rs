@@ -53,7 +53,10 @@ fn dev_env_file() -> HashMap<String, String> {
         .filter_map(|line| {
             let line = line.trim().strip_prefix("export ").unwrap_or(line.trim());
             let (k, v) = line.split_once('=')?;
-            Some((k.trim().to_owned(), v.trim().trim_matches('"').trim_matches('\'').to_owned()))
+            Some((
+                k.trim().to_owned(),
+                v.trim().trim_matches('"').trim_matches('\'').to_owned(),
+            ))
         })
         .collect()
 }
@@ -250,7 +253,10 @@ mod tests {
             replace_db_in_url("postgres://u@h:1/postgres?sslmode=disable", "x"),
             "postgres://u@h:1/x?sslmode=disable"
         );
-        assert_eq!(replace_db_in_url("postgres://u@h:1", "x"), "postgres://u@h:1/x");
+        assert_eq!(
+            replace_db_in_url("postgres://u@h:1", "x"),
+            "postgres://u@h:1/x"
+        );
     }
 
     #[test]

@@ -22,7 +22,10 @@ fn wait_port(port: u16, up: bool, timeout: Duration) {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    panic!("port {port} did not become {}", if up { "open" } else { "closed" });
+    panic!(
+        "port {port} did not become {}",
+        if up { "open" } else { "closed" }
+    );
 }
 
 /// A redis-server of our own on a free port; killed on drop.
@@ -76,6 +79,292 @@ impl RedisProcess {
 }
 
 impl Drop for RedisProcess {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn temp_dir(prefix: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(crate::unique_name(prefix));
+    std::fs::create_dir_all(&dir).expect("create a temporary directory");
+    dir
+}
+
+/// Waits up to `timeout` for a child to exit; SIGKILLs it after that.
+fn wait_or_kill(child: &mut Child, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// The numeric uid and gid of a local account, from `/etc/passwd`.
+fn account_ids(name: &str) -> (u32, u32) {
+    let passwd = std::fs::read_to_string("/etc/passwd").expect("/etc/passwd");
+    passwd
+        .lines()
+        .find_map(|line| {
+            let f: Vec<&str> = line.split(':').collect();
+            (f.len() > 3 && f[0] == name).then(|| (f[2].parse().ok(), f[3].parse().ok()))
+        })
+        .and_then(|(u, g)| Some((u?, g?)))
+        .unwrap_or_else(|| panic!("no local account {name}"))
+}
+
+/// The newest `/usr/lib/postgresql/<version>/bin`.
+fn postgres_bin_dir() -> std::path::PathBuf {
+    let mut versions: Vec<(u32, std::path::PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL under /usr/lib/postgresql (apt-get install postgresql)")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let v = e.file_name().to_str()?.parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("postgres").exists().then_some((v, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().expect("a PostgreSQL installation").1
+}
+
+/// A PostgreSQL cluster of our own: `initdb` into a temporary directory (as
+/// the `postgres` account, since initdb refuses root), trust authentication,
+/// a free loopback port. `stop()` is an immediate shutdown (no checkpoint,
+/// crash recovery on the next start); `restart()` reuses the port and the
+/// data directory. Killed and removed on drop.
+pub struct PostgresProcess {
+    pub port: u16,
+    pub dir: std::path::PathBuf,
+    child: Option<Child>,
+}
+
+impl PostgresProcess {
+    pub fn start() -> Self {
+        let bin = postgres_bin_dir();
+        let dir = temp_dir("cadenza-pg-");
+        let (uid, gid) = account_ids("postgres");
+        std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).expect("chown the data directory");
+        let out = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(bin.join("initdb"))
+            .args([
+                "--auth=trust",
+                "--username=postgres",
+                "--no-sync",
+                "--encoding=UTF8",
+            ])
+            .arg("--pgdata")
+            .arg(&dir)
+            .output()
+            .expect("runuser initdb");
+        assert!(
+            out.status.success(),
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut p = Self {
+            port: free_port(),
+            dir,
+            child: None,
+        };
+        p.restart();
+        p
+    }
+
+    /// The `postgres` database as the `postgres` superuser.
+    pub fn url(&self) -> String {
+        self.url_for("postgres")
+    }
+
+    pub fn url_for(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// Starts (again) on the same port and data directory, and waits until
+    /// it accepts TCP connections.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        use std::os::unix::process::CommandExt;
+        let (uid, gid) = account_ids("postgres");
+        // Run the postmaster itself as `postgres` (no runuser in between), so
+        // that the pid we hold is the server's.
+        let mut cmd = Command::new(postgres_bin_dir().join("postgres"));
+        cmd.uid(uid).gid(gid);
+        let child = cmd
+            .arg("-D")
+            .arg(&self.dir)
+            .args(["-p", &self.port.to_string(), "-k"])
+            .arg(&self.dir)
+            .args([
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=50",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("postgres");
+        self.child = Some(child);
+        wait_port(self.port, true, Duration::from_secs(30));
+    }
+
+    /// Immediate shutdown (SIGQUIT: the postmaster and its backends quit
+    /// without a checkpoint, as after a crash); SIGKILL if that hangs.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-QUIT", &c.id().to_string()])
+                .status();
+            wait_or_kill(&mut c, Duration::from_secs(10));
+            wait_port(self.port, false, Duration::from_secs(10));
+        }
+    }
+}
+
+impl Drop for PostgresProcess {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A SecantusDB (MongoDB wire protocol) server of our own on a free port,
+/// from `$CADENZA_VENV/bin/secantusd-py`. [`MongoProcess::start`] keeps its
+/// data in a temporary directory, so a restart finds what was committed
+/// before the kill; [`MongoProcess::in_memory`] keeps nothing. Killed (and
+/// its directory removed) on drop.
+pub struct MongoProcess {
+    pub port: u16,
+    storage: Option<std::path::PathBuf>,
+    child: Option<Child>,
+}
+
+impl MongoProcess {
+    pub fn start() -> Self {
+        Self::launch(Some(temp_dir("cadenza-mongo-")))
+    }
+
+    pub fn in_memory() -> Self {
+        Self::launch(None)
+    }
+
+    fn launch(storage: Option<std::path::PathBuf>) -> Self {
+        let mut p = Self {
+            port: free_port(),
+            storage,
+            child: None,
+        };
+        p.restart();
+        p
+    }
+
+    pub fn uri(&self) -> String {
+        format!("mongodb://127.0.0.1:{}/?directConnection=true", self.port)
+    }
+
+    /// Starts (again) on the same port (and storage directory).
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let venv = crate::infra()
+            .venv
+            .clone()
+            .expect("CADENZA_VENV (run ./dev infra up)");
+        let mut cmd = Command::new(venv.join("bin/secantusd-py"));
+        cmd.args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
+            .arg("--storage-path");
+        match &self.storage {
+            Some(dir) => cmd.arg(dir),
+            None => cmd.arg(":memory:"),
+        };
+        let child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("secantusd-py");
+        self.child = Some(child);
+        wait_port(self.port, true, Duration::from_secs(60));
+    }
+
+    /// Kills the server, as a crash would.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+            wait_port(self.port, false, Duration::from_secs(10));
+        }
+    }
+}
+
+impl Drop for MongoProcess {
+    fn drop(&mut self) {
+        self.stop();
+        if let Some(dir) = &self.storage {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// A moto server (SQS, SES v2, CloudFront API) of our own on a free port,
+/// from `$CADENZA_VENV/bin/moto_server`. It keeps its state in memory: after
+/// a restart, queues must be created again. Killed on drop.
+pub struct MotoProcess {
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl MotoProcess {
+    pub fn start() -> Self {
+        let mut p = Self {
+            port: free_port(),
+            child: None,
+        };
+        p.restart();
+        p
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts (again) on the same port, with no state.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let venv = crate::infra()
+            .venv
+            .clone()
+            .expect("CADENZA_VENV (run ./dev infra up)");
+        let child = Command::new(venv.join("bin/moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server");
+        self.child = Some(child);
+        wait_port(self.port, true, Duration::from_secs(60));
+    }
+
+    /// Kills the server, as a crash would.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+            wait_port(self.port, false, Duration::from_secs(10));
+        }
+    }
+}
+
+impl Drop for MotoProcess {
     fn drop(&mut self) {
         self.stop();
     }
