@@ -101,6 +101,7 @@ describe('admin: album with cover and two songs, visible to listeners, delete a 
     const bars = await admin.getByTestId('upload-progress').evaluateAll((els) => els.map((e) => e.getAttribute('aria-valuenow')));
     assert.deepEqual(bars, ['100', '100']);
     await admin.waitForFunction(() => document.querySelectorAll('[data-testid="admin-song-row"]').length === 2, null, { timeout: 15_000 });
+    await admin.waitForTimeout(600); // let the bars' width transition finish for the screenshot
     await screenshot(admin, 'admin-songs');
     await admin.getByTestId('admin-tab-albums').click();
     await admin.getByTestId('admin-album-row').first().waitFor();
