@@ -213,7 +213,7 @@ export function SongUploader({ album, nextTrackNumber, onAdded }: { album: Admin
         </ul>
       )}
 
-      {drafts.length > 0 && (
+      {(ready > 0 || running) && (
         <div>
           <Button onClick={() => void uploadAll()} loading={running} disabled={ready === 0} data-testid="upload-songs">
             Upload {ready} {ready === 1 ? 'song' : 'songs'}

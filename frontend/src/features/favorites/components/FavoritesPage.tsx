@@ -39,7 +39,7 @@ export function FavoritesPage() {
         <div>
           <p className="text-xs font-semibold uppercase tracking-widest text-fg-muted">Playlist</p>
           <h1 className="text-3xl font-extrabold md:text-5xl">Favourites</h1>
-          <p className="mt-2 text-sm text-fg-muted">{songs ? `${songs.length} songs` : ''}</p>
+          <p className="mt-2 text-sm text-fg-muted">{songs ? `${songs.length} ${songs.length === 1 ? 'song' : 'songs'}` : ''}</p>
         </div>
       </header>
 
