@@ -49,7 +49,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct PageParams {
     /// 1..=100 (default 50 when only `cursor` is given).
-    #[param(value_type = Option<i64>)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
