@@ -1,5 +1,6 @@
+use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::{Modify, OpenApi, ToSchema};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,10 +26,84 @@ use utoipa::{Modify, OpenApi};
         crate::store::SongsPage,
         crate::store::SearchBody,
         crate::routes::StreamBody,
+        crate::routes::SongsResponse,
+        ProblemDoc,
+        FieldErrorDoc,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
 )]
 pub struct ApiDoc;
+
+/// The problem+json error shape (RFC 9457) of `cadenza_platform::Problem`,
+/// for the document only.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ProblemDoc {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Same as `detail` (the seed's client reads `message`).
+    pub message: String,
+    pub errors: Option<Vec<FieldErrorDoc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct FieldErrorDoc {
+    pub field: String,
+    pub message: String,
+}
+
+/// Documents what every route can answer besides its own cases: 400 for a
+/// path or query value that cannot be read (a non-UUID id, a non-integer
+/// `limit`, a repeated parameter), 422 for query values out of range, 503
+/// while PostgreSQL is down. Every error is `application/problem+json`
+/// with the [`ProblemDoc`] shape.
+struct ProblemResponses;
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+
+        for item in openapi.paths.paths.values_mut() {
+            let Some(op) = item.get.as_mut() else {
+                continue;
+            };
+            let params = op.parameters.as_deref().unwrap_or_default();
+            let has_query = params.iter().any(|p| p.parameter_in == ParameterIn::Query);
+            let mut extra = vec![("503", "PostgreSQL unavailable; see Retry-After")];
+            if !params.is_empty() {
+                extra.push(("400", "a path or query value of the wrong type"));
+            }
+            if has_query {
+                extra.push(("422", "a query value out of range"));
+            }
+            for (status, description) in extra {
+                op.responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| ResponseBuilder::new().description(description).into());
+            }
+            for (status, response) in op.responses.responses.iter_mut() {
+                if !(status.starts_with('4') || status.starts_with('5')) {
+                    continue;
+                }
+                if let RefOr::T(response) = response {
+                    response.content.clear();
+                    response.content.insert(
+                        "application/problem+json".to_owned(),
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ProblemDoc")))
+                            .build(),
+                    );
+                }
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 

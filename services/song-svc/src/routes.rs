@@ -55,6 +55,7 @@ pub struct IdParam {
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// 1–100 (default 50 when only `cursor` is given).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `nextCursor` from the previous page.
     pub cursor: Option<String>,
@@ -140,10 +141,20 @@ pub async fn album(
         .ok_or_else(|| Problem::not_found(format!("album {id} not found")))
 }
 
+/// `GET /api/song/`: the seed's bare array, or `{songs, nextCursor}` when a
+/// page is asked for (documentation only; the handler writes cached bytes).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum SongsResponse {
+    All(Vec<crate::store::SongView>),
+    Page(crate::store::SongsPage),
+}
+
 /// Every song, oldest first: a bare array, as in the seed.
 #[utoipa::path(get, path = "/api/song/", tag = "songs", params(PageParams),
     responses(
-        (status = 200, description = "All songs (or one page with `limit`/`cursor`: `{songs, nextCursor}`)", body = [crate::store::SongView]),
+        (status = 200, description = "All songs (or one page with `limit`/`cursor`: `{songs, nextCursor}`)", body = SongsResponse),
         (status = 422, description = "Bad `limit` or `cursor`"),
     ))]
 pub async fn songs(
@@ -195,9 +206,11 @@ pub async fn song(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// 1–100 characters.
+    /// 1–100 characters (after trimming), no control characters.
+    #[param(min_length = 1, max_length = 100)]
     pub q: String,
     /// 1–50 results per kind (default 20).
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<u32>,
 }
 
