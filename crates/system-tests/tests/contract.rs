@@ -1,0 +1,392 @@
+//! One token contract for every service (CONTRACTS §3), probes on each, and
+//! the real binaries' start-up surface (a missing variable is one line).
+
+mod common;
+
+use std::collections::HashMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cadenza_system_tests::service_binary;
+use cadenza_testkit::keys::{self, TokenSpec};
+use cadenza_testkit::process::free_port;
+use cadenza_testkit::{eventually, infra, mint};
+use common::*;
+use reqwest::StatusCode;
+
+/// A route of each service that needs a valid token and nothing else.
+fn protected_route(service: &str) -> String {
+    match service {
+        "user-svc" => "/api/user/favorites".into(),
+        "admin-svc" => "/api/admin/album".into(),
+        "song-svc" => format!("/api/song/stream/{}", uuid::Uuid::new_v4()),
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test]
+async fn one_token_is_good_everywhere_and_each_bad_one_is_refused_everywhere() {
+    let p = Platform::start().await;
+    let spec = TokenSpec::admin();
+    let good = mint(&spec);
+
+    let expected = [
+        ("user-svc", StatusCode::OK),
+        ("admin-svc", StatusCode::OK),
+        // Past authentication: an unknown song, not an unknown caller.
+        ("song-svc", StatusCode::NOT_FOUND),
+    ];
+    for ((name, server), (_, status)) in p.services().into_iter().zip(expected) {
+        let path = protected_route(name);
+        let r = p.call(server, Req::get(&path).bearer(&good)).await;
+        assert_eq!(
+            r.status, status,
+            "{name} {path} with a good token: {}",
+            r.text
+        );
+    }
+
+    // user-svc's check-auth also looks the subject up: a real account, and a
+    // token for it minted with the same key, not issued by user-svc.
+    let email = "contract@example.com";
+    assert_eq!(p.register(email).await.status, StatusCode::CREATED);
+    let user = p
+        .mongo()
+        .await
+        .collection::<mongodb::bson::Document>("users")
+        .find_one(mongodb::bson::doc! {"email": email})
+        .await
+        .unwrap()
+        .expect("registered user");
+    let id = user.get_object_id("_id").unwrap().to_hex();
+    let token = mint(&TokenSpec {
+        sub: id.clone(),
+        email: email.into(),
+        ..TokenSpec::user()
+    });
+    let r = p
+        .call(&p.user, Req::get("/api/user/check-auth").bearer(&token))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["user"]["id"], id.as_str());
+    assert_eq!(r.json["user"]["email"], email);
+
+    let mut refused = 0;
+    for (what, bad) in bad_tokens(&spec) {
+        for (name, server) in p.services() {
+            let path = protected_route(name);
+            let r = p.call(server, Req::get(&path).bearer(&bad)).await;
+            r.assert_problem(401, &format!("{name} {path} with a token that is {what}"));
+            refused += 1;
+        }
+    }
+    for (name, server) in p.services() {
+        let path = protected_route(name);
+        let r = p.call(server, Req::get(&path)).await;
+        r.assert_problem(401, &format!("{name} {path} without a token"));
+        let r = p
+            .call(
+                server,
+                Req::get(&path).header("authorization", format!("Basic {good}")),
+            )
+            .await;
+        r.assert_problem(401, &format!("{name} {path} with a non-Bearer scheme"));
+    }
+    assert_eq!(refused, 13 * 3);
+    // Within the 30 s leeway both ways, still good.
+    let skewed = mint(&TokenSpec {
+        exp_offset: -20,
+        iat_offset: -920,
+        nbf_offset: 20,
+        ..spec.clone()
+    });
+    for ((name, server), (_, status)) in p.services().into_iter().zip(expected) {
+        let path = protected_route(name);
+        let r = p.call(server, Req::get(&path).bearer(&skewed)).await;
+        assert_eq!(r.status, status, "{name} within the leeway: {}", r.text);
+    }
+    p.remove_bucket().await;
+}
+
+#[tokio::test]
+async fn every_service_answers_its_probes() {
+    let p = Platform::start().await;
+    for (name, server) in p.services() {
+        for probe in ["/healthz", "/readyz", "/metrics"] {
+            let r = eventually(Duration::from_secs(15), probe, || async {
+                let r = p.call(server, Req::get(probe)).await;
+                (r.status == StatusCode::OK).then_some(r)
+            })
+            .await;
+            assert_eq!(r.status, StatusCode::OK, "{name} {probe}");
+        }
+    }
+    p.remove_bucket().await;
+}
+
+fn run_without(bin: &str, env: &HashMap<&str, String>, args: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(service_binary(bin))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{bin}: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+            return (status.code(), stderr);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{bin} did not exit with {env:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Each binary's complete configuration, minus nothing; ports are free ones
+/// so that nothing ever binds a service's real port.
+fn full_env(bin: &str) -> HashMap<&'static str, String> {
+    let i = infra();
+    let port = free_port().to_string();
+    let common = [
+        ("PORT", port),
+        ("PUBLIC_BASE_URL", PUBLIC_BASE_URL.to_string()),
+        ("REDIS_URL", i.redis_url.clone()),
+        ("RUST_LOG", "warn".into()),
+    ];
+    let mut env: HashMap<&'static str, String> = common.into_iter().collect();
+    match bin {
+        "user-svc" => {
+            env.insert("JWT_PRIVATE_KEY", keys::JWT_PRIVATE_PEM.into());
+            env.insert("MONGODB_URI", i.mongodb_uri.clone());
+            env.insert("SQS_EMAIL_QUEUE_URL", i.sqs_queue_url.clone());
+        }
+        "admin-svc" => {
+            env.insert("JWT_PUBLIC_KEYS", keys::JWT_PUBLIC_PEM.into());
+            env.insert("DATABASE_URL", i.pg_admin_url.clone());
+            env.insert("S3_BUCKET", i.s3_bucket.clone());
+        }
+        "song-svc" => {
+            env.insert("JWT_PUBLIC_KEYS", keys::JWT_PUBLIC_PEM.into());
+            env.insert("DATABASE_URL", i.pg_admin_url.clone());
+            env.insert("CLOUDFRONT_DOMAIN", CDN.into());
+            env.insert("CLOUDFRONT_KEY_PAIR_ID", KEY_PAIR_ID.into());
+            env.insert(
+                "CLOUDFRONT_PRIVATE_KEY",
+                keys::CLOUDFRONT_PRIVATE_PEM.into(),
+            );
+        }
+        "mailer" => {
+            env.remove("PORT");
+            env.insert("SES_FROM_ADDRESS", i.ses_from.clone());
+            // Lambda mode: the runtime API address (never reached here).
+            env.insert("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9".into());
+        }
+        _ => unreachable!(),
+    }
+    env
+}
+
+fn assert_one_line_naming(bin: &str, what: &str, var: &str, (code, stderr): (Option<i32>, String)) {
+    assert!(
+        code.is_some_and(|c| c != 0),
+        "{bin} {what}: exit {code:?}, stderr {stderr:?}"
+    );
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{bin} {what}: one line, got {stderr:?}");
+    assert!(
+        lines[0].contains(var),
+        "{bin} {what}: the line names {var}: {stderr:?}"
+    );
+}
+
+#[test]
+fn each_binary_refuses_to_start_without_each_required_variable() {
+    let required: [(&str, &[&str]); 4] = [
+        (
+            "user-svc",
+            &[
+                "PUBLIC_BASE_URL",
+                "JWT_PRIVATE_KEY",
+                "MONGODB_URI",
+                "REDIS_URL",
+                "SQS_EMAIL_QUEUE_URL",
+            ],
+        ),
+        (
+            "admin-svc",
+            &[
+                "PUBLIC_BASE_URL",
+                "JWT_PUBLIC_KEYS",
+                "DATABASE_URL",
+                "REDIS_URL",
+                "S3_BUCKET",
+            ],
+        ),
+        (
+            "song-svc",
+            &[
+                "PUBLIC_BASE_URL",
+                "JWT_PUBLIC_KEYS",
+                "DATABASE_URL",
+                "REDIS_URL",
+                "CLOUDFRONT_DOMAIN",
+                "CLOUDFRONT_KEY_PAIR_ID",
+                "CLOUDFRONT_PRIVATE_KEY",
+            ],
+        ),
+        ("mailer", &["SES_FROM_ADDRESS", "AWS_LAMBDA_RUNTIME_API"]),
+    ];
+    let mut checked = 0;
+    for (bin, vars) in required {
+        for var in vars {
+            let mut env = full_env(bin);
+            env.remove(var);
+            assert_one_line_naming(
+                bin,
+                &format!("without {var}"),
+                var,
+                run_without(bin, &env, &[]),
+            );
+            checked += 1;
+        }
+    }
+    // Malformed, not just missing.
+    let malformed: [(&str, &str, &str); 4] = [
+        (
+            "user-svc",
+            "JWT_PRIVATE_KEY",
+            "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n",
+        ),
+        ("admin-svc", "PUBLIC_BASE_URL", "not a url"),
+        ("song-svc", "CLOUDFRONT_PRIVATE_KEY", "not a key"),
+        ("mailer", "SES_FROM_ADDRESS", "not an address"),
+    ];
+    for (bin, var, value) in malformed {
+        let mut env = full_env(bin);
+        env.insert(var, value.into());
+        assert_one_line_naming(
+            bin,
+            &format!("with a malformed {var}"),
+            var,
+            run_without(bin, &env, &[]),
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 19 + 4);
+}
+
+/// A running binary; SIGKILLed on drop if a test fails before stopping it.
+struct Running {
+    name: &'static str,
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn each_binary_serves_its_probes_and_stops_cleanly_on_sigterm() {
+    let i = infra();
+    let db = cadenza_testkit::fresh_database().await;
+    cadenza_catalog::migrate(&db.pool).await.unwrap();
+    let s3 = s3_client().await;
+    let bucket = cadenza_testkit::unique_name("cadenza-st-");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let sqs = sqs_client(&i.aws_endpoint).await;
+    let queue = create_queue(&sqs, &cadenza_testkit::unique_name("system-t-")).await;
+    let ns = cadenza_testkit::unique_name("t");
+
+    let mut running = Vec::new();
+    for name in ["user-svc", "admin-svc", "song-svc"] {
+        let mut env = full_env(name);
+        let port = free_port();
+        env.insert("PORT", port.to_string());
+        env.insert("REDIS_NAMESPACE", ns.clone());
+        for k in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"] {
+            if let Ok(v) = std::env::var(k) {
+                env.insert(k, v);
+            }
+        }
+        match name {
+            "user-svc" => {
+                env.insert("MONGODB_DB", cadenza_testkit::fresh_mongo_db());
+                env.insert("SQS_EMAIL_QUEUE_URL", queue.clone());
+                env.insert("AWS_ENDPOINT_URL_SQS", i.aws_endpoint.clone());
+                env.insert("COOKIE_SECURE", "false".into());
+            }
+            "admin-svc" => {
+                env.insert("DATABASE_URL", db.url.clone());
+                env.insert("S3_BUCKET", bucket.clone());
+                env.insert("S3_FORCE_PATH_STYLE", "true".into());
+                env.insert("AWS_ENDPOINT_URL_S3", i.s3_endpoint.clone());
+            }
+            "song-svc" => {
+                env.insert("DATABASE_URL", db.url.clone());
+            }
+            _ => unreachable!(),
+        }
+        let child = Command::new(service_binary(name))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        running.push(Running { name, child, port });
+    }
+    let http = reqwest::Client::new();
+    for r in &running {
+        for probe in ["/healthz", "/readyz"] {
+            let url = format!("http://127.0.0.1:{}{probe}", r.port);
+            eventually(
+                Duration::from_secs(60),
+                &format!("{} {probe}", r.name),
+                || async {
+                    let s = http.get(&url).send().await.ok()?.status();
+                    (s == StatusCode::OK).then_some(())
+                },
+            )
+            .await;
+        }
+    }
+    for mut r in running {
+        let pid = r.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let deadline = Instant::now() + Duration::from_secs(25);
+        let status = loop {
+            if let Some(s) = r.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(Instant::now() < deadline, "{} ignored SIGTERM", r.name);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(
+            status.success(),
+            "{} exited with {status} on SIGTERM",
+            r.name
+        );
+    }
+    let out = s3.list_objects_v2().bucket(&bucket).send().await.unwrap();
+    assert!(out.contents().is_empty());
+    let _ = s3.delete_bucket().bucket(&bucket).send().await;
+}
