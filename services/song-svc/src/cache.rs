@@ -32,7 +32,7 @@ use bytes::Bytes;
 use cadenza_events::{channel, AlbumEvent, Envelope, EventSink, SongEvent};
 use cadenza_platform::redis::Namespace;
 use cadenza_platform::ApiResult;
-use futures::future::BoxFuture;
+use futures::future::{BoxFuture, FutureExt, Shared};
 use futures::StreamExt;
 use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
@@ -79,7 +79,12 @@ struct Inner {
     epoch: AtomicU64,
     started: Instant,
     breaker_until_ms: AtomicU64,
+    /// Misses being loaded, by key, with the epoch their read began in:
+    /// concurrent misses for one key share one PostgreSQL read.
+    inflight: Mutex<HashMap<String, (u64, Loading)>>,
 }
+
+type Loading = Shared<BoxFuture<'static, ApiResult<Option<Bytes>>>>;
 
 #[derive(Clone)]
 pub struct CatalogCache {
@@ -98,6 +103,7 @@ impl CatalogCache {
                 epoch: AtomicU64::new(0),
                 started: Instant::now(),
                 breaker_until_ms: AtomicU64::new(0),
+                inflight: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -161,11 +167,14 @@ impl CatalogCache {
     }
 
     /// The cached bytes for `key`, else `load()`'s, stored on the way out.
-    /// `Ok(None)` (not found) is not cached.
+    /// `Ok(None)` (not found) is not cached. Concurrent misses for one key
+    /// share one `load()` (after an invalidation, 64 clients asking for
+    /// `songs:all` cost one query), unless an invalidation happened since
+    /// that load began.
     pub async fn get_or_load<F, Fut>(&self, key: &str, load: F) -> ApiResult<Option<Bytes>>
     where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = ApiResult<Option<Bytes>>>,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = ApiResult<Option<Bytes>>> + Send + 'static,
     {
         if !self.usable() {
             metrics::counter!("songsvc_cache_total", "result" => "bypass").increment(1);
@@ -183,14 +192,35 @@ impl CatalogCache {
             return Ok(Some(bytes));
         }
         metrics::counter!("songsvc_cache_total", "result" => "miss").increment(1);
-        let loaded = load().await?;
-        if let Some(bytes) = &loaded {
-            if self.still_valid(epoch) {
-                self.local_put(key, bytes, epoch);
-                self.redis_set(&full, bytes.clone(), epoch).await;
+        let loading = {
+            let mut inflight = self.inner.inflight.lock().unwrap();
+            match inflight.get(key) {
+                Some((started, shared)) if *started == epoch => shared.clone(),
+                _ => {
+                    let this = self.clone();
+                    let owned = key.to_owned();
+                    let shared = async move {
+                        let result = load().await;
+                        if let Ok(Some(bytes)) = &result {
+                            if this.still_valid(epoch) {
+                                this.local_put(&owned, bytes, epoch);
+                                this.redis_set(&full, bytes.clone(), epoch).await;
+                            }
+                        }
+                        let mut inflight = this.inner.inflight.lock().unwrap();
+                        if inflight.get(&owned).is_some_and(|(e, _)| *e == epoch) {
+                            inflight.remove(&owned);
+                        }
+                        result
+                    }
+                    .boxed()
+                    .shared();
+                    inflight.insert(key.to_owned(), (epoch, shared.clone()));
+                    shared
+                }
             }
-        }
-        Ok(loaded)
+        };
+        loading.await
     }
 
     fn still_valid(&self, epoch: u64) -> bool {
@@ -438,6 +468,34 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(100)).await;
         flag.store(true, Ordering::SeqCst);
         assert!(!cache.usable());
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_share_one_load() {
+        let cache = CatalogCache::new(Namespace::new("unit"));
+        cache.watch_subscription(Arc::new(AtomicBool::new(true)));
+        cache.inner.synced.store(true, Ordering::SeqCst);
+        let loads = Arc::new(AtomicU64::new(0));
+        let tasks: Vec<_> = (0..16)
+            .map(|_| {
+                let cache = cache.clone();
+                let loads = loads.clone();
+                tokio::spawn(async move {
+                    cache
+                        .get_or_load("songs:all", move || async move {
+                            loads.fetch_add(1, Ordering::SeqCst);
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            Ok(Some(Bytes::from_static(b"[]")))
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap().unwrap().as_deref(), Some(&b"[]"[..]));
+        }
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
+        assert!(cache.inner.inflight.lock().unwrap().is_empty());
     }
 
     #[tokio::test]

@@ -106,7 +106,7 @@ pub async fn albums(
     let store = state.store.clone();
     let bytes = state
         .cache
-        .get_or_load(keys::ALBUMS_ALL, || async move {
+        .get_or_load(keys::ALBUMS_ALL, move || async move {
             Ok(Some(to_bytes(&store.albums().await.map_err(db_down)?)))
         })
         .await?;
@@ -128,7 +128,7 @@ pub async fn album(
     let store = state.store.clone();
     let bytes = state
         .cache
-        .get_or_load(&keys::album(id), || async move {
+        .get_or_load(&keys::album(id), move || async move {
             Ok(store
                 .album(id)
                 .await
@@ -172,7 +172,7 @@ pub async fn songs(
     let store = state.store.clone();
     let bytes = state
         .cache
-        .get_or_load(keys::SONGS_ALL, || async move {
+        .get_or_load(keys::SONGS_ALL, move || async move {
             Ok(Some(to_bytes(&store.songs().await.map_err(db_down)?)))
         })
         .await?;
@@ -194,7 +194,7 @@ pub async fn song(
     let store = state.store.clone();
     let bytes = state
         .cache
-        .get_or_load(&keys::song(id), || async move {
+        .get_or_load(&keys::song(id), move || async move {
             Ok(store.song(id).await.map_err(db_down)?.map(|s| to_bytes(&s)))
         })
         .await?;
@@ -276,7 +276,7 @@ pub async fn stream(
     let store = state.store.clone();
     let bytes = state
         .cache
-        .get_or_load(&keys::stream_meta(id), || async move {
+        .get_or_load(&keys::stream_meta(id), move || async move {
             Ok(store
                 .stream_meta(id)
                 .await
