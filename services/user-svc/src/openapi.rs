@@ -1,7 +1,8 @@
 //! The OpenAPI 3.1 document, served at `/api/user/openapi.json`.
 
+use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::routes::{account, favorites, meta, sessions};
 
@@ -16,10 +17,103 @@ use crate::routes::{account, favorites, meta, sessions};
         favorites::list, favorites::add, favorites::remove, favorites::remove_seed,
         meta::jwks,
     ),
-    modifiers(&BearerAuth),
+    components(schemas(ProblemDoc, FieldErrorDoc)),
+    modifiers(&BearerAuth, &ProblemResponses),
     tags((name = "account"), (name = "session"), (name = "favorites"), (name = "keys"))
 )]
 pub struct ApiDoc;
+
+/// The problem+json error shape (RFC 9457) of `cadenza_platform::Problem`,
+/// for the document only.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ProblemDoc {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Same as `detail` (the seed's client reads `message`).
+    pub message: String,
+    pub errors: Option<Vec<FieldErrorDoc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct FieldErrorDoc {
+    pub field: String,
+    pub message: String,
+}
+
+/// Documents what routes answer besides their own cases: 400 for input that
+/// cannot be read (JSON syntax, a query value of the wrong type), 413 and 415
+/// from the JSON extractor, 422 for a body of the wrong shape, 401 on every
+/// route that takes a bearer token, and 503 when MongoDB is down (every route
+/// but the JWKS). Every error is `application/problem+json` ([`ProblemDoc`]).
+struct ProblemResponses;
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for op in ops.into_iter().flatten() {
+                let params = op.parameters.as_deref().unwrap_or_default();
+                let has_query = params.iter().any(|p| p.parameter_in == ParameterIn::Query);
+                let has_body = op.request_body.is_some();
+                let mut extra = vec![];
+                if !path.ends_with("/jwks.json") {
+                    extra.push(("503", "MongoDB unavailable; see Retry-After"));
+                }
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    extra.push(("401", "missing, invalid, expired or revoked access token"));
+                }
+                if has_body || has_query {
+                    extra.push((
+                        "400",
+                        "malformed input (JSON syntax, a query value of the wrong type)",
+                    ));
+                }
+                if has_body {
+                    extra.push(("413", "the JSON body is too large"));
+                    extra.push(("415", "the body is not `application/json`"));
+                    extra.push((
+                        "422",
+                        "a field is missing, of the wrong type or breaks a rule",
+                    ));
+                }
+                for (status, description) in extra {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| ResponseBuilder::new().description(description).into());
+                }
+                for (status, response) in op.responses.responses.iter_mut() {
+                    if !(status.starts_with('4') || status.starts_with('5')) {
+                        continue;
+                    }
+                    if let RefOr::T(response) = response {
+                        response.content.clear();
+                        response.content.insert(
+                            "application/problem+json".to_owned(),
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name("ProblemDoc")))
+                                .build(),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 

@@ -70,14 +70,14 @@ fn song_id(raw: &str) -> Result<String, Problem> {
 pub struct Page {
     /// 1 to 1000 (default 1000).
     pub limit: Option<u32>,
-    /// How many to skip (default 0).
+    /// How many to skip (default 0; at most 2^63 - 1).
     pub offset: Option<u64>,
 }
 
 pub const MAX_PAGE: u32 = 1000;
 
 #[utoipa::path(get, path = "/api/user/favorites", operation_id = "list_favorites", tag = "favorites", security(("bearer" = [])),
-    params(Page), responses((status = 200, body = FavoriteList), (status = 401), (status = 422)))]
+    params(Page), responses((status = 200, body = FavoriteList), (status = 401), (status = 422, description = "`limit` or `offset` out of range")))]
 pub async fn list(
     State(state): State<AppState>,
     AuthUser(claims): AuthUser,
@@ -90,9 +90,18 @@ pub async fn list(
             format!("must be between 1 and {MAX_PAGE}"),
         ));
     }
+    // MongoDB's skip is a signed 64-bit integer: a larger offset made the
+    // driver fail (500) instead of being refused.
+    let offset = page.offset.unwrap_or(0);
+    if i64::try_from(offset).is_err() {
+        return Err(Problem::invalid_field(
+            "offset",
+            format!("must be at most {}", i64::MAX),
+        ));
+    }
     let favorites = state
         .store
-        .favorites_of(&claims.sub, page.offset.unwrap_or(0), limit as i64)
+        .favorites_of(&claims.sub, offset, limit as i64)
         .await
         .map_err(db_problem)?;
     Ok(axum::Json(FavoriteList {
@@ -140,7 +149,7 @@ async fn remove_id(state: &AppState, user_id: &str, raw: &str) -> ApiResult<Resp
 
 #[utoipa::path(delete, path = "/api/user/favorites/{songId}", operation_id = "remove_favorite", tag = "favorites", security(("bearer" = [])),
     params(("songId" = String, Path)),
-    responses((status = 204), (status = 401), (status = 404, description = "not one of your favourites")))]
+    responses((status = 204), (status = 401), (status = 404, description = "not one of your favourites"), (status = 422, description = "`songId` is not a song id")))]
 pub async fn remove(
     State(state): State<AppState>,
     AuthUser(claims): AuthUser,
@@ -151,7 +160,7 @@ pub async fn remove(
 
 /// The seed's form: `DELETE /favorites` with `{songId}` in the body.
 #[utoipa::path(delete, path = "/api/user/favorites", operation_id = "remove_favorite_by_body", tag = "favorites", security(("bearer" = [])), request_body = SongRef,
-    responses((status = 204), (status = 401), (status = 404)))]
+    responses((status = 204), (status = 401), (status = 404), (status = 422, description = "`songId` is not a song id")))]
 pub async fn remove_seed(
     State(state): State<AppState>,
     AuthUser(claims): AuthUser,
