@@ -308,3 +308,14 @@ register_url() {
   printf '%s %s\n' "$1" "$2" >>"$tmp"
   mv -f "$tmp" "$f"
 }
+
+# restart_if_rebuilt NAME BIN: a service started from an older build keeps
+# running old code; stop it when BIN is newer than its pidfile, so the
+# start_bg that follows runs the new binary.
+restart_if_rebuilt() {
+  local name=$1 bin=$2 pid
+  if pid=$(pid_of "$name") && [[ "$bin" -nt "$(_pidfile "$name")" ]]; then
+    log "$name binary rebuilt; restarting it (pid $pid)"
+    stop_pid "$name"
+  fi
+}

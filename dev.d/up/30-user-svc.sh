@@ -16,6 +16,7 @@ DEMO_LISTENER_PASSWORD='Cadenza-Demo-Listener-2026'
 log "cargo build -p user-svc"
 cargo build -q -p user-svc || die "user-svc does not build"
 BIN="${CARGO_TARGET_DIR:-$CADENZA_ROOT/target}/debug/user-svc"
+restart_if_rebuilt user-svc "$BIN"
 
 export PORT
 export PUBLIC_BASE_URL=http://127.0.0.1:8080

@@ -18,11 +18,7 @@ log "cargo build -p admin-svc"
 cargo build -q -p admin-svc || die "admin-svc does not build"
 BIN="$CARGO_TARGET_DIR/debug/admin-svc"
 
-# A service started from an older build keeps running old code: restart it.
-if pid=$(pid_of admin-svc) && [[ "$BIN" -nt "$CADENZA_RUN/admin-svc.pid" ]]; then
-  log "admin-svc binary rebuilt; restarting it (pid $pid)"
-  stop_pid admin-svc
-fi
+restart_if_rebuilt admin-svc "$BIN"
 
 export PORT
 export PUBLIC_BASE_URL=http://127.0.0.1:8080

@@ -27,6 +27,7 @@ fi
 log "cargo build -p song-svc"
 cargo build -q -p song-svc || die "song-svc does not build"
 BIN="$CARGO_TARGET_DIR/debug/song-svc"
+restart_if_rebuilt song-svc "$BIN"
 
 export PORT DATABASE_URL
 export PUBLIC_BASE_URL=http://127.0.0.1:8080

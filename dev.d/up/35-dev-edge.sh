@@ -14,6 +14,7 @@ done
 log "cargo build -p dev-edge"
 cargo build -q -p dev-edge || die "dev-edge does not build"
 BIN="$CARGO_TARGET_DIR/debug/dev-edge"
+restart_if_rebuilt dev-edge "$BIN"
 
 export EDGE_PORT=$PORT
 export EDGE_PUBLIC_URL="http://127.0.0.1:$PORT"

@@ -15,11 +15,7 @@ log "building mailer"
 cargo build -q -p mailer || die "mailer does not build"
 bin="$CARGO_TARGET_DIR/debug/mailer"
 
-# A poller started from an older build keeps running old code: restart it.
-if pid=$(pid_of mailer) && [[ "$bin" -nt "$CADENZA_RUN/mailer.pid" ]]; then
-  log "mailer binary rebuilt; restarting the poller (pid $pid)"
-  stop_pid mailer
-fi
+restart_if_rebuilt mailer "$bin"
 
 export SQS_EMAIL_QUEUE_URL="$CADENZA_SQS_QUEUE_URL"
 export AWS_ENDPOINT_URL_SQS="$CADENZA_AWS_ENDPOINT"
