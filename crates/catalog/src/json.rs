@@ -16,6 +16,9 @@ pub struct AlbumJson {
     pub artist: String,
     /// S3 key of the cover image (`thumbnails/…`).
     pub thumbnail_key: String,
+    /// The cover's CDN URL, when the API knows the CDN's address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail_url: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -27,9 +30,18 @@ impl From<AlbumRow> for AlbumJson {
             name: row.name,
             artist: row.artist,
             thumbnail_key: row.thumbnail_key,
+            thumbnail_url: None,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
+    }
+}
+
+impl AlbumJson {
+    /// Adds `thumbnailUrl` under `cdn_base` (scheme and host, no trailing slash).
+    pub fn with_cdn(mut self, cdn_base: Option<&str>) -> Self {
+        self.thumbnail_url = cdn_base.map(|base| format!("{base}/{}", self.thumbnail_key));
+        self
     }
 }
 

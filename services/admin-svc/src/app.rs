@@ -30,8 +30,17 @@ pub struct AppState {
     pub media: MediaStore,
     pub effects: Effects,
     pub verifier: TokenVerifier,
+    /// CDN origin for cover URLs, if configured.
+    pub cdn_base_url: Option<Arc<str>>,
     /// Keeps the revocation denylist in step with Redis while the app lives.
     _denylist_sync: Arc<cadenza_events::Subscriber>,
+}
+
+impl AppState {
+    /// An album as the admin API shows it.
+    pub fn album_json(&self, row: cadenza_catalog::AlbumRow) -> cadenza_catalog::AlbumJson {
+        cadenza_catalog::AlbumJson::from(row).with_cdn(self.cdn_base_url.as_deref())
+    }
 }
 
 impl FromRef<AppState> for TokenVerifier {
@@ -96,6 +105,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             cdn,
         ),
         verifier,
+        cdn_base_url: config.cdn_base_url.as_deref().map(Arc::from),
         _denylist_sync: Arc::new(denylist_sync),
     };
 

@@ -24,6 +24,9 @@ pub struct Config {
     pub s3_public_endpoint: Option<String>,
     /// When set, deleted media paths are invalidated in this distribution.
     pub cloudfront_distribution_id: Option<String>,
+    /// The CDN origin (`CLOUDFRONT_DOMAIN`, optional here): when set, albums
+    /// carry a `thumbnailUrl` so the dashboard can show covers.
+    pub cdn_base_url: Option<String>,
     /// CloudFront API endpoint override (`AWS_ENDPOINT_URL_CLOUDFRONT`).
     pub cloudfront_endpoint: Option<String>,
     /// Apply pending migrations when `serve` starts (dev and tests).
@@ -48,6 +51,9 @@ impl Config {
                 .map(|u| config::check_base_url("S3_PUBLIC_ENDPOINT", &u))
                 .transpose()?,
             cloudfront_distribution_id: config::var("CLOUDFRONT_DISTRIBUTION_ID")?,
+            cdn_base_url: config::var("CLOUDFRONT_DOMAIN")?
+                .map(|raw| config::check_base_url("CLOUDFRONT_DOMAIN", &raw))
+                .transpose()?,
             cloudfront_endpoint: config::var("AWS_ENDPOINT_URL_CLOUDFRONT")?
                 .map(|u| config::check_base_url("AWS_ENDPOINT_URL_CLOUDFRONT", &u))
                 .transpose()?,

@@ -50,6 +50,14 @@ async fn upload_then_create_album_and_song_then_they_list() {
     assert_eq!(albums["albums"].as_array().unwrap().len(), 1);
     assert_eq!(albums["albums"][0]["name"], "Kind of Blue");
     assert_eq!(albums["albums"][0]["thumbnailKey"], album["thumbnailKey"]);
+    assert_eq!(
+        albums["albums"][0]["thumbnailUrl"],
+        format!(
+            "{}/{}",
+            common::CDN_BASE,
+            album["thumbnailKey"].as_str().unwrap()
+        )
+    );
     let songs: Value = w.get("/song").send().await.unwrap().json().await.unwrap();
     assert_eq!(songs["songs"][0]["id"], song["id"]);
     assert_eq!(songs["songs"][0]["audioKey"], song["audioKey"]);

@@ -87,7 +87,7 @@ pub async fn list(
         }
     };
     Ok(Json(AlbumList {
-        albums: rows.into_iter().map(AlbumJson::from).collect(),
+        albums: rows.into_iter().map(|r| state.album_json(r)).collect(),
         next_cursor,
     }))
 }
@@ -135,7 +135,7 @@ pub async fn create(
         StatusCode::CREATED,
         Json(AlbumBody {
             message: "Album created".into(),
-            album: row.into(),
+            album: state.album_json(row),
         }),
     ))
 }
@@ -192,7 +192,7 @@ pub async fn update(
     let (_, after) = written.value;
     Ok(Json(AlbumBody {
         message: "Album updated".into(),
-        album: after.into(),
+        album: state.album_json(after),
     }))
 }
 

@@ -16,6 +16,9 @@ use cadenza_testkit::{
     fresh_database, fresh_namespace, infra, mint, unique_name, TestDatabase, TestServer, TokenSpec,
 };
 use futures::StreamExt;
+
+/// The CDN origin the test app is configured with.
+pub const CDN_BASE: &str = "https://cdn.cadenza.test";
 use serde_json::{json, Value};
 
 pub struct World {
@@ -64,6 +67,7 @@ pub fn config(
         s3_endpoint: Some(infra.s3_endpoint.clone()),
         s3_public_endpoint: None,
         cloudfront_distribution_id: distribution,
+        cdn_base_url: Some(CDN_BASE.to_owned()),
         cloudfront_endpoint: Some(infra.aws_endpoint.clone()),
         migrate_on_start: true,
     }
