@@ -151,6 +151,7 @@ pub fn admin_config(
         s3_endpoint: Some(i.s3_endpoint.clone()),
         s3_public_endpoint: None,
         cloudfront_distribution_id: None,
+        cdn_base_url: None,
         cloudfront_endpoint: None,
         migrate_on_start: true,
     }
