@@ -96,7 +96,14 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
     // Redis is not a readiness dependency: every read works without it.
     let readiness = Readiness::new().check("postgres", move || {
         let pool = pool.clone();
-        async move { sqlx::query("SELECT 1").execute(&pool).await.map(|_| ()) }
+        // Touches the schema too: a database that is up but not yet
+        // migrated must not receive traffic.
+        async move {
+            sqlx::query("SELECT 1 FROM albums LIMIT 1")
+                .execute(&pool)
+                .await
+                .map(|_| ())
+        }
     });
 
     let api = Router::new()

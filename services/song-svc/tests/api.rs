@@ -349,3 +349,24 @@ fn config_names_the_missing_variable() {
     let err = song_svc::Config::from_env().unwrap_err();
     assert_eq!(err.var, "DATABASE_URL");
 }
+
+#[tokio::test]
+async fn not_ready_until_the_catalogue_schema_exists() {
+    let db = cadenza_testkit::fresh_database().await;
+    let ns = cadenza_testkit::fresh_namespace();
+    let redis = cadenza_testkit::infra().redis_url.clone();
+    let app = song_svc::build_app(config(&db.url, &redis, &ns, "https://cdn.cadenza.test"))
+        .await
+        .expect("build song-svc");
+    let server = cadenza_testkit::TestServer::start(app.router).await;
+    let http = reqwest::Client::new();
+
+    let resp = http.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(resp.status(), 503);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["errors"][0]["field"], "postgres");
+
+    cadenza_catalog::migrate(&db.pool).await.unwrap();
+    let resp = http.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+}
