@@ -52,6 +52,7 @@
 #   FUZZ_RUN_TIMEOUT=900    seconds, per schemathesis run
 #   FUZZ_SKIP_UP=1          do not run ./dev up (the platform is running)
 #   FUZZ_ONLY="song admin user"   services to fuzz
+#   FUZZ_ARGS="..."         extra `schemathesis run` arguments (e.g. --report har)
 # Logs and JUnit reports: .dev/log/schemathesis/.
 set -euo pipefail
 # shellcheck source=dev.d/lib.sh disable=SC1091
@@ -167,7 +168,7 @@ run_st() {
     --max-examples "$EXAMPLES" --generation-deterministic \
     --workers "$WORKERS" --request-timeout 30 \
     --report junit --report-junit-path "$OUT/$label.junit.xml" \
-    --no-color "$@") >"$log" 2>&1 || rc=$?
+    --no-color ${FUZZ_ARGS:-} "$@") >"$log" 2>&1 || rc=$?
   secs=$((($(_now_ms) - t0) / 1000))
   n=$(sed -nE 's/^ *([0-9]+) generated.*/\1/p' "$log" | tail -n 1)
   ops=$(sed -nE 's/^ *Tested: ([0-9]+).*/\1/p' "$log" | tail -n 1)
@@ -281,13 +282,37 @@ if wants user; then
   excludes=()
   for op in "${ending[@]}"; do excludes+=(--exclude-name "$op"); done
   token=$(fuzz_account fuzz-listener@cadenza.local)
-  run_st user-svc user "" "$schema" "$base" "$token" "${excludes[@]}"
+  # Most generated logins use the fuzzing account's real email and password,
+  # so that 200 answers (and their schema) are checked too, not only
+  # 401/422/429.
+  cat >"$OUT/user.toml" <<EOF
+[dictionaries.emails]
+values = ["fuzz-listener@cadenza.local"]
+
+[dictionaries.passwords]
+values = ["$FUZZ_PASSWORD"]
+
+[[operations]]
+include-name = "POST /api/user/login"
+parameters = { "body.email" = { dictionary = "emails", probability = 0.7 }, "body.password" = { dictionary = "passwords", probability = 0.7 } }
+EOF
+  run_st user-svc user "$OUT/user.toml" "$schema" "$base" "$token" "${excludes[@]}"
+  # change-password with the throwaway user's real current password, so
+  # that a success (and the revocation it triggers) is exercised too.
+  cat >"$OUT/user-ending.toml" <<EOF
+[dictionaries.passwords]
+values = ["$FUZZ_PASSWORD"]
+
+[[operations]]
+include-name = "POST /api/user/change-password"
+parameters = { "body.currentPassword" = { dictionary = "passwords", probability = 0.7 } }
+EOF
   i=0
   for op in "${ending[@]}"; do
     i=$((i + 1))
     token=$(fuzz_account "fuzz-throwaway-$i@cadenza.local")
     # GET /sessions alongside, so the stateful phase can follow its ids.
-    run_st user-svc "user-ending-$i" "" "$schema" "$base" "$token" \
+    run_st user-svc "user-ending-$i" "$OUT/user-ending.toml" "$schema" "$base" "$token" \
       --include-name "$op" --include-name 'GET /api/user/sessions'
   done
   stop_pid fuzz-user-svc TERM 10
