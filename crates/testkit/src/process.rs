@@ -191,7 +191,9 @@ impl PostgresProcess {
         use std::os::unix::process::CommandExt;
         let (uid, gid) = account_ids("postgres");
         // Run the postmaster itself as `postgres` (no runuser in between), so
-        // that the pid we hold is the server's.
+        // that the pid we hold is the server's. fsync=off is safe when only
+        // the process dies (the OS keeps its pages); synchronous_commit stays
+        // on, so a commit that was acknowledged survives stop().
         let mut cmd = Command::new(postgres_bin_dir().join("postgres"));
         cmd.uid(uid).gid(gid);
         let child = cmd
@@ -204,8 +206,6 @@ impl PostgresProcess {
                 "listen_addresses=127.0.0.1",
                 "-c",
                 "fsync=off",
-                "-c",
-                "synchronous_commit=off",
                 "-c",
                 "full_page_writes=off",
                 "-c",
@@ -241,9 +241,10 @@ impl Drop for PostgresProcess {
 
 /// A SecantusDB (MongoDB wire protocol) server of our own on a free port,
 /// from `$CADENZA_VENV/bin/secantusd-py`. [`MongoProcess::start`] keeps its
-/// data in a temporary directory, so a restart finds what was committed
-/// before the kill; [`MongoProcess::in_memory`] keeps nothing. Killed (and
-/// its directory removed) on drop.
+/// data in a temporary directory and syncs every commit, so a restart finds
+/// everything that was acknowledged before the kill;
+/// [`MongoProcess::in_memory`] (`--storage-path :memory:`) keeps nothing.
+/// Killed (and its directory removed) on drop.
 pub struct MongoProcess {
     pub port: u16,
     storage: Option<std::path::PathBuf>,
@@ -284,7 +285,11 @@ impl MongoProcess {
         cmd.args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
             .arg("--storage-path");
         match &self.storage {
-            Some(dir) => cmd.arg(dir),
+            // Without --sync-on-commit a SIGKILL loses recently acknowledged
+            // commits (measured: 0 to 46 of 51 quick inserts survived), which
+            // a MongoDB replica set with its default majority write concern
+            // does not; with it, every acknowledged commit survives.
+            Some(dir) => cmd.arg(dir).arg("--sync-on-commit"),
             None => cmd.arg(":memory:"),
         };
         let child = cmd

@@ -176,6 +176,17 @@ fn cdn_signer() -> cadenza_cdn::StreamUrlSigner {
         .expect("fixture CloudFront key")
 }
 
+/// With `SYSTEM_TESTS_LOG=<filter>` (say `warn`), the services' logs go to
+/// the test output; handy when a fault test fails.
+pub fn init_logs() {
+    if let Ok(filter) = std::env::var("SYSTEM_TESTS_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    }
+}
+
 impl Platform {
     pub async fn start() -> Self {
         Self::with(Stores::shared(), |_| {}).await
@@ -184,6 +195,7 @@ impl Platform {
     /// Builds all three services on `stores`; `tweak` adjusts user-svc's
     /// configuration (grace window, limits).
     pub async fn with(stores: Stores, tweak: impl FnOnce(&mut user_svc::Config)) -> Self {
+        init_logs();
         let ns = cadenza_testkit::fresh_namespace();
         let mongo_db = cadenza_testkit::fresh_mongo_db();
         let sqs = sqs_client(&stores.sqs_endpoint).await;
