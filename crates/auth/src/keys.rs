@@ -55,6 +55,18 @@ impl PublicJwk {
         Ok(Self::from_rsa(&key))
     }
 
+    /// The JWK of every PEM public key block in `pems`.
+    pub fn all_from_public_pems(pems: &str) -> Result<Vec<Self>, String> {
+        let keys = split_pem_blocks(pems)
+            .iter()
+            .map(|block| Self::from_public_pem(block))
+            .collect::<Result<Vec<_>, _>>()?;
+        if keys.is_empty() {
+            return Err("no PEM public key found".into());
+        }
+        Ok(keys)
+    }
+
     pub fn kid(&self) -> String {
         self.kid
             .clone()

@@ -113,30 +113,10 @@ async fn run_poller(once: bool, wait_secs: u64, batch_size: i32) -> anyhow::Resu
         tracing::info!(?report, "one batch handled");
         return Ok(());
     }
-    poller.run(&mailer, shutdown_signal()).await;
+    poller
+        .run(&mailer, cadenza_platform::shutdown::signal())
+        .await;
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutdown requested; finishing the batch in hand");
 }
 
 async fn show_inbox(endpoint: &str, to: Option<&str>, limit: usize) -> anyhow::Result<()> {

@@ -83,25 +83,7 @@ pub fn token_hash(token: &str) -> String {
 
 /// The JWKs of every PEM public key block in `pems`.
 pub fn public_jwks(pems: &str) -> Result<Vec<PublicJwk>, String> {
-    let mut out = Vec::new();
-    let mut current: Option<String> = None;
-    for line in pems.lines().map(str::trim) {
-        if line.starts_with("-----BEGIN ") {
-            current = Some(format!("{line}\n"));
-        } else if let Some(buf) = current.as_mut() {
-            buf.push_str(line);
-            buf.push('\n');
-            if line.starts_with("-----END ") {
-                out.push(PublicJwk::from_public_pem(
-                    &current.take().unwrap_or_default(),
-                )?);
-            }
-        }
-    }
-    if out.is_empty() {
-        return Err("no PEM public key found".into());
-    }
-    Ok(out)
+    PublicJwk::all_from_public_pems(pems)
 }
 
 #[cfg(test)]
