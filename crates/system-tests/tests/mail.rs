@@ -105,7 +105,7 @@ async fn ses_down_the_job_is_retried_and_sent_once_when_ses_is_back() {
     );
     assert_eq!(
         failed,
-        [message.0.clone()],
+        vec![message.0.clone()],
         "the record is retried, not dropped"
     );
 
