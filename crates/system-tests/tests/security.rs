@@ -568,3 +568,91 @@ async fn every_answer_of_every_service_carries_the_security_headers() {
     }
     p.remove_bucket().await;
 }
+
+#[tokio::test]
+async fn services_started_after_a_logout_load_the_revocations_from_redis() {
+    let p = Platform::start().await;
+    let one = p.listener("revoked@example.com").await;
+    let two = p.session("revoked@example.com", PASSWORD).await;
+    let other = p.listener("untouched@example.com").await;
+    // Logout revokes one session (auth:revoked-sid); logout-all every
+    // session of the user (auth:user-nbf). Both are written to Redis keys
+    // before any verifier below exists, so only the reload can teach them.
+    let r = p
+        .call(
+            &p.user,
+            Req::post("/api/user/logout")
+                .cookie(&one.refresh)
+                .bearer(&one.access),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let fresh = p.session("revoked@example.com", PASSWORD).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await; // a later second than `fresh`'s iat
+    let r = p
+        .call(
+            &p.user,
+            Req::post("/api/user/logout-all").bearer(&fresh.access),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+
+    let started = std::time::Instant::now();
+    let song = song_svc::build_app(song_config(&Stores::shared(), &p.database_url, &p.ns))
+        .await
+        .unwrap();
+    let song = cadenza_testkit::TestServer::start(song.router).await;
+    let admin = admin_svc::build(admin_config(
+        &Stores::shared(),
+        &p.database_url,
+        &p.ns,
+        &p.bucket,
+    ))
+    .await
+    .unwrap();
+    let admin = cadenza_testkit::TestServer::start(admin.router).await;
+    let stream = format!("/api/song/stream/{}", uuid::Uuid::new_v4());
+    let first = p
+        .call(&song, Req::get(&stream).bearer(&one.access))
+        .await
+        .status;
+    println!("first answer of a just-started song-svc to a revoked token: {first}");
+    for (what, token) in [
+        ("logged-out session", &one.access),
+        ("logout-all", &two.access),
+        ("logout-all, newest", &fresh.access),
+    ] {
+        for (name, server, path) in [
+            ("song-svc", &song, stream.as_str()),
+            ("admin-svc", &admin, "/api/admin/album"),
+        ] {
+            let (_, t) = timed(
+                Duration::from_secs(10),
+                &format!("new {name} to refuse the {what} token"),
+                || async {
+                    let r = p.call(server, Req::get(path).bearer(token)).await;
+                    (r.status == StatusCode::UNAUTHORIZED).then_some(())
+                },
+            )
+            .await;
+            println!(
+                "new {name} refuses the {what} token {:?} after start ({t:?} of polling)",
+                started.elapsed()
+            );
+        }
+    }
+    // Another user's token is untouched.
+    assert_eq!(
+        p.call(&song, Req::get(&stream).bearer(&other.access))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        p.call(&admin, Req::get("/api/admin/album").bearer(&other.access))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    p.remove_bucket().await;
+}
