@@ -390,3 +390,82 @@ async fn each_binary_serves_its_probes_and_stops_cleanly_on_sigterm() {
     assert!(out.contents().is_empty());
     let _ = s3.delete_bucket().bucket(&bucket).send().await;
 }
+
+#[tokio::test]
+async fn services_keyed_by_user_svcs_jwks_accept_its_tokens_through_a_key_rotation() {
+    // user-svc signs with the test key and also publishes the other key, as
+    // during a rotation (JWT_PUBLIC_KEYS).
+    let p = Platform::with(Stores::shared(), |c| {
+        c.jwt_public_keys = Some(keys::OTHER_PUBLIC_PEM.into())
+    })
+    .await;
+    let jwks_url = p.user.url("/api/user/.well-known/jwks.json");
+    let keyed = |mut v: cadenza_auth::VerifierConfig| {
+        v.keys = cadenza_auth::KeySource::Jwks(jwks_url.clone());
+        v
+    };
+    let mut scfg = song_config(&Stores::shared(), &p.database_url, &p.ns);
+    scfg.verifier = keyed(scfg.verifier);
+    let song = cadenza_testkit::TestServer::start(song_svc::build(scfg).await.unwrap()).await;
+    let mut acfg = admin_config(&Stores::shared(), &p.database_url, &p.ns, &p.bucket);
+    acfg.verifier = keyed(acfg.verifier);
+    let admin =
+        cadenza_testkit::TestServer::start(admin_svc::build(acfg).await.unwrap().router).await;
+
+    let listener = p.listener("jwks@example.com").await;
+    let stream = format!("/api/song/stream/{}", uuid::Uuid::new_v4());
+    let call = |server: &'static str, token: String| {
+        let (p, song, admin, stream) = (&p, &song, &admin, stream.clone());
+        async move {
+            match server {
+                "song-svc" => p.call(song, Req::get(&stream).bearer(&token)).await,
+                _ => {
+                    p.call(admin, Req::get("/api/admin/album").bearer(&token))
+                        .await
+                }
+            }
+        }
+    };
+    // A token user-svc itself issued.
+    assert_eq!(
+        call("song-svc", listener.access.clone()).await.status,
+        StatusCode::NOT_FOUND
+    );
+    call("admin-svc", listener.access.clone())
+        .await
+        .assert_problem(403, "listener on admin-svc");
+    // The current key and the published next key both verify.
+    let current = mint(&TokenSpec::admin());
+    let next = mint(&TokenSpec {
+        private_pem: keys::OTHER_PRIVATE_PEM,
+        kid: Some(keys::OTHER_KID.into()),
+        ..TokenSpec::admin()
+    });
+    for token in [current, next] {
+        assert_eq!(
+            call("song-svc", token.clone()).await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(call("admin-svc", token).await.status, StatusCode::OK);
+    }
+    // A key/kid mismatch and an unpublished kid are refused.
+    let mismatched = mint(&TokenSpec {
+        kid: Some(keys::OTHER_KID.into()),
+        ..TokenSpec::admin()
+    });
+    let unknown = mint(&TokenSpec {
+        kid: Some("not-published".into()),
+        ..TokenSpec::admin()
+    });
+    for (what, token) in [
+        ("signed by the key of another kid", mismatched),
+        ("unpublished kid", unknown),
+    ] {
+        for service in ["song-svc", "admin-svc"] {
+            call(service, token.clone())
+                .await
+                .assert_problem(401, &format!("{service}: {what}"));
+        }
+    }
+    p.remove_bucket().await;
+}
