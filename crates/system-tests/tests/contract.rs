@@ -469,3 +469,59 @@ async fn services_keyed_by_user_svcs_jwks_accept_its_tokens_through_a_key_rotati
     }
     p.remove_bucket().await;
 }
+
+#[tokio::test]
+async fn an_admin_made_with_the_cli_publishes_an_album_that_listeners_see() {
+    let p = Platform::start().await;
+    // `user-svc admin create`, the real binary, on the platform's database.
+    let mut env = full_env("user-svc");
+    env.insert("MONGODB_URI", p.mongodb_uri.clone());
+    env.insert("MONGODB_DB", p.mongo_db.clone());
+    env.insert("ADMIN_PASSWORD", PASSWORD.into());
+    let out = Command::new(service_binary("user-svc"))
+        .args(["admin", "create", "--email", "boss@example.com"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let boss = p.session("boss@example.com", PASSWORD).await;
+    let album = p.create_album(&boss.access, "Made by the boss").await;
+    assert_eq!(album.status, StatusCode::CREATED, "{}", album.text);
+    let id = album.json["album"]["id"].as_str().unwrap().to_owned();
+    let listener = p.listener("fan@example.com").await;
+    let r = eventually(Duration::from_secs(10), "the album on song-svc", || async {
+        let r = p.call(&p.song, Req::get("/api/song/album")).await;
+        (r.json["albums"][0]["id"] == id.as_str()).then_some(r)
+    })
+    .await;
+    assert_eq!(r.json["albums"][0]["name"], "Made by the boss");
+    assert!(r.json["albums"][0]["thumbnailUrl"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{CDN}/thumbnails/")));
+    // The listener's favourite of a catalogue song id round-trips.
+    let r = p
+        .call(
+            &p.user,
+            Req::post("/api/user/favorites")
+                .bearer(&listener.access)
+                .json(serde_json::json!({"songId": id})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    // The listener is not an admin anywhere.
+    p.call(
+        &p.admin,
+        Req::get("/api/admin/album").bearer(&listener.access),
+    )
+    .await
+    .assert_problem(403, "listener on admin-svc");
+    p.remove_bucket().await;
+}
