@@ -419,7 +419,8 @@ pub async fn set_password(
 #[utoipa::path(post, path = "/api/user/change-password", tag = "account", request_body = ChangePassword,
     security(("bearer" = [])),
     responses((status = 200, body = Message, description = "Every other session is revoked"),
-              (status = 401), (status = 422, description = "wrong current password or weak new one"), (status = 429)))]
+              (status = 401), (status = 409, description = "the password was changed concurrently; try again"),
+              (status = 422, description = "wrong current password or weak new one"), (status = 429)))]
 pub async fn change_password(
     State(state): State<AppState>,
     AuthUser(claims): AuthUser,
