@@ -112,7 +112,14 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let readiness = Readiness::new()
         .check("postgres", move || {
             let db = db.clone();
-            async move { sqlx::query("SELECT 1").execute(&db).await.map(|_| ()) }
+            // Touches the schema too: a database that answers but is not
+            // migrated would turn every request into a 500.
+            async move {
+                sqlx::query("SELECT 1 FROM albums LIMIT 1")
+                    .execute(&db)
+                    .await
+                    .map(|_| ())
+            }
         })
         .check("redis", move || {
             let mut conn = redis_conn.clone();
