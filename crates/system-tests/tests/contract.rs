@@ -525,3 +525,34 @@ async fn an_admin_made_with_the_cli_publishes_an_album_that_listeners_see() {
     .assert_problem(403, "listener on admin-svc");
     p.remove_bucket().await;
 }
+
+#[tokio::test]
+async fn catalogue_services_are_not_ready_until_the_schema_exists() {
+    let db = cadenza_testkit::fresh_database().await;
+    let ns = cadenza_testkit::fresh_namespace();
+    let s3 = s3_client().await;
+    let bucket = cadenza_testkit::unique_name("cadenza-st-");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let mut acfg = admin_config(&Stores::shared(), &db.url, &ns, &bucket);
+    acfg.migrate_on_start = false;
+    let admin =
+        cadenza_testkit::TestServer::start(admin_svc::build(acfg).await.unwrap().router).await;
+    let song = cadenza_testkit::TestServer::start(
+        song_svc::build(song_config(&Stores::shared(), &db.url, &ns))
+            .await
+            .unwrap(),
+    )
+    .await;
+    let http = reqwest::Client::new();
+    for server in [&admin, &song] {
+        let r = send(http.get(server.url("/readyz"))).await;
+        r.assert_unavailable("/readyz on an unmigrated database");
+        assert_eq!(r.json["errors"][0]["field"], "postgres", "{}", r.text);
+    }
+    cadenza_catalog::migrate(&db.pool).await.unwrap();
+    for server in [&admin, &song] {
+        let r = send(http.get(server.url("/readyz"))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    let _ = s3.delete_bucket().bucket(&bucket).send().await;
+}
