@@ -131,11 +131,11 @@ RESULTS=()
 TOTAL_FAIL=0
 declare -A CASES=()
 
-# ids_config FILE NAME=SQL...: a schemathesis.toml whose dictionaries hold
-# the ids each SQL query returns, bound (half of the time) to the `{id}` path
-# parameter of the operations listed with them, so that those cases meet real
-# rows, not only random UUIDs that are always 404.
-#   ids_config FILE DB_URL "DICT|SQL|OPERATION[,OPERATION...]"...
+# ids_config FILE DB_URL "DICT|SQL|OPERATION[,OPERATION...]"...: a
+# schemathesis.toml whose dictionaries hold the ids each SQL query returns,
+# bound (half of the time) to the `{id}` path parameter of the operations
+# listed with them, so that those cases meet real rows, not only random UUIDs
+# that are always 404.
 ids_config() {
   local file=$1 db=$2 spec name sql ops ids op
   shift 2
