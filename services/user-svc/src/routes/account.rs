@@ -21,12 +21,14 @@ use crate::tokens::{random_token, token_hash};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Credentials {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     pub password: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct EmailOnly {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
 }
 
