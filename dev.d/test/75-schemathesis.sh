@@ -9,10 +9,10 @@
 #
 # What runs where:
 #   song-svc   a private instance on :$FUZZ_SONG_PORT of the binary ./dev up
-#              just built (the :7000 one may predate the build: its up hook
-#              does not restart it), reading the demo catalogue (`cadenza`;
-#              the API is read-only) with its own REDIS_NAMESPACE for its
-#              cache. Listener token: the demo listener, logged in on :5000.
+#              just built, reading the demo catalogue (`cadenza`; the API is
+#              read-only) with its own REDIS_NAMESPACE, so that its cache and
+#              load stay apart from whoever is using :7000 meanwhile.
+#              Listener token: the demo listener, logged in on :5000.
 #   admin-svc  a private instance on :$FUZZ_ADMIN_PORT started and stopped
 #              here, with its own database (cadenza_fuzz, migrated with
 #              `admin-svc migrate`, seeded with dev.d/fuzz/seed-admin.sql),
@@ -228,7 +228,8 @@ if wants admin; then
     export PORT="$ADMIN_PORT" PUBLIC_BASE_URL=http://127.0.0.1:8080 DATABASE_URL="$FUZZ_DB_URL"
     export JWT_PUBLIC_KEYS_FILE="$CADENZA_DEV/keys/jwt.pub.pem" JWT_ISSUER=cadenza-user JWT_AUDIENCE=cadenza-api
     export REDIS_URL="$CADENZA_REDIS_URL" REDIS_NAMESPACE="$NS" S3_BUCKET="$FUZZ_BUCKET" S3_FORCE_PATH_STYLE=true
-    export AWS_ENDPOINT_URL_S3="$CADENZA_S3_ENDPOINT" NO_COLOR=1 RUST_LOG=warn,admin_svc=info
+    export AWS_ENDPOINT_URL_S3="$CADENZA_S3_ENDPOINT" CLOUDFRONT_DOMAIN=http://127.0.0.1:8090
+    export NO_COLOR=1 RUST_LOG=warn,admin_svc=info
     unset JWT_PUBLIC_KEYS JWT_JWKS_URL CLOUDFRONT_DISTRIBUTION_ID S3_PUBLIC_ENDPOINT MIGRATE_ON_START
     start_bg fuzz-admin-svc "$OUT/admin-svc.log" "$BIN/admin-svc" serve
   )
