@@ -39,6 +39,10 @@ struct State {
 #[derive(Clone, Default)]
 pub struct Denylist {
     state: Arc<RwLock<State>>,
+    /// Set once the first load from Redis has been attempted (successfully or
+    /// not): until then a fresh replica could accept a revoked token, so its
+    /// readiness waits for this.
+    first_load_done: Arc<std::sync::atomic::AtomicBool>,
 }
 
 fn now() -> i64 {
@@ -73,6 +77,37 @@ impl Denylist {
         s.sids.retain(|_, until| *until >= horizon);
         s.users
             .retain(|_, nbf| *nbf + ACCESS_TOKEN_TTL_SECS >= horizon);
+    }
+
+    /// Whether the first load from Redis has been attempted. Services add
+    /// this to `/readyz` so that no traffic reaches a replica that has not
+    /// yet heard of the revocations made before it started.
+    pub fn first_load_done(&self) -> bool {
+        self.first_load_done
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Waits (at most 3 s) for the first load, so a service can finish it
+    /// before it starts listening.
+    pub async fn wait_first_load(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+        while !self.first_load_done() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// A `/readyz` check for [`Self::first_load_done`].
+    pub fn readiness(
+        &self,
+    ) -> impl Fn() -> futures::future::Ready<Result<(), &'static str>> + Send + Sync + 'static {
+        let denylist = self.clone();
+        move || {
+            futures::future::ready(if denylist.first_load_done() {
+                Ok(())
+            } else {
+                Err("revocation list not loaded yet")
+            })
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -116,6 +151,21 @@ impl Denylist {
                     break;
                 }
             }
+        });
+        // Load once straight away, bounded, independently of the subscriber:
+        // readiness must not wait forever when Redis is down at start (the
+        // verifier then fails open, as documented above).
+        let first = sink.clone();
+        let done = self.first_load_done.clone();
+        tokio::spawn(async move {
+            match tokio::time::timeout(Duration::from_secs(2), first.reload()).await {
+                Ok(Ok(n)) => tracing::info!(entries = n, "revocation denylist loaded"),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "revocation denylist not loaded; Redis unreachable")
+                }
+                Err(_) => tracing::warn!("revocation denylist load timed out"),
+            }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
         });
         Subscriber::spawn(client, ns, &channel::AUTH, sink)
     }

@@ -403,3 +403,44 @@ async fn revocations_made_while_disconnected_are_loaded_on_subscribe() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn a_new_replica_knows_earlier_revocations_once_its_first_load_is_done() {
+    let ns = fresh_namespace();
+    let spec = TokenSpec::user();
+    publisher(&ns)
+        .await
+        .revoke_session(&spec.sid, &spec.sub, chrono::Utc::now().timestamp() + 900)
+        .await
+        .unwrap();
+
+    let v = verifier();
+    assert!(!v.denylist().first_load_done());
+    let client = redis::Client::open(infra().redis_url.as_str()).unwrap();
+    let _sub = v.denylist().spawn_sync(client, ns);
+    eventually(Duration::from_secs(5), "first load", || async {
+        v.denylist().first_load_done().then_some(())
+    })
+    .await;
+    // Readiness flips only after the load, so the very next request is safe.
+    assert_eq!(
+        v.verify(&mint(&spec)).await.unwrap_err(),
+        AuthError::Revoked
+    );
+    assert!((v.denylist().readiness())().await.is_ok());
+}
+
+#[tokio::test]
+async fn readiness_does_not_wait_forever_when_redis_is_down_at_start() {
+    let port = cadenza_testkit::process::free_port();
+    let v = verifier();
+    assert!((v.denylist().readiness())().await.is_err());
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).unwrap();
+    let _sub = v.denylist().spawn_sync(client, fresh_namespace());
+    eventually(Duration::from_secs(5), "first load attempt", || async {
+        v.denylist().first_load_done().then_some(())
+    })
+    .await;
+    // Fail open, as documented: a valid token is still accepted.
+    assert!(v.verify(&mint(&TokenSpec::user())).await.is_ok());
+}

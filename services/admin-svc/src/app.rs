@@ -95,6 +95,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let denylist_sync = verifier
         .denylist()
         .spawn_sync(redis.clone(), config.redis_namespace.clone());
+    // Revocations made before this replica started must be known before it serves.
+    verifier.denylist().wait_first_load().await;
 
     let state = AppState {
         db: db.clone(),
@@ -110,6 +112,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     };
 
     let readiness = Readiness::new()
+        .check("revocations", state.verifier.denylist().readiness())
         .check("postgres", move || {
             let db = db.clone();
             // Touches the schema too: a database that answers but is not

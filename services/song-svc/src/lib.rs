@@ -69,6 +69,8 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
     let revocations = verifier
         .denylist()
         .spawn_sync(redis.clone(), config.redis_namespace.clone());
+    // Revocations made before this replica started must be known before it serves.
+    verifier.denylist().wait_first_load().await;
 
     let cache = CatalogCache::new(config.redis_namespace.clone());
     cache.connect(redis.clone());
@@ -94,17 +96,19 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
     };
 
     // Redis is not a readiness dependency: every read works without it.
-    let readiness = Readiness::new().check("postgres", move || {
-        let pool = pool.clone();
-        // Touches the schema too: a database that is up but not yet
-        // migrated must not receive traffic.
-        async move {
-            sqlx::query("SELECT 1 FROM albums LIMIT 1")
-                .execute(&pool)
-                .await
-                .map(|_| ())
-        }
-    });
+    let readiness = Readiness::new()
+        .check("revocations", state.verifier.denylist().readiness())
+        .check("postgres", move || {
+            let pool = pool.clone();
+            // Touches the schema too: a database that is up but not yet
+            // migrated must not receive traffic.
+            async move {
+                sqlx::query("SELECT 1 FROM albums LIMIT 1")
+                    .execute(&pool)
+                    .await
+                    .map(|_| ())
+            }
+        });
 
     let api = Router::new()
         .route(&format!("{PREFIX}/album"), get(routes::albums))

@@ -184,6 +184,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let denylist_sync = verifier
         .denylist()
         .spawn_sync(redis_client.clone(), ns.clone());
+    // Revocations made before this replica started must be known before it serves.
+    verifier.denylist().wait_first_load().await;
 
     let sqs = sqs_client(config.sqs_endpoint.as_deref()).await;
     let relay = Relay::new(
@@ -215,6 +217,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     };
 
     let readiness = Readiness::new()
+        .check("revocations", state.verifier.denylist().readiness())
         .check("mongodb", {
             let store = store.clone();
             move || {
