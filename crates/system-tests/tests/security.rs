@@ -616,7 +616,13 @@ async fn services_started_after_a_logout_load_the_revocations_from_redis() {
         .call(&song, Req::get(&stream).bearer(&one.access))
         .await
         .status;
-    println!("first answer of a just-started song-svc to a revoked token: {first}");
+    // build() finishes the first reload before it returns, so not even the
+    // first request to a just-started replica gets through.
+    assert_eq!(
+        first,
+        StatusCode::UNAUTHORIZED,
+        "first answer of a just-started song-svc"
+    );
     for (what, token) in [
         ("logged-out session", &one.access),
         ("logout-all", &two.access),
