@@ -3,83 +3,15 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use cadenza_testkit::process::{free_port, RedisProcess};
-use cadenza_testkit::{eventually, infra};
+// testkit's MongoProcess writes through on commit: SecantusDB otherwise loses
+// acknowledged writes when killed, which would fail this test for the wrong reason.
+use cadenza_testkit::process::{MongoProcess, RedisProcess};
+use cadenza_testkit::eventually;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
-
-/// A private SecantusDB on disk, so that it can be killed and restarted
-/// without touching the shared one.
-struct MongoProcess {
-    port: u16,
-    dir: std::path::PathBuf,
-    child: Option<Child>,
-}
-
-impl MongoProcess {
-    fn start() -> Self {
-        let dir = std::env::temp_dir().join(cadenza_testkit::unique_name("user-svc-mongo-"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut p = Self {
-            port: free_port(),
-            dir,
-            child: None,
-        };
-        p.restart();
-        p
-    }
-
-    fn uri(&self) -> String {
-        format!("mongodb://127.0.0.1:{}/?directConnection=true", self.port)
-    }
-
-    fn restart(&mut self) {
-        let venv = infra()
-            .venv
-            .clone()
-            .expect("CADENZA_VENV (run ./dev infra up)");
-        let child = Command::new(venv.join("bin/secantusd-py"))
-            .args([
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &self.port.to_string(),
-                "--storage-path",
-            ])
-            .arg(&self.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("secantusd-py");
-        self.child = Some(child);
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "secantusd-py did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for MongoProcess {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 #[tokio::test]
 async fn mongodb_outage_is_a_503_with_retry_after_and_nothing_half_created() {
