@@ -7,8 +7,8 @@ use std::time::Duration;
 
 // testkit's MongoProcess writes through on commit: SecantusDB otherwise loses
 // acknowledged writes when killed, which would fail this test for the wrong reason.
-use cadenza_testkit::process::{MongoProcess, RedisProcess};
 use cadenza_testkit::eventually;
+use cadenza_testkit::process::{MongoProcess, RedisProcess};
 use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
