@@ -13,6 +13,12 @@ ROOT=$(pwd)
 OPS="$ROOT/.dev/ops"
 STAMPS="$OPS/stamps"
 mkdir -p "$STAMPS"
+# One run at a time per checkout: runs share .dev/ops (tools, logs), pod names and ports.
+exec 9>"$OPS/.lock"
+if ! flock -n 9; then
+  echo "[deploy] another 60-deploy.sh run holds $OPS/.lock; waiting"
+  flock 9
+fi
 export PATH="$OPS/bin:$OPS/node/node_modules/.bin:$PATH"
 
 # ---------------------------------------------------------------- helpers
