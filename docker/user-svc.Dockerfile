@@ -21,8 +21,8 @@ WORKDIR /src
 COPY . .
 ENV CARGO_TERM_COLOR=never \
     RUSTFLAGS="-C target-feature=+crt-static"
-RUN cargo auditable build --release --locked --target x86_64-unknown-linux-musl -p user-svc --bin user-svc \
- && install -D -m 0555 target/x86_64-unknown-linux-musl/release/user-svc /out/service \
+RUN cargo auditable build --profile image --locked --target x86_64-unknown-linux-musl -p user-svc --bin user-svc \
+ && install -D -m 0555 target/x86_64-unknown-linux-musl/image/user-svc /out/service \
  && mkdir -m 1777 /out/tmp
 
 # ---- runtime: nothing but the binary and the CA bundle ----------------------
