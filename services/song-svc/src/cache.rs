@@ -382,6 +382,7 @@ impl CatalogCache {
 
     /// Applies one catalogue event.
     pub async fn apply_event(&self, channel_name: &str, payload: &str) {
+        tracing::debug!(channel = channel_name, "catalogue event");
         let names: Option<Vec<String>> = match channel_name {
             channel::ALBUM_CREATED => serde_json::from_str::<Envelope<AlbumEvent>>(payload)
                 .ok()
