@@ -6,6 +6,7 @@ pub mod config;
 pub mod extract;
 pub mod health;
 pub mod http;
+pub mod openapi;
 pub mod problem;
 pub mod redis;
 pub mod shutdown;

@@ -2,10 +2,11 @@
 
 use axum::http::header;
 use axum::response::{Html, IntoResponse};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{albums, songs, upload, FieldErrorDoc, MessageBody, ProblemDoc};
+use cadenza_platform::openapi::{BearerAuth, FieldErrorDoc, ProblemDoc};
+
+use crate::routes::{albums, songs, upload, MessageBody};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -101,23 +102,6 @@ impl Modify for ProblemResponses {
                 }
             }
         }
-    }
-}
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
     }
 }
 

@@ -1,6 +1,5 @@
-use serde::Serialize;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use cadenza_platform::openapi::{BearerAuth, FieldErrorDoc, ProblemDoc};
+use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,28 +32,6 @@ use utoipa::{Modify, OpenApi, ToSchema};
     modifiers(&BearerAuth, &ProblemResponses),
 )]
 pub struct ApiDoc;
-
-/// The problem+json error shape (RFC 9457) of `cadenza_platform::Problem`,
-/// for the document only.
-#[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct ProblemDoc {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// Same as `detail` (the seed's client reads `message`).
-    pub message: String,
-    pub errors: Option<Vec<FieldErrorDoc>>,
-}
-
-#[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct FieldErrorDoc {
-    pub field: String,
-    pub message: String,
-}
 
 /// Documents what every route can answer besides its own cases: 400 for a
 /// path or query value that cannot be read (a non-UUID id, a non-integer
@@ -101,24 +78,6 @@ impl Modify for ProblemResponses {
                     );
                 }
             }
-        }
-    }
-}
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        if let Some(components) = openapi.components.as_mut() {
-            components.add_security_scheme(
-                "bearer",
-                SecurityScheme::Http(
-                    HttpBuilder::new()
-                        .scheme(HttpAuthScheme::Bearer)
-                        .bearer_format("JWT")
-                        .build(),
-                ),
-            );
         }
     }
 }

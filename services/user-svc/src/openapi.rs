@@ -1,8 +1,7 @@
 //! The OpenAPI 3.1 document, served at `/api/user/openapi.json`.
 
-use serde::Serialize;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use cadenza_platform::openapi::{BearerAuth, FieldErrorDoc, ProblemDoc};
+use utoipa::{Modify, OpenApi};
 
 use crate::routes::{account, favorites, meta, sessions};
 
@@ -22,28 +21,6 @@ use crate::routes::{account, favorites, meta, sessions};
     tags((name = "account"), (name = "session"), (name = "favorites"), (name = "keys"))
 )]
 pub struct ApiDoc;
-
-/// The problem+json error shape (RFC 9457) of `cadenza_platform::Problem`,
-/// for the document only.
-#[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct ProblemDoc {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// Same as `detail` (the seed's client reads `message`).
-    pub message: String,
-    pub errors: Option<Vec<FieldErrorDoc>>,
-}
-
-#[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct FieldErrorDoc {
-    pub field: String,
-    pub message: String,
-}
 
 /// Documents what routes answer besides their own cases: 400 for input that
 /// cannot be read (JSON syntax, a query value of the wrong type), 413 and 415
@@ -112,22 +89,5 @@ impl Modify for ProblemResponses {
                 }
             }
         }
-    }
-}
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
     }
 }

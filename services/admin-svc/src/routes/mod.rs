@@ -16,6 +16,8 @@ use uuid::Uuid;
 use crate::media::{normalize_content_type, MediaKind};
 use crate::storage::MediaStore;
 use crate::store::{StoreError, VerifiedObject};
+/// The route modules document their errors with the shared schema.
+pub use cadenza_platform::openapi::ProblemDoc;
 
 /// `{id}` path parameter, documentation only (handlers extract [`PathId`]).
 #[derive(Debug, Deserialize, IntoParams)]
@@ -87,27 +89,6 @@ impl PageParams {
 /// `{message}` answers (deletes).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MessageBody {
-    pub message: String,
-}
-
-/// The problem+json error shape (RFC 9457), for the OpenAPI document.
-#[derive(Debug, Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct ProblemDoc {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// Same as `detail` (the seed's client reads `message`).
-    pub message: String,
-    pub errors: Option<Vec<FieldErrorDoc>>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct FieldErrorDoc {
-    pub field: String,
     pub message: String,
 }
 
