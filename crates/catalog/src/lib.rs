@@ -15,10 +15,12 @@ pub mod cursor;
 pub mod json;
 pub mod queries;
 pub mod rows;
+pub mod version;
 
 pub use cursor::{Cursor, CursorError};
 pub use json::{AlbumJson, SongJson};
 pub use rows::{AlbumRow, SongRow};
+pub use version::Snapshot;
 
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::PgPool;

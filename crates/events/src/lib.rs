@@ -46,6 +46,11 @@ pub struct Envelope<T> {
     pub event_id: Uuid,
     #[serde(with = "rfc3339")]
     pub at: DateTime<Utc>,
+    /// The catalogue version the change committed as (catalogue events from
+    /// admin-svc; `cadenza_catalog::version`). Absent on other events, and
+    /// on catalogue events from a publisher that does not know it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
     #[serde(flatten)]
     pub payload: T,
 }
@@ -55,8 +60,14 @@ impl<T> Envelope<T> {
         Self {
             event_id: Uuid::new_v4(),
             at: Utc::now(),
+            version: None,
             payload,
         }
+    }
+
+    pub fn with_version(mut self, version: i64) -> Self {
+        self.version = Some(version);
+        self
     }
 }
 
@@ -126,7 +137,15 @@ impl Publisher {
         channel: &str,
         payload: T,
     ) -> redis::RedisResult<Uuid> {
-        let envelope = Envelope::new(payload);
+        self.publish_envelope(channel, Envelope::new(payload)).await
+    }
+
+    /// Publishes a ready-made envelope (e.g. one carrying a `version`).
+    pub async fn publish_envelope<T: Serialize>(
+        &self,
+        channel: &str,
+        envelope: Envelope<T>,
+    ) -> redis::RedisResult<Uuid> {
         let body = serde_json::to_string(&envelope).map_err(|e| {
             redis::RedisError::from((
                 redis::ErrorKind::TypeError,
@@ -149,6 +168,10 @@ pub trait EventSink: Send + Sync + 'static {
     /// Called after every successful (re)subscribe, before messages flow.
     /// Events may have been missed: reload or flush what they guard.
     fn resync(&self) -> BoxFuture<'_, ()>;
+    /// Called as soon as a subscription is found dead, before the connected
+    /// flag drops and before any reconnect: from here until the next
+    /// `resync` returns, events may be missed.
+    fn disconnected(&self) {}
     /// One message, on its contract channel name (namespace stripped).
     fn deliver<'a>(&'a self, channel: &'a str, payload: &'a str) -> BoxFuture<'a, ()>;
 }
@@ -183,6 +206,7 @@ impl Subscriber {
                         tracing::warn!(error = %e, ?backoff, "event subscription failed; retrying")
                     }
                 }
+                sink.disconnected();
                 flag.store(false, Ordering::SeqCst);
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
@@ -253,8 +277,14 @@ mod tests {
         assert!(v["at"].as_str().unwrap().ends_with('Z'));
         assert_eq!(v["songId"], Uuid::nil().to_string());
         assert_eq!(v["albumId"], Uuid::nil().to_string());
+        assert!(v.get("version").is_none(), "absent unless set");
         let back: Envelope<SongEvent> = serde_json::from_value(v).unwrap();
         assert_eq!(back.event_id, e.event_id);
+        assert_eq!(back.version, None);
+        let v = serde_json::to_value(e.clone().with_version(42)).unwrap();
+        assert_eq!(v["version"], 42);
+        let back: Envelope<SongEvent> = serde_json::from_value(v).unwrap();
+        assert_eq!(back.version, Some(42));
         assert_eq!(back.payload, e.payload);
         // `at` is rendered to the millisecond.
         assert!((back.at - e.at).num_milliseconds().abs() <= 1);

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use cadenza_events::Publisher;
+use cadenza_events::{Envelope, Publisher};
 use serde::Serialize;
 
 use crate::cdn::CdnInvalidator;
@@ -37,10 +37,17 @@ impl Effects {
         }
     }
 
-    /// Publishes one event (one retry on a transient failure).
-    pub async fn publish<T: Serialize + Clone>(&self, channel: &'static str, payload: T) {
+    /// Publishes one event for the change that committed as catalogue
+    /// `version` (one retry on a transient failure).
+    pub async fn publish<T: Serialize + Clone>(
+        &self,
+        channel: &'static str,
+        payload: T,
+        version: i64,
+    ) {
         for attempt in 1..=2 {
-            match self.publisher.publish(channel, payload.clone()).await {
+            let envelope = Envelope::new(payload.clone()).with_version(version);
+            match self.publisher.publish_envelope(channel, envelope).await {
                 Ok(event_id) => {
                     tracing::debug!(channel, %event_id, "event published");
                     return;

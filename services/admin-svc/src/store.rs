@@ -65,23 +65,40 @@ pub struct SongChanges {
     pub image_key: Option<Option<String>>,
 }
 
-/// A change, plus the object keys that no row references any more and may
-/// be deleted from the bucket once the transaction has committed.
+/// A change, the catalogue version it committed as (events carry it), and
+/// the object keys that no row references any more and may be deleted from
+/// the bucket once the transaction has committed.
 #[derive(Debug, Clone)]
 pub struct Written<T> {
     pub value: T,
+    pub version: i64,
     pub orphaned_keys: Vec<String>,
 }
 
-pub async fn insert_album(pool: &PgPool, new: &NewAlbum) -> StoreResult<AlbumRow> {
-    Ok(sqlx::query_as::<_, AlbumRow>(&format!(
+/// Starts a catalogue write: a transaction that has already taken the next
+/// catalogue version (and with it the lock that orders writers).
+async fn begin_write(pool: &PgPool) -> StoreResult<(Transaction<'static, Postgres>, i64)> {
+    let mut tx = pool.begin().await?;
+    let version = cadenza_catalog::version::bump(&mut tx).await?;
+    Ok((tx, version))
+}
+
+pub async fn insert_album(pool: &PgPool, new: &NewAlbum) -> StoreResult<Written<AlbumRow>> {
+    let (mut tx, version) = begin_write(pool).await?;
+    let row = sqlx::query_as::<_, AlbumRow>(&format!(
         "INSERT INTO albums (name, artist, thumbnail_key) VALUES ($1, $2, $3) RETURNING {ALBUM_COLUMNS}"
     ))
     .bind(&new.name)
     .bind(&new.artist)
     .bind(&new.thumbnail_key)
-    .fetch_one(pool)
-    .await?)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Written {
+        value: row,
+        version,
+        orphaned_keys: vec![],
+    })
 }
 
 /// Returns the album before and after.
@@ -90,7 +107,7 @@ pub async fn update_album(
     id: Uuid,
     changes: &AlbumChanges,
 ) -> StoreResult<Written<(AlbumRow, AlbumRow)>> {
-    let mut tx = pool.begin().await?;
+    let (mut tx, version) = begin_write(pool).await?;
     let before = sqlx::query_as::<_, AlbumRow>(&format!(
         "SELECT {ALBUM_COLUMNS} FROM albums WHERE id = $1 FOR UPDATE"
     ))
@@ -117,6 +134,7 @@ pub async fn update_album(
     tx.commit().await?;
     Ok(Written {
         value: (before, after),
+        version,
         orphaned_keys,
     })
 }
@@ -126,7 +144,7 @@ pub async fn delete_album(
     pool: &PgPool,
     id: Uuid,
 ) -> StoreResult<Written<(AlbumRow, Vec<SongRow>)>> {
-    let mut tx = pool.begin().await?;
+    let (mut tx, version) = begin_write(pool).await?;
     sqlx::query("SELECT id FROM albums WHERE id = $1 FOR UPDATE")
         .bind(id)
         .fetch_optional(&mut *tx)
@@ -150,6 +168,7 @@ pub async fn delete_album(
     tx.commit().await?;
     Ok(Written {
         value: (album, songs),
+        version,
         orphaned_keys,
     })
 }
@@ -178,8 +197,8 @@ async fn next_track_number(tx: &mut Transaction<'_, Postgres>, album_id: Uuid) -
     Ok(next)
 }
 
-pub async fn insert_song(pool: &PgPool, new: &NewSong) -> StoreResult<SongRow> {
-    let mut tx = pool.begin().await?;
+pub async fn insert_song(pool: &PgPool, new: &NewSong) -> StoreResult<Written<SongRow>> {
+    let (mut tx, version) = begin_write(pool).await?;
     lock_album(&mut tx, new.album_id).await?;
     let track = match new.track_number {
         Some(n) => n,
@@ -202,7 +221,11 @@ pub async fn insert_song(pool: &PgPool, new: &NewSong) -> StoreResult<SongRow> {
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(row)
+    Ok(Written {
+        value: row,
+        version,
+        orphaned_keys: vec![],
+    })
 }
 
 /// Returns the song before and after.
@@ -211,7 +234,7 @@ pub async fn update_song(
     id: Uuid,
     changes: &SongChanges,
 ) -> StoreResult<Written<(SongRow, SongRow)>> {
-    let mut tx = pool.begin().await?;
+    let (mut tx, version) = begin_write(pool).await?;
     let before = sqlx::query_as::<_, SongRow>(&format!(
         "SELECT {SONG_COLUMNS} FROM songs WHERE id = $1 FOR UPDATE"
     ))
@@ -260,12 +283,13 @@ pub async fn update_song(
     tx.commit().await?;
     Ok(Written {
         value: (before, after),
+        version,
         orphaned_keys,
     })
 }
 
 pub async fn delete_song(pool: &PgPool, id: Uuid) -> StoreResult<Written<SongRow>> {
-    let mut tx = pool.begin().await?;
+    let (mut tx, version) = begin_write(pool).await?;
     let song = sqlx::query_as::<_, SongRow>(&format!(
         "DELETE FROM songs WHERE id = $1 RETURNING {SONG_COLUMNS}"
     ))
@@ -277,6 +301,7 @@ pub async fn delete_song(pool: &PgPool, id: Uuid) -> StoreResult<Written<SongRow
     tx.commit().await?;
     Ok(Written {
         value: song,
+        version,
         orphaned_keys,
     })
 }

@@ -1,22 +1,45 @@
 //! `CatalogCache`: serialized JSON responses, cached in process and in Redis,
-//! invalidated by the catalogue events admin-svc publishes.
+//! kept coherent with the catalogue by its version.
 //!
-//! Freshness rules:
-//! - Every entry has a 600 s TTL backstop (Pub/Sub is at-most-once).
-//! - The cache is used only while the event subscription is live *and* has
-//!   been resynced since it (re)connected: the resync hook flushes every key
-//!   this service guards (SCAN + UNLINK under the namespace), so an event
-//!   missed while disconnected cannot leave a stale entry behind. While
-//!   disconnected, reads go to PostgreSQL.
-//! - A fill that raced with an invalidation is not stored (or is deleted
-//!   again): every invalidation bumps a local epoch, and a fill whose read
-//!   began in an older epoch is discarded.
+//! **Invariant: no replica serves an entry older than the newest catalogue
+//! change it has applied.**
 //!
-//! Why SCAN + UNLINK and not a generation counter in the key names: keys stay
-//! exactly the seed's (`albums:all`, `album:<id>`, `songs:all`), replicas keep
-//! sharing one set of entries, and the key space is small (one entry per
-//! album and song). A generation bump would orphan every replica's entries on
-//! any one replica's reconnect and need one more round trip per read.
+//! Why it holds:
+//! - Every committed catalogue change has a version, handed out in commit
+//!   order by one row in PostgreSQL (`cadenza_catalog::version`).
+//! - Every entry, in process and in Redis, carries the version of the
+//!   snapshot it was read from (`Snapshot`: the version is read in the same
+//!   repeatable-read transaction as the data), so an entry is exactly the
+//!   catalogue as of its version.
+//! - A replica *applies* a change by raising a floor: per key for the keys
+//!   an event names, or for every key (album updates and deletes, song
+//!   updates, a gap in the versions it has heard, a resync). Entries below
+//!   the floor of their key are refused **when read**, at every layer and on
+//!   every hit, under the same lock that raises floors. So a fill that raced
+//!   an event (it read old data, then stored it after the event landed)
+//!   stores an entry that is never served; the race the old epoch scheme lost
+//!   (an old Redis value copied into the local map after a flush) cannot
+//!   serve either, because nothing is trusted for having been stored.
+//! - Replicas share Redis entries freely: an entry another replica filled is
+//!   accepted only if it is at least as new as this replica's floor. A
+//!   replica that has not heard of a change yet may serve the entry before
+//!   it, which is the event delay the contract allows, never longer.
+//!
+//! What can still be stale, and for how long:
+//! - Between a commit and the moment a replica applies its event (the Pub/Sub
+//!   delivery, milliseconds).
+//! - An event that never arrives while the subscription stays up (a publish
+//!   that failed after the commit): the next event that arrives shows a gap
+//!   in the versions and raises every floor; without any later event, the
+//!   TTL backstop (`CATALOG_CACHE_TTL_SECS`, default 600 s) bounds it.
+//! - While the subscription is down the cache is bypassed (reads go to
+//!   PostgreSQL), from the moment the subscriber sees the connection die
+//!   until the resync after it reconnects has read the current version and
+//!   raised every floor to it.
+//!
+//! Events without a `version` (an older publisher, a hand-made event) are
+//! treated as "something changed": the replica reads the current version
+//! from PostgreSQL and raises every floor to it.
 //!
 //! Redis is optional: any cache error is logged and skipped, and trips a
 //! 2 s circuit breaker so that requests stop paying the 500 ms connection
@@ -29,19 +52,20 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use cadenza_events::{channel, AlbumEvent, Envelope, EventSink, SongEvent};
+use cadenza_events::{channel, EventSink};
 use cadenza_platform::redis::Namespace;
 use cadenza_platform::ApiResult;
 use futures::future::{BoxFuture, FutureExt, Shared};
-use futures::StreamExt;
 use redis::aio::ConnectionManager;
-use redis::AsyncCommands;
+use serde::Deserialize;
+use sqlx::PgPool;
 use uuid::Uuid;
 
-/// TTL backstop for every entry (CONTRACTS §5).
-pub const TTL: Duration = Duration::from_secs(600);
+/// The default TTL backstop for every entry (CONTRACTS §5).
+pub const DEFAULT_TTL: Duration = Duration::from_secs(600);
 const BREAKER: Duration = Duration::from_secs(2);
 const LOCAL_MAX_ENTRIES: usize = 8192;
+const RESYNC_RETRY: Duration = Duration::from_millis(250);
 
 /// Key names (before namespacing).
 pub mod keys {
@@ -59,32 +83,164 @@ pub mod keys {
     pub fn stream_meta(id: Uuid) -> String {
         format!("song:{id}:stream")
     }
-    /// SCAN patterns covering every per-id key above.
-    pub const PATTERNS: [&str; 2] = ["album:*", "song:*"];
 }
 
-struct LocalEntry {
+/// A value and the catalogue version it was read at.
+#[derive(Debug, Clone)]
+pub struct Versioned<T> {
+    pub version: i64,
+    pub value: T,
+}
+
+impl<T> Versioned<T> {
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Versioned<U> {
+        Versioned {
+            version: self.version,
+            value: f(self.value),
+        }
+    }
+}
+
+/// How entries are stored in Redis: `cz1:` + the version as 20 decimal
+/// digits + `:` + the JSON. Fixed-width digits compare as numbers in Lua.
+mod wire {
+    pub const PREFIX: &[u8] = b"cz1:";
+    const DIGITS: usize = 20;
+    pub const HEADER: usize = PREFIX.len() + DIGITS + 1;
+
+    pub fn version_text(version: i64) -> String {
+        format!("{:020}", version.max(0))
+    }
+
+    pub fn encode(version: i64, body: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(HEADER + body.len());
+        out.extend_from_slice(PREFIX);
+        out.extend_from_slice(version_text(version).as_bytes());
+        out.push(b':');
+        out.extend_from_slice(body);
+        out
+    }
+
+    /// `None` for anything not in this format (an entry of an older
+    /// release, or garbage): treated as a miss.
+    pub fn decode(raw: &[u8]) -> Option<(i64, &[u8])> {
+        if raw.len() < HEADER || !raw.starts_with(PREFIX) || raw[HEADER - 1] != b':' {
+            return None;
+        }
+        let digits = std::str::from_utf8(&raw[PREFIX.len()..HEADER - 1]).ok()?;
+        Some((digits.parse().ok()?, &raw[HEADER..]))
+    }
+}
+
+/// Stores the entry unless Redis already holds one at least as new (so a
+/// slow fill never replaces a newer one another replica stored).
+const SET_IF_NEWER: &str = r"
+local cur = redis.call('GETRANGE', KEYS[1], 0, 23)
+if string.sub(cur, 1, 4) == 'cz1:' and string.sub(cur, 5, 24) >= ARGV[2] then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1
+";
+
+struct Entry {
+    version: i64,
     bytes: Bytes,
     stored: Instant,
 }
 
-struct Inner {
-    ns: Namespace,
-    redis: RwLock<Option<ConnectionManager>>,
-    local: Mutex<HashMap<String, LocalEntry>>,
-    /// The subscriber's connection flag (set once the subscriber exists).
-    connected: RwLock<Option<Arc<AtomicBool>>>,
-    /// True once a resync flush completed since the last (re)connect.
-    synced: AtomicBool,
-    epoch: AtomicU64,
-    started: Instant,
-    breaker_until_ms: AtomicU64,
-    /// Misses being loaded, by key, with the epoch their read began in:
-    /// concurrent misses for one key share one PostgreSQL read.
-    inflight: Mutex<HashMap<String, (u64, Loading)>>,
+#[derive(Default)]
+struct Slot {
+    entry: Option<Entry>,
+    /// Entries of this key older than this are refused.
+    floor: i64,
 }
 
-type Loading = Shared<BoxFuture<'static, ApiResult<Option<Bytes>>>>;
+/// Everything the floors guard, under one lock.
+#[derive(Default)]
+struct Local {
+    slots: HashMap<String, Slot>,
+    /// Entries of every key older than this are refused.
+    global: i64,
+    /// The newest version this replica has heard of.
+    newest: i64,
+}
+
+impl Local {
+    fn floor(&self, key: &str) -> i64 {
+        self.slots
+            .get(key)
+            .map_or(self.global, |s| s.floor.max(self.global))
+    }
+
+    fn raise_global(&mut self, version: i64) {
+        if version <= self.global {
+            return;
+        }
+        self.global = version;
+        let global = self.global;
+        self.slots.retain(|_, slot| {
+            if slot.entry.as_ref().is_some_and(|e| e.version < global) {
+                slot.entry = None;
+            }
+            slot.entry.is_some() || slot.floor > global
+        });
+    }
+
+    fn raise_key(&mut self, key: &str, version: i64) {
+        if version <= self.global {
+            return;
+        }
+        if !self.slots.contains_key(key) && self.slots.len() >= LOCAL_MAX_ENTRIES {
+            self.raise_global(self.newest);
+            self.slots.clear();
+        }
+        let slot = self.slots.entry(key.to_owned()).or_default();
+        slot.floor = slot.floor.max(version);
+        if slot.entry.as_ref().is_some_and(|e| e.version < version) {
+            slot.entry = None;
+        }
+    }
+
+    /// Applies one change: `keys` raised to `version`, or all of them.
+    fn apply(&mut self, version: i64, keys: Option<&[String]>) {
+        // Versions are dense: one we skipped over is a change whose event
+        // never came, and nobody knows which keys it touched.
+        let gap = version > self.newest + 1;
+        self.newest = self.newest.max(version);
+        match keys {
+            Some(keys) if !gap => keys.iter().for_each(|k| self.raise_key(k, version)),
+            _ => self.raise_global(version),
+        }
+    }
+}
+
+struct Inner {
+    ns: Namespace,
+    pool: PgPool,
+    ttl: Duration,
+    redis: RwLock<Option<ConnectionManager>>,
+    local: Mutex<Local>,
+    /// The subscriber's connection flag (set once the subscriber exists).
+    connected: RwLock<Option<Arc<AtomicBool>>>,
+    /// True from a completed resync until the subscription is seen dead.
+    synced: AtomicBool,
+    started: Instant,
+    breaker_until_ms: AtomicU64,
+    /// Misses being loaded, by key: concurrent misses for one key share one
+    /// PostgreSQL read, if it began at a floor at least as high as theirs.
+    inflight: Mutex<HashMap<String, Inflight>>,
+    next_load: AtomicU64,
+    set_if_newer: redis::Script,
+}
+
+struct Inflight {
+    id: u64,
+    floor: i64,
+    loading: Loading,
+}
+
+type Loading = Shared<BoxFuture<'static, ApiResult<Versioned<Option<Bytes>>>>>;
 
 #[derive(Clone)]
 pub struct CatalogCache {
@@ -92,18 +248,22 @@ pub struct CatalogCache {
 }
 
 impl CatalogCache {
-    pub fn new(ns: Namespace) -> Self {
+    /// `pool` is where a resync reads the current catalogue version.
+    pub fn new(ns: Namespace, pool: PgPool, ttl: Duration) -> Self {
         Self {
             inner: Arc::new(Inner {
                 ns,
+                pool,
+                ttl,
                 redis: RwLock::new(None),
-                local: Mutex::new(HashMap::new()),
+                local: Mutex::new(Local::default()),
                 connected: RwLock::new(None),
                 synced: AtomicBool::new(false),
-                epoch: AtomicU64::new(0),
                 started: Instant::now(),
                 breaker_until_ms: AtomicU64::new(0),
                 inflight: Mutex::new(HashMap::new()),
+                next_load: AtomicU64::new(0),
+                set_if_newer: redis::Script::new(SET_IF_NEWER),
             }),
         }
     }
@@ -137,120 +297,175 @@ impl CatalogCache {
 
     /// Ties the cache to the event subscription's connection flag: the cache
     /// is bypassed whenever it is down, and until the next resync after it
-    /// comes back.
+    /// comes back (the sink's `disconnected` hook forgets the last resync).
     pub fn watch_subscription(&self, connected: Arc<AtomicBool>) {
-        *self.inner.connected.write().unwrap() = Some(connected.clone());
-        let weak = Arc::downgrade(&self.inner);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(20));
-            loop {
-                tick.tick().await;
-                let Some(inner) = weak.upgrade() else { return };
-                if !connected.load(Ordering::SeqCst) && inner.synced.swap(false, Ordering::SeqCst) {
-                    tracing::warn!("event subscription lost; bypassing the cache until resynced");
-                    inner.epoch.fetch_add(1, Ordering::SeqCst);
-                }
-            }
-        });
+        *self.inner.connected.write().unwrap() = Some(connected);
     }
 
-    /// Whether reads may use the cache now.
-    pub fn usable(&self) -> bool {
-        let connected = self
-            .inner
+    fn connected(&self) -> bool {
+        self.inner
             .connected
             .read()
             .unwrap()
             .as_ref()
-            .is_some_and(|c| c.load(Ordering::SeqCst));
-        connected && self.inner.synced.load(Ordering::SeqCst)
+            .is_some_and(|c| c.load(Ordering::SeqCst))
     }
 
-    /// The cached bytes for `key`, else `load()`'s, stored on the way out.
-    /// `Ok(None)` (not found) is not cached. Concurrent misses for one key
-    /// share one `load()` (after an invalidation, 64 clients asking for
-    /// `songs:all` cost one query), unless an invalidation happened since
-    /// that load began.
+    /// Whether reads may use the cache now.
+    pub fn usable(&self) -> bool {
+        self.connected() && self.inner.synced.load(Ordering::SeqCst)
+    }
+
+    /// The newest catalogue version this replica has applied.
+    pub fn applied_version(&self) -> i64 {
+        self.inner.local.lock().unwrap().newest
+    }
+
+    /// The cached bytes for `key` if they are at least as new as every change
+    /// this replica has applied to it, else `load()`'s, stored on the way out.
+    /// `load` must read in one snapshot and say its version (`Snapshot`).
+    /// `Ok(None)` (not found) is not cached.
     pub async fn get_or_load<F, Fut>(&self, key: &str, load: F) -> ApiResult<Option<Bytes>>
     where
         F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = ApiResult<Option<Bytes>>> + Send + 'static,
+        Fut: Future<Output = ApiResult<Versioned<Option<Bytes>>>> + Send + 'static,
     {
         if !self.usable() {
             metrics::counter!("songsvc_cache_total", "result" => "bypass").increment(1);
-            return load().await;
+            return Ok(load().await?.value);
         }
-        if let Some(bytes) = self.local_get(key) {
-            metrics::counter!("songsvc_cache_total", "result" => "local").increment(1);
-            return Ok(Some(bytes));
-        }
-        let epoch = self.inner.epoch.load(Ordering::SeqCst);
+        let floor = match self.local_get(key) {
+            Ok(bytes) => {
+                metrics::counter!("songsvc_cache_total", "result" => "local").increment(1);
+                return Ok(Some(bytes));
+            }
+            Err(floor) => floor,
+        };
         let full = self.inner.ns.key(key);
-        if let Some(bytes) = self.redis_get(&full).await {
-            metrics::counter!("songsvc_cache_total", "result" => "redis").increment(1);
-            self.local_put(key, &bytes, epoch);
-            return Ok(Some(bytes));
+        match self.redis_get(&full).await {
+            Some((version, bytes)) if version >= floor => {
+                metrics::counter!("songsvc_cache_total", "result" => "redis").increment(1);
+                self.local_put(key, version, &bytes);
+                return Ok(Some(bytes));
+            }
+            Some(_) => {
+                metrics::counter!("songsvc_cache_total", "result" => "stale").increment(1);
+            }
+            None => {}
         }
         metrics::counter!("songsvc_cache_total", "result" => "miss").increment(1);
+        let loaded = self.shared_load(key, full, floor, load).await?;
+        if loaded.version >= floor {
+            return Ok(loaded.value);
+        }
+        // Cannot happen with one PostgreSQL (a snapshot taken after a floor
+        // was raised sees that change); read again rather than serve it.
+        tracing::warn!(
+            key,
+            version = loaded.version,
+            floor,
+            "a load read older data than an applied change"
+        );
+        Err(cadenza_platform::Problem::unavailable(
+            "postgres",
+            "catalogue snapshot older than an applied change",
+        ))
+    }
+
+    /// Joins a load of `key` that began at a floor at least `floor`, or
+    /// starts one; the load stores what it read if it is still current.
+    async fn shared_load<F, Fut>(
+        &self,
+        key: &str,
+        full: String,
+        floor: i64,
+        load: F,
+    ) -> ApiResult<Versioned<Option<Bytes>>>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = ApiResult<Versioned<Option<Bytes>>>> + Send + 'static,
+    {
         let loading = {
             let mut inflight = self.inner.inflight.lock().unwrap();
             match inflight.get(key) {
-                Some((started, shared)) if *started == epoch => shared.clone(),
+                Some(running) if running.floor >= floor => running.loading.clone(),
                 _ => {
+                    let id = self.inner.next_load.fetch_add(1, Ordering::Relaxed);
                     let this = self.clone();
                     let owned = key.to_owned();
-                    let shared = async move {
+                    let loading = async move {
                         let result = load().await;
-                        if let Ok(Some(bytes)) = &result {
-                            if this.still_valid(epoch) {
-                                this.local_put(&owned, bytes, epoch);
-                                this.redis_set(&full, bytes.clone(), epoch).await;
+                        if let Ok(Versioned {
+                            version,
+                            value: Some(bytes),
+                        }) = &result
+                        {
+                            if this.local_put(&owned, *version, bytes) {
+                                this.redis_set(&full, *version, bytes).await;
                             }
                         }
                         let mut inflight = this.inner.inflight.lock().unwrap();
-                        if inflight.get(&owned).is_some_and(|(e, _)| *e == epoch) {
+                        if inflight.get(&owned).is_some_and(|r| r.id == id) {
                             inflight.remove(&owned);
                         }
                         result
                     }
                     .boxed()
                     .shared();
-                    inflight.insert(key.to_owned(), (epoch, shared.clone()));
-                    shared
+                    inflight.insert(
+                        key.to_owned(),
+                        Inflight {
+                            id,
+                            floor,
+                            loading: loading.clone(),
+                        },
+                    );
+                    loading
                 }
             }
         };
         loading.await
     }
 
-    fn still_valid(&self, epoch: u64) -> bool {
-        self.usable() && self.inner.epoch.load(Ordering::SeqCst) == epoch
-    }
-
-    fn local_get(&self, key: &str) -> Option<Bytes> {
+    /// The entry if it is current, else the floor a new one must reach.
+    fn local_get(&self, key: &str) -> Result<Bytes, i64> {
         let local = self.inner.local.lock().unwrap();
-        local
-            .get(key)
-            .filter(|e| e.stored.elapsed() < TTL)
-            .map(|e| e.bytes.clone())
+        let floor = local.floor(key);
+        match local.slots.get(key).and_then(|s| s.entry.as_ref()) {
+            Some(e) if e.version >= floor && e.stored.elapsed() < self.inner.ttl => {
+                Ok(e.bytes.clone())
+            }
+            _ => Err(floor),
+        }
     }
 
-    fn local_put(&self, key: &str, bytes: &Bytes, epoch: u64) {
+    /// Keeps `bytes` if they are at least as new as the key's floor and as
+    /// the entry already there; says whether they are current.
+    fn local_put(&self, key: &str, version: i64, bytes: &Bytes) -> bool {
         let mut local = self.inner.local.lock().unwrap();
-        // Checked under the lock that invalidation also takes.
-        if !self.still_valid(epoch) {
-            return;
+        if version < local.floor(key) {
+            return false;
         }
-        if local.len() >= LOCAL_MAX_ENTRIES {
-            local.clear();
+        if !local.slots.contains_key(key) && local.slots.len() >= LOCAL_MAX_ENTRIES {
+            // Full: start over, keeping every floor by raising the global one
+            // past all of them.
+            let newest = local.newest;
+            local.raise_global(newest);
+            local.slots.clear();
+            if version < local.global {
+                return false;
+            }
         }
-        local.insert(
-            key.to_owned(),
-            LocalEntry {
-                bytes: bytes.clone(),
-                stored: Instant::now(),
-            },
-        );
+        let slot = local.slots.entry(key.to_owned()).or_default();
+        if slot.entry.as_ref().is_some_and(|e| e.version > version) {
+            return true;
+        }
+        slot.entry = Some(Entry {
+            version,
+            bytes: bytes.clone(),
+            stored: Instant::now(),
+        });
+        true
     }
 
     fn now_ms(&self) -> u64 {
@@ -273,108 +488,67 @@ impl CatalogCache {
         );
     }
 
-    async fn redis_get(&self, full: &str) -> Option<Bytes> {
+    async fn redis_get(&self, full: &str) -> Option<(i64, Bytes)> {
         let mut conn = self.conn()?;
-        match conn.get::<_, Option<Vec<u8>>>(full).await {
-            Ok(v) => v.map(Bytes::from),
+        let raw = match redis::cmd("GET")
+            .arg(full)
+            .query_async::<Option<Vec<u8>>>(&mut conn)
+            .await
+        {
+            Ok(v) => v?,
             Err(e) => {
                 self.trip("GET", &e);
-                None
+                return None;
             }
-        }
+        };
+        let (version, _) = wire::decode(&raw)?;
+        let raw = Bytes::from(raw);
+        Some((version, raw.slice(wire::HEADER..)))
     }
 
-    async fn redis_set(&self, full: &str, bytes: Bytes, epoch: u64) {
+    async fn redis_set(&self, full: &str, version: i64, bytes: &Bytes) {
         let Some(mut conn) = self.conn() else { return };
-        let set: redis::RedisResult<()> = conn.set_ex(full, bytes.as_ref(), TTL.as_secs()).await;
-        if let Err(e) = set {
+        let stored: redis::RedisResult<i64> = self
+            .inner
+            .set_if_newer
+            .key(full)
+            .arg(wire::encode(version, bytes))
+            .arg(wire::version_text(version))
+            .arg(self.inner.ttl.as_secs().max(1))
+            .invoke_async(&mut conn)
+            .await;
+        if let Err(e) = stored {
             self.trip("SET", &e);
-            return;
-        }
-        // An invalidation may have landed between the epoch check and the
-        // SET: undo the write rather than leave a stale entry for 600 s.
-        if self.inner.epoch.load(Ordering::SeqCst) != epoch {
-            let _: redis::RedisResult<()> = conn.del(full).await;
         }
     }
 
-    /// Bumps the epoch and drops `names` locally; then from Redis.
-    async fn invalidate(&self, names: &[String]) -> redis::RedisResult<()> {
-        {
-            let mut local = self.inner.local.lock().unwrap();
-            self.inner.epoch.fetch_add(1, Ordering::SeqCst);
-            for n in names {
-                local.remove(n);
-            }
-        }
-        let Some(mut conn) = self.inner.redis.read().unwrap().clone() else {
-            return Ok(());
-        };
-        let full: Vec<String> = names.iter().map(|n| self.inner.ns.key(n)).collect();
-        conn.unlink::<_, ()>(full).await
+    /// Reads the current catalogue version and refuses everything older.
+    async fn catch_up(&self) -> sqlx::Result<i64> {
+        let version = cadenza_catalog::version::current(&self.inner.pool).await?;
+        let mut local = self.inner.local.lock().unwrap();
+        local.newest = local.newest.max(version);
+        local.raise_global(version);
+        Ok(version)
     }
 
-    /// Drops everything this service guards, locally and in Redis.
-    pub async fn flush_all(&self) -> redis::RedisResult<usize> {
-        {
-            let mut local = self.inner.local.lock().unwrap();
-            self.inner.epoch.fetch_add(1, Ordering::SeqCst);
-            local.clear();
-        }
-        let conn = self.inner.redis.read().unwrap().clone();
-        let Some(mut conn) = conn else {
-            // Not connected yet: nothing of ours can be read from Redis either
-            // until it is, and then the TTL bounds what is there. Refuse so
-            // the caller keeps the cache bypassed.
-            return Err(redis::RedisError::from((
-                redis::ErrorKind::IoError,
-                "redis not connected yet",
-            )));
-        };
-        let mut doomed: Vec<String> = vec![
-            self.inner.ns.key(keys::ALBUMS_ALL),
-            self.inner.ns.key(keys::SONGS_ALL),
-        ];
-        for pattern in keys::PATTERNS {
-            let pattern = self.inner.ns.key(pattern);
-            let mut scan_conn = conn.clone();
-            let mut scan = scan_conn.scan_match::<_, String>(&pattern).await?;
-            while let Some(key) = scan.next().await {
-                doomed.push(key);
-            }
-        }
-        let n = doomed.len();
-        for chunk in doomed.chunks(500) {
-            conn.unlink::<_, ()>(chunk).await?;
-        }
-        Ok(n)
-    }
-
-    /// Flushes until it succeeds, then marks the cache usable again. Gives up
-    /// (cache stays bypassed) if the subscription drops meanwhile: its next
-    /// resync will try again.
-    async fn flush_and_mark_synced(&self) {
+    /// After a (re)subscribe: catches up with PostgreSQL, retrying until it
+    /// answers, then marks the cache usable. Gives up (cache stays bypassed)
+    /// if the subscription drops meanwhile: its next resync tries again.
+    async fn resync(&self) {
         self.inner.synced.store(false, Ordering::SeqCst);
         loop {
-            match self.flush_all().await {
-                Ok(n) => {
-                    tracing::info!(keys = n, "catalogue cache flushed");
+            match self.catch_up().await {
+                Ok(version) => {
+                    tracing::info!(version, "catalogue cache resynced");
                     self.inner.synced.store(true, Ordering::SeqCst);
                     return;
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "catalogue cache flush failed; retrying");
-                    let connected = self
-                        .inner
-                        .connected
-                        .read()
-                        .unwrap()
-                        .as_ref()
-                        .is_some_and(|c| c.load(Ordering::SeqCst));
-                    if !connected {
+                    tracing::warn!(error = %e, "catalogue cache resync failed; retrying");
+                    if !self.connected() {
                         return;
                     }
-                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    tokio::time::sleep(RESYNC_RETRY).await;
                 }
             }
         }
@@ -383,32 +557,46 @@ impl CatalogCache {
     /// Applies one catalogue event.
     pub async fn apply_event(&self, channel_name: &str, payload: &str) {
         tracing::debug!(channel = channel_name, "catalogue event");
-        let names: Option<Vec<String>> = match channel_name {
-            channel::ALBUM_CREATED => serde_json::from_str::<Envelope<AlbumEvent>>(payload)
-                .ok()
-                .map(|e| vec![keys::ALBUMS_ALL.into(), keys::album(e.payload.album_id)]),
-            channel::SONG_CREATED | channel::SONG_DELETED => {
-                serde_json::from_str::<Envelope<SongEvent>>(payload)
-                    .ok()
-                    .map(|e| song_keys(e.payload.song_id, e.payload.album_id))
+        let Ok(event) = serde_json::from_str::<CatalogueEvent>(payload) else {
+            tracing::warn!(
+                channel = channel_name,
+                "undecodable catalogue event; catching up"
+            );
+            return self.catch_up_or_resync().await;
+        };
+        let keys: Option<Vec<String>> = match (channel_name, event.album_id, event.song_id) {
+            (channel::ALBUM_CREATED, Some(album), _) => {
+                Some(vec![keys::ALBUMS_ALL.into(), keys::album(album)])
+            }
+            (channel::SONG_CREATED | channel::SONG_DELETED, Some(album), Some(song)) => {
+                Some(song_keys(song, album))
             }
             // An album's name or cover shows in every song of it, a deleted
             // album takes its songs with it, and an updated song may have
-            // moved album (the event names only the new one): flush it all.
+            // moved album (the event names only the new one): everything.
             // These are rare admin actions.
-            channel::ALBUM_UPDATED | channel::ALBUM_DELETED | channel::SONG_UPDATED => None,
+            _ if channel::CATALOGUE.contains(&channel_name) => None,
             _ => return,
         };
-        let result = match names {
-            Some(names) => self.invalidate(&names).await,
-            None => self.flush_all().await.map(|_| ()),
-        };
-        if let Err(e) = result {
-            // The entry may still be in Redis: stop trusting the cache until
-            // a flush goes through.
-            tracing::warn!(channel = channel_name, error = %e, "cache invalidation failed; flushing");
+        match event.version {
+            Some(version) => self
+                .inner
+                .local
+                .lock()
+                .unwrap()
+                .apply(version, keys.as_deref()),
+            None => self.catch_up_or_resync().await,
+        }
+    }
+
+    async fn catch_up_or_resync(&self) {
+        if let Err(e) = self.catch_up().await {
+            // Something changed and we cannot tell what: stop trusting the
+            // cache until a resync goes through.
+            tracing::warn!(error = %e, "catalogue version unreadable; bypassing the cache");
+            self.inner.synced.store(false, Ordering::SeqCst);
             let this = self.clone();
-            tokio::spawn(async move { this.flush_and_mark_synced().await });
+            tokio::spawn(async move { this.resync().await });
         }
     }
 
@@ -416,6 +604,16 @@ impl CatalogCache {
     pub fn sink(&self) -> Arc<dyn EventSink> {
         Arc::new(CacheSink(self.clone()))
     }
+}
+
+/// The fields of any catalogue event this cache uses.
+#[derive(Deserialize)]
+struct CatalogueEvent {
+    #[serde(rename = "albumId")]
+    album_id: Option<Uuid>,
+    #[serde(rename = "songId")]
+    song_id: Option<Uuid>,
+    version: Option<i64>,
 }
 
 fn song_keys(song_id: Uuid, album_id: Uuid) -> Vec<String> {
@@ -431,7 +629,13 @@ struct CacheSink(CatalogCache);
 
 impl EventSink for CacheSink {
     fn resync(&self) -> BoxFuture<'_, ()> {
-        Box::pin(self.0.flush_and_mark_synced())
+        Box::pin(self.0.resync())
+    }
+
+    fn disconnected(&self) {
+        if self.0.inner.synced.swap(false, Ordering::SeqCst) {
+            tracing::warn!("event subscription lost; bypassing the cache until resynced");
+        }
     }
 
     fn deliver<'a>(&'a self, channel_name: &'a str, payload: &'a str) -> BoxFuture<'a, ()> {
@@ -442,6 +646,28 @@ impl EventSink for CacheSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cache() -> CatalogCache {
+        let pool = PgPool::connect_lazy("postgres://x@127.0.0.1:1/x").unwrap();
+        let cache = CatalogCache::new(Namespace::new("unit"), pool, DEFAULT_TTL);
+        cache.watch_subscription(Arc::new(AtomicBool::new(true)));
+        cache.inner.synced.store(true, Ordering::SeqCst);
+        cache
+    }
+
+    fn apply(cache: &CatalogCache, version: i64, keys: Option<&[&str]>) {
+        let keys: Option<Vec<String>> = keys.map(|k| k.iter().map(|s| s.to_string()).collect());
+        cache
+            .inner
+            .local
+            .lock()
+            .unwrap()
+            .apply(version, keys.as_deref());
+    }
+
+    fn bytes(s: &'static str) -> Bytes {
+        Bytes::from_static(s.as_bytes())
+    }
 
     #[test]
     fn song_events_drop_the_lists_the_album_and_the_song() {
@@ -454,9 +680,22 @@ mod tests {
         assert!(keys.contains(&format!("song:{s}:stream")));
     }
 
+    #[test]
+    fn redis_entries_carry_their_version() {
+        let raw = wire::encode(42, b"{\"a\":1}");
+        assert_eq!(&raw[..wire::HEADER], b"cz1:00000000000000000042:");
+        assert_eq!(wire::decode(&raw), Some((42, &b"{\"a\":1}"[..])));
+        // An entry written by an older release (bare JSON) is a miss.
+        assert_eq!(wire::decode(b"{\"albums\":[]}"), None);
+        assert_eq!(wire::decode(b"cz1:0000000000000000004x:{}"), None);
+        // The Lua script compares the digits as text: widths must match.
+        assert!(wire::version_text(9) < wire::version_text(10));
+    }
+
     #[tokio::test]
     async fn cache_is_bypassed_until_subscribed_and_resynced() {
-        let cache = CatalogCache::new(Namespace::new("unit"));
+        let pool = PgPool::connect_lazy("postgres://x@127.0.0.1:1/x").unwrap();
+        let cache = CatalogCache::new(Namespace::new("unit"), pool, DEFAULT_TTL);
         assert!(!cache.usable());
         let flag = Arc::new(AtomicBool::new(true));
         cache.watch_subscription(flag.clone());
@@ -465,17 +704,16 @@ mod tests {
         assert!(cache.usable());
         flag.store(false, Ordering::SeqCst);
         assert!(!cache.usable());
-        // The watcher also forgets the resync, so a reconnect alone is not enough.
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // The subscriber reports the loss before it reconnects, so a
+        // reconnect alone is not enough.
+        CacheSink(cache.clone()).disconnected();
         flag.store(true, Ordering::SeqCst);
         assert!(!cache.usable());
     }
 
     #[tokio::test]
     async fn concurrent_misses_share_one_load() {
-        let cache = CatalogCache::new(Namespace::new("unit"));
-        cache.watch_subscription(Arc::new(AtomicBool::new(true)));
-        cache.inner.synced.store(true, Ordering::SeqCst);
+        let cache = cache();
         let loads = Arc::new(AtomicU64::new(0));
         let tasks: Vec<_> = (0..16)
             .map(|_| {
@@ -486,7 +724,10 @@ mod tests {
                         .get_or_load("songs:all", move || async move {
                             loads.fetch_add(1, Ordering::SeqCst);
                             tokio::time::sleep(Duration::from_millis(50)).await;
-                            Ok(Some(Bytes::from_static(b"[]")))
+                            Ok(Versioned {
+                                version: 0,
+                                value: Some(bytes("[]")),
+                            })
                         })
                         .await
                 })
@@ -500,35 +741,111 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_fill_that_raced_an_invalidation_is_not_kept() {
-        let cache = CatalogCache::new(Namespace::new("unit"));
-        cache.watch_subscription(Arc::new(AtomicBool::new(true)));
-        cache.inner.synced.store(true, Ordering::SeqCst);
+    async fn a_fill_that_raced_an_event_is_not_kept() {
+        let cache = cache();
         let c2 = cache.clone();
         let got = cache
             .get_or_load("albums:all", || async move {
-                // An event lands while PostgreSQL is being read.
-                c2.invalidate(&["albums:all".into()]).await.unwrap();
-                Ok(Some(Bytes::from_static(b"old")))
+                // Read at version 3; the event of version 4 lands meanwhile.
+                apply(&c2, 4, Some(&["albums:all"]));
+                Ok(Versioned {
+                    version: 3,
+                    value: Some(bytes("old")),
+                })
             })
             .await
             .unwrap();
         assert_eq!(
-            got.as_deref(),
-            Some(&b"old"[..]),
-            "the caller still gets its read"
+            got,
+            Some(bytes("old")),
+            "the caller, who asked first, gets its read"
         );
-        assert!(
-            cache.local_get("albums:all").is_none(),
-            "but it is not cached"
-        );
-        // A clean fill is cached.
+        assert_eq!(cache.local_get("albums:all"), Err(4), "but it is not kept");
+        // A clean fill is cached and served.
         cache
             .get_or_load("albums:all", || async {
-                Ok(Some(Bytes::from_static(b"new")))
+                Ok(Versioned {
+                    version: 4,
+                    value: Some(bytes("new")),
+                })
             })
             .await
             .unwrap();
-        assert_eq!(cache.local_get("albums:all").as_deref(), Some(&b"new"[..]));
+        assert_eq!(cache.local_get("albums:all").unwrap(), bytes("new"));
+    }
+
+    #[tokio::test]
+    async fn a_load_older_than_an_applied_change_is_not_served() {
+        let cache = cache();
+        apply(&cache, 1, None);
+        let got = cache
+            .get_or_load("albums:all", || async {
+                Ok(Versioned {
+                    version: 0,
+                    value: Some(bytes("older than what was applied")),
+                })
+            })
+            .await;
+        assert_eq!(
+            got.unwrap_err().status,
+            axum::http::StatusCode::SERVICE_UNAVAILABLE
+        );
+    }
+
+    #[tokio::test]
+    async fn an_entry_stored_after_its_event_is_refused_when_read() {
+        // The seen race: the event lands, then an old value is stored.
+        let cache = cache();
+        apply(&cache, 1, None);
+        assert!(cache.local_put("album:a", 1, &bytes("v1")));
+        apply(&cache, 2, Some(&["album:a"]));
+        assert!(
+            !cache.local_put("album:a", 1, &bytes("v1 again")),
+            "refused"
+        );
+        assert_eq!(cache.local_get("album:a"), Err(2));
+        // Other keys are untouched by a per-key event.
+        assert!(cache.local_put("album:b", 1, &bytes("b1")));
+        apply(&cache, 3, Some(&["album:a"]));
+        assert_eq!(cache.local_get("album:b").unwrap(), bytes("b1"));
+        // A global change refuses everything older, whenever it was stored.
+        apply(&cache, 4, None);
+        assert_eq!(cache.local_get("album:b"), Err(4));
+        assert!(!cache.local_put("album:b", 3, &bytes("b3")));
+        assert!(cache.local_put("album:b", 4, &bytes("b4")));
+        assert_eq!(cache.local_get("album:b").unwrap(), bytes("b4"));
+    }
+
+    #[tokio::test]
+    async fn a_gap_in_versions_refuses_everything_older() {
+        // Version 6 never arrived (its publish failed): 7 names one key, but
+        // whatever 6 changed must not be served either.
+        let cache = cache();
+        apply(&cache, 5, None);
+        assert!(cache.local_put("song:x", 5, &bytes("x5")));
+        apply(&cache, 7, Some(&["album:a"]));
+        assert_eq!(cache.local_get("song:x"), Err(7));
+        // A late event older than what was seen only raises its keys.
+        assert!(cache.local_put("song:x", 7, &bytes("x7")));
+        apply(&cache, 6, Some(&["album:a"]));
+        assert_eq!(cache.local_get("song:x").unwrap(), bytes("x7"));
+    }
+
+    #[tokio::test]
+    async fn an_older_fill_does_not_replace_a_newer_entry() {
+        let cache = cache();
+        assert!(cache.local_put("k", 5, &bytes("five")));
+        assert!(cache.local_put("k", 4, &bytes("four")), "still current");
+        assert_eq!(cache.local_get("k").unwrap(), bytes("five"));
+    }
+
+    #[tokio::test]
+    async fn entries_expire_with_the_ttl() {
+        let pool = PgPool::connect_lazy("postgres://x@127.0.0.1:1/x").unwrap();
+        let cache = CatalogCache::new(Namespace::new("unit"), pool, Duration::from_millis(50));
+        assert!(cache.local_put("k", 0, &bytes("v")));
+        assert!(cache.local_get("k").is_ok());
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        assert!(cache.local_get("k").is_err());
     }
 }

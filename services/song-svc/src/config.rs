@@ -1,6 +1,7 @@
 //! song-svc configuration, from the environment (CONTRACTS §2).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use cadenza_auth::VerifierConfig;
 use cadenza_cdn::StreamUrlSigner;
@@ -21,6 +22,8 @@ pub struct Config {
     pub signer: Arc<StreamUrlSigner>,
     /// PostgreSQL pool size.
     pub database_max_connections: u32,
+    /// The catalogue cache's TTL backstop (`CATALOG_CACHE_TTL_SECS`).
+    pub cache_ttl: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -60,6 +63,22 @@ impl Config {
             cloudfront_domain: config::base_url("CLOUDFRONT_DOMAIN")?,
             signer: Arc::new(signer),
             database_max_connections: config::parse_or("DATABASE_MAX_CONNECTIONS", 16)?,
+            cache_ttl: cache_ttl()?,
         })
     }
+}
+
+/// `CATALOG_CACHE_TTL_SECS`: 1 s to 1 day, default 600 s (CONTRACTS §5).
+fn cache_ttl() -> Result<Duration, ConfigError> {
+    let secs: u64 = config::parse_or(
+        "CATALOG_CACHE_TTL_SECS",
+        crate::cache::DEFAULT_TTL.as_secs(),
+    )?;
+    if !(1..=86_400).contains(&secs) {
+        return Err(ConfigError::new(
+            "CATALOG_CACHE_TTL_SECS",
+            "must be between 1 and 86400 seconds",
+        ));
+    }
+    Ok(Duration::from_secs(secs))
 }

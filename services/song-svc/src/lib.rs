@@ -72,7 +72,11 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
     // Revocations made before this replica started must be known before it serves.
     verifier.denylist().wait_first_load().await;
 
-    let cache = CatalogCache::new(config.redis_namespace.clone());
+    let cache = CatalogCache::new(
+        config.redis_namespace.clone(),
+        pool.clone(),
+        config.cache_ttl,
+    );
     cache.connect(redis.clone());
     let catalogue = cadenza_events::Subscriber::spawn(
         redis,

@@ -107,7 +107,11 @@ pub async fn albums(
     let bytes = state
         .cache
         .get_or_load(keys::ALBUMS_ALL, move || async move {
-            Ok(Some(to_bytes(&store.albums().await.map_err(db_down)?)))
+            Ok(store
+                .albums()
+                .await
+                .map_err(db_down)?
+                .map(|b| Some(to_bytes(&b))))
         })
         .await?;
     Ok(json(bytes.unwrap_or_default()))
@@ -133,7 +137,7 @@ pub async fn album(
                 .album(id)
                 .await
                 .map_err(db_down)?
-                .map(|b| to_bytes(&b)))
+                .map(|b| b.map(|b| to_bytes(&b))))
         })
         .await?;
     bytes
@@ -173,7 +177,11 @@ pub async fn songs(
     let bytes = state
         .cache
         .get_or_load(keys::SONGS_ALL, move || async move {
-            Ok(Some(to_bytes(&store.songs().await.map_err(db_down)?)))
+            Ok(store
+                .songs()
+                .await
+                .map_err(db_down)?
+                .map(|s| Some(to_bytes(&s))))
         })
         .await?;
     Ok(json(bytes.unwrap_or_default()))
@@ -195,7 +203,11 @@ pub async fn song(
     let bytes = state
         .cache
         .get_or_load(&keys::song(id), move || async move {
-            Ok(store.song(id).await.map_err(db_down)?.map(|s| to_bytes(&s)))
+            Ok(store
+                .song(id)
+                .await
+                .map_err(db_down)?
+                .map(|s| s.map(|s| to_bytes(&s))))
         })
         .await?;
     bytes
@@ -281,7 +293,7 @@ pub async fn stream(
                 .stream_meta(id)
                 .await
                 .map_err(db_down)?
-                .map(|m| to_bytes(&m)))
+                .map(|m| m.map(|m| to_bytes(&m))))
         })
         .await?
         .ok_or_else(|| Problem::not_found(format!("song {id} not found")))?;

@@ -2,12 +2,14 @@
 //! `audio_key` is selected only for `/stream` and never serialised.
 
 use bytes::Bytes;
-use cadenza_catalog::{AlbumRow, Cursor};
+use cadenza_catalog::{AlbumRow, Cursor, Snapshot};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
+
+use crate::cache::Versioned;
 
 /// An album as listeners see it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -143,10 +145,17 @@ impl Store {
         }
     }
 
-    pub async fn albums(&self) -> sqlx::Result<AlbumsBody> {
-        let rows = cadenza_catalog::queries::all_albums(&self.pool).await?;
-        Ok(AlbumsBody {
-            albums: rows.into_iter().map(|r| self.album_view(r)).collect(),
+    /// Every album, read in one snapshot (cached).
+    pub async fn albums(&self) -> sqlx::Result<Versioned<AlbumsBody>> {
+        let mut snap = Snapshot::begin(&self.pool).await?;
+        let rows = cadenza_catalog::queries::all_albums(&mut *snap.tx).await?;
+        let version = snap.version;
+        snap.finish().await?;
+        Ok(Versioned {
+            version,
+            value: AlbumsBody {
+                albums: rows.into_iter().map(|r| self.album_view(r)).collect(),
+            },
         })
     }
 
@@ -159,28 +168,46 @@ impl Store {
         })
     }
 
-    pub async fn album(&self, id: Uuid) -> sqlx::Result<Option<AlbumDetailBody>> {
-        let Some(album) = cadenza_catalog::queries::album(&self.pool, id).await? else {
-            return Ok(None);
+    /// One album and its songs, read in one snapshot (cached).
+    pub async fn album(&self, id: Uuid) -> sqlx::Result<Versioned<Option<AlbumDetailBody>>> {
+        let mut snap = Snapshot::begin(&self.pool).await?;
+        let version = snap.version;
+        let Some(album) = cadenza_catalog::queries::album(&mut *snap.tx, id).await? else {
+            snap.finish().await?;
+            return Ok(Versioned {
+                version,
+                value: None,
+            });
         };
         let songs = sqlx::query_as::<_, SongListRow>(&format!(
             "{SONG_SELECT} WHERE s.album_id = $1 ORDER BY s.track_number, s.created_at, s.id"
         ))
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *snap.tx)
         .await?;
-        Ok(Some(AlbumDetailBody {
-            album: self.album_view(album),
-            songs: songs.into_iter().map(|r| self.song_view(r)).collect(),
-        }))
+        snap.finish().await?;
+        Ok(Versioned {
+            version,
+            value: Some(AlbumDetailBody {
+                album: self.album_view(album),
+                songs: songs.into_iter().map(|r| self.song_view(r)).collect(),
+            }),
+        })
     }
 
-    pub async fn songs(&self) -> sqlx::Result<Vec<SongView>> {
+    /// Every song, read in one snapshot (cached).
+    pub async fn songs(&self) -> sqlx::Result<Versioned<Vec<SongView>>> {
+        let mut snap = Snapshot::begin(&self.pool).await?;
         let rows =
             sqlx::query_as::<_, SongListRow>(&format!("{SONG_SELECT} ORDER BY s.created_at, s.id"))
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *snap.tx)
                 .await?;
-        Ok(rows.into_iter().map(|r| self.song_view(r)).collect())
+        let version = snap.version;
+        snap.finish().await?;
+        Ok(Versioned {
+            version,
+            value: rows.into_iter().map(|r| self.song_view(r)).collect(),
+        })
     }
 
     pub async fn songs_page(&self, limit: i64, after: Option<Cursor>) -> sqlx::Result<SongsPage> {
@@ -200,24 +227,38 @@ impl Store {
         })
     }
 
-    pub async fn song(&self, id: Uuid) -> sqlx::Result<Option<SongView>> {
+    /// One song, read in one snapshot (cached).
+    pub async fn song(&self, id: Uuid) -> sqlx::Result<Versioned<Option<SongView>>> {
+        let mut snap = Snapshot::begin(&self.pool).await?;
         let row = sqlx::query_as::<_, SongListRow>(&format!("{SONG_SELECT} WHERE s.id = $1"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *snap.tx)
             .await?;
-        Ok(row.map(|r| self.song_view(r)))
+        let version = snap.version;
+        snap.finish().await?;
+        Ok(Versioned {
+            version,
+            value: row.map(|r| self.song_view(r)),
+        })
     }
 
-    pub async fn stream_meta(&self, id: Uuid) -> sqlx::Result<Option<StreamMeta>> {
+    /// What `/stream/{id}` needs, read in one snapshot (cached).
+    pub async fn stream_meta(&self, id: Uuid) -> sqlx::Result<Versioned<Option<StreamMeta>>> {
+        let mut snap = Snapshot::begin(&self.pool).await?;
         let row: Option<(String, f64)> =
             sqlx::query_as("SELECT audio_key, duration_seconds FROM songs WHERE id = $1")
                 .bind(id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *snap.tx)
                 .await?;
-        Ok(row.map(|(audio_key, duration_seconds)| StreamMeta {
-            audio_key,
-            duration_seconds,
-        }))
+        let version = snap.version;
+        snap.finish().await?;
+        Ok(Versioned {
+            version,
+            value: row.map(|(audio_key, duration_seconds)| StreamMeta {
+                audio_key,
+                duration_seconds,
+            }),
+        })
     }
 
     /// Ranked, typo-tolerant search over song titles, artists and album

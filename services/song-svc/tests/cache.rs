@@ -58,7 +58,10 @@ async fn events_invalidate_cached_reads() {
     )
     .await;
 
-    // Deletion, likewise.
+    // Deletion, likewise. (The first two inserts had no events, so the
+    // event above showed a gap and refreshed everything: cache the song
+    // again first.)
+    assert_eq!(w.json(&format!("/{first}")).await["title"], "One");
     sqlx::query("DELETE FROM songs WHERE id = $1")
         .bind(first)
         .execute(&w.db.pool)
@@ -236,4 +239,79 @@ async fn reads_are_served_from_postgres_while_redis_is_down() {
     assert_eq!(all_count(&w).await, 2);
     let ready = w.http.get(w.server.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200, "Redis is not a readiness dependency");
+}
+
+async fn album_name(w: &World, album: uuid::Uuid) -> String {
+    w.json(&format!("/album/{album}")).await["album"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn rename_album(w: &World, album: uuid::Uuid, name: &str) {
+    sqlx::query("UPDATE albums SET name = $2 WHERE id = $1")
+        .bind(album)
+        .bind(name)
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_lost_event_is_caught_by_the_gap_in_the_next_events_version() {
+    let w = World::new().await;
+    w.cache_live().await;
+    let album = insert_album(&w.db.pool, "Before", "G").await;
+    w.album_event(ALBUM_CREATED, album).await;
+    eventually(Duration::from_secs(5), "the album", || async {
+        (w.get(&format!("/album/{album}")).await.status() == 200).then_some(())
+    })
+    .await;
+    assert_eq!(album_name(&w, album).await, "Before");
+
+    // A change whose event is lost (its publish failed after the commit)...
+    rename_album(&w, album, "After").await;
+    assert_eq!(album_name(&w, album).await, "Before", "cached, no event");
+    // ...is caught by the next event, about another album: its version
+    // skips the lost one, so the replica cannot know what changed and
+    // refuses everything older.
+    let other = insert_album(&w.db.pool, "Other", "G").await;
+    w.album_event(ALBUM_CREATED, other).await;
+    eventually(Duration::from_secs(5), "the gap to be noticed", || async {
+        (album_name(&w, album).await == "After").then_some(())
+    })
+    .await;
+    assert!(w.cache.usable());
+}
+
+#[tokio::test]
+async fn an_event_without_a_version_refreshes_everything() {
+    let w = World::new().await;
+    w.cache_live().await;
+    let album = insert_album(&w.db.pool, "Old name", "U").await;
+    let (s, _) = song(&w.db.pool, album, "Old title", 1).await;
+    // Versioned events up to here, so the replica is current.
+    w.song_event(SONG_CREATED, s, album).await;
+    eventually(Duration::from_secs(5), "the song", || async {
+        (w.get(&format!("/{s}")).await.status() == 200).then_some(())
+    })
+    .await;
+    assert_eq!(album_name(&w, album).await, "Old name");
+
+    rename_album(&w, album, "New name").await;
+    sqlx::query("UPDATE songs SET title = 'New title' WHERE id = $1")
+        .bind(s)
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(album_name(&w, album).await, "Old name", "cached");
+    assert_eq!(w.json(&format!("/{s}")).await["title"], "Old title");
+    // An older publisher's event names one song and no version: the
+    // replica reads the current version and refuses everything older.
+    w.unversioned_song_event(SONG_CREATED, s, album).await;
+    eventually(Duration::from_secs(5), "everything fresh", || async {
+        let title = w.json(&format!("/{s}")).await["title"].clone();
+        (album_name(&w, album).await == "New name" && title == "New title").then_some(())
+    })
+    .await;
 }

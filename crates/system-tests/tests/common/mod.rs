@@ -168,6 +168,7 @@ pub fn song_config(stores: &Stores, database_url: &str, ns: &Namespace) -> song_
         cloudfront_domain: CDN.into(),
         signer: Arc::new(cdn_signer()),
         database_max_connections: 5,
+        cache_ttl: song_svc::cache::DEFAULT_TTL,
     }
 }
 

@@ -117,7 +117,7 @@ pub async fn create(
         req.thumbnail_key.trim(),
     )
     .await?;
-    let row = store::insert_album(
+    let written = store::insert_album(
         &state.db,
         &NewAlbum {
             name,
@@ -127,9 +127,14 @@ pub async fn create(
     )
     .await
     .map_err(|e| store_problem(e, "album"))?;
+    let row = written.value;
     state
         .effects
-        .publish(channel::ALBUM_CREATED, AlbumEvent { album_id: row.id })
+        .publish(
+            channel::ALBUM_CREATED,
+            AlbumEvent { album_id: row.id },
+            written.version,
+        )
         .await;
     Ok((
         StatusCode::CREATED,
@@ -186,7 +191,11 @@ pub async fn update(
     .map_err(|e| store_problem(e, "album"))?;
     state
         .effects
-        .publish(channel::ALBUM_UPDATED, AlbumEvent { album_id: id })
+        .publish(
+            channel::ALBUM_UPDATED,
+            AlbumEvent { album_id: id },
+            written.version,
+        )
         .await;
     state.effects.purge(written.orphaned_keys);
     let (_, after) = written.value;
@@ -222,12 +231,17 @@ pub async fn delete(
                     song_id: song.id,
                     album_id: album.id,
                 },
+                written.version,
             )
             .await;
     }
     state
         .effects
-        .publish(channel::ALBUM_DELETED, AlbumEvent { album_id: album.id })
+        .publish(
+            channel::ALBUM_DELETED,
+            AlbumEvent { album_id: album.id },
+            written.version,
+        )
         .await;
     state.effects.purge(written.orphaned_keys);
     Ok(Json(MessageBody {

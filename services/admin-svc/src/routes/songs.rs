@@ -152,7 +152,7 @@ pub async fn create(
         ),
         None => None,
     };
-    let row = store::insert_song(
+    let written = store::insert_song(
         &state.db,
         &NewSong {
             album_id: req.album_id,
@@ -166,6 +166,7 @@ pub async fn create(
     )
     .await
     .map_err(|e| store_problem(e, "song"))?;
+    let row = written.value;
     state
         .effects
         .publish(
@@ -174,6 +175,7 @@ pub async fn create(
                 song_id: row.id,
                 album_id: row.album_id,
             },
+            written.version,
         )
         .await;
     Ok((
@@ -264,6 +266,7 @@ pub async fn update(
                 song_id: after.id,
                 album_id: after.album_id,
             },
+            written.version,
         )
         .await;
     if before.album_id != after.album_id {
@@ -274,6 +277,7 @@ pub async fn update(
                 AlbumEvent {
                     album_id: before.album_id,
                 },
+                written.version,
             )
             .await;
     }
@@ -307,6 +311,7 @@ pub async fn delete(
                 song_id: song.id,
                 album_id: song.album_id,
             },
+            written.version,
         )
         .await;
     state.effects.purge(written.orphaned_keys);

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use cadenza_auth::{KeySource, VerifierConfig};
 use cadenza_cdn::StreamUrlSigner;
-use cadenza_events::{channel, AlbumEvent, Publisher, SongEvent};
+use cadenza_events::{channel, AlbumEvent, Envelope, Publisher, SongEvent};
 use cadenza_platform::redis::Namespace;
 use cadenza_testkit::keys::{CLOUDFRONT_PRIVATE_PEM, JWT_PUBLIC_PEM};
 use cadenza_testkit::{fresh_database, fresh_namespace, infra, TestDatabase, TestServer};
@@ -42,6 +42,7 @@ pub fn config(db_url: &str, redis_url: &str, ns: &Namespace, cdn: &str) -> Confi
         cloudfront_domain: cdn.into(),
         signer: Arc::new(StreamUrlSigner::from_pem(KEY_PAIR_ID, CLOUDFRONT_PRIVATE_PEM).unwrap()),
         database_max_connections: 5,
+        cache_ttl: song_svc::cache::DEFAULT_TTL,
     }
 }
 
@@ -99,7 +100,35 @@ impl World {
         Publisher::new(conn, self.ns.clone())
     }
 
+    /// Publishes like admin-svc: the envelope carries the catalogue version
+    /// the change committed as (the tests write with plain SQL, one change
+    /// per statement, so that is the current version).
     pub async fn song_event(&self, ch: &str, song: Uuid, album: Uuid) {
+        let payload = SongEvent {
+            song_id: song,
+            album_id: album,
+        };
+        self.publish_versioned(ch, payload).await;
+    }
+
+    pub async fn album_event(&self, ch: &str, album: Uuid) {
+        self.publish_versioned(ch, AlbumEvent { album_id: album })
+            .await;
+    }
+
+    async fn publish_versioned<T: serde::Serialize>(&self, ch: &str, payload: T) {
+        let version = cadenza_catalog::version::current(&self.db.pool)
+            .await
+            .unwrap();
+        self.publisher()
+            .await
+            .publish_envelope(ch, Envelope::new(payload).with_version(version))
+            .await
+            .unwrap();
+    }
+
+    /// An event as an older publisher sends it: no version.
+    pub async fn unversioned_song_event(&self, ch: &str, song: Uuid, album: Uuid) {
         self.publisher()
             .await
             .publish(
@@ -109,14 +138,6 @@ impl World {
                     album_id: album,
                 },
             )
-            .await
-            .unwrap();
-    }
-
-    pub async fn album_event(&self, ch: &str, album: Uuid) {
-        self.publisher()
-            .await
-            .publish(ch, AlbumEvent { album_id: album })
             .await
             .unwrap();
     }
