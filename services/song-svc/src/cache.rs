@@ -66,6 +66,10 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(600);
 const BREAKER: Duration = Duration::from_secs(2);
 const LOCAL_MAX_ENTRIES: usize = 8192;
 const RESYNC_RETRY: Duration = Duration::from_millis(250);
+/// Search results kept in process (never in Redis: user input must not fill
+/// a shared store), and for how long at most.
+const SEARCH_MAX_ENTRIES: usize = 1024;
+const SEARCH_TTL: Duration = Duration::from_secs(60);
 
 /// Key names (before namespacing).
 pub mod keys {
@@ -230,6 +234,9 @@ struct Inner {
     /// Misses being loaded, by key: concurrent misses for one key share one
     /// PostgreSQL read, if it began at a floor at least as high as theirs.
     inflight: Mutex<HashMap<String, Inflight>>,
+    /// Search results by normalised query; valid only at the newest version
+    /// heard of (any change may change any result).
+    search: Mutex<HashMap<String, Entry>>,
     next_load: AtomicU64,
     set_if_newer: redis::Script,
 }
@@ -262,6 +269,7 @@ impl CatalogCache {
                 started: Instant::now(),
                 breaker_until_ms: AtomicU64::new(0),
                 inflight: Mutex::new(HashMap::new()),
+                search: Mutex::new(HashMap::new()),
                 next_load: AtomicU64::new(0),
                 set_if_newer: redis::Script::new(SET_IF_NEWER),
             }),
@@ -370,6 +378,52 @@ impl CatalogCache {
             "postgres",
             "catalogue snapshot older than an applied change",
         ))
+    }
+
+    /// A search result for `key` (the normalised query and limit) if one
+    /// read at the newest version this replica has heard of is kept, else
+    /// `load()`'s, kept if it still is the newest. Popular queries are
+    /// answered from memory; any catalogue change refuses every kept result.
+    pub async fn search_or_load<F, Fut>(&self, key: &str, load: F) -> ApiResult<Bytes>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = ApiResult<Versioned<Bytes>>>,
+    {
+        if !self.usable() {
+            metrics::counter!("songsvc_search_cache_total", "result" => "bypass").increment(1);
+            return Ok(load().await?.value);
+        }
+        {
+            let local = self.inner.local.lock().unwrap();
+            let newest = local.newest.max(local.global);
+            let search = self.inner.search.lock().unwrap();
+            if let Some(e) = search.get(key) {
+                if e.version >= newest && e.stored.elapsed() < SEARCH_TTL.min(self.inner.ttl) {
+                    metrics::counter!("songsvc_search_cache_total", "result" => "hit").increment(1);
+                    return Ok(e.bytes.clone());
+                }
+            }
+        }
+        metrics::counter!("songsvc_search_cache_total", "result" => "miss").increment(1);
+        let loaded = load().await?;
+        // Under the lock that applies events: a result older than a change
+        // heard of meanwhile is not kept.
+        let local = self.inner.local.lock().unwrap();
+        if loaded.version >= local.newest.max(local.global) {
+            let mut search = self.inner.search.lock().unwrap();
+            if search.len() >= SEARCH_MAX_ENTRIES && !search.contains_key(key) {
+                search.clear();
+            }
+            search.insert(
+                key.to_owned(),
+                Entry {
+                    version: loaded.version,
+                    bytes: loaded.value.clone(),
+                    stored: Instant::now(),
+                },
+            );
+        }
+        Ok(loaded.value)
     }
 
     /// Joins a load of `key` that began at a floor at least `floor`, or
@@ -837,6 +891,37 @@ mod tests {
         assert!(cache.local_put("k", 5, &bytes("five")));
         assert!(cache.local_put("k", 4, &bytes("four")), "still current");
         assert_eq!(cache.local_get("k").unwrap(), bytes("five"));
+    }
+
+    #[tokio::test]
+    async fn kept_search_results_are_refused_after_any_change() {
+        let cache = cache();
+        let loads = AtomicU64::new(0);
+        let search = |version: i64| {
+            let loads = &loads;
+            let cache = cache.clone();
+            async move {
+                cache
+                    .search_or_load("20:queen", || async move {
+                        loads.fetch_add(1, Ordering::SeqCst);
+                        Ok(Versioned {
+                            version,
+                            value: bytes("result"),
+                        })
+                    })
+                    .await
+                    .unwrap()
+            }
+        };
+        search(0).await;
+        search(0).await;
+        assert_eq!(loads.load(Ordering::SeqCst), 1, "the second is kept");
+        // A change to one unrelated key still refuses it.
+        apply(&cache, 1, Some(&["album:x"]));
+        search(1).await;
+        assert_eq!(loads.load(Ordering::SeqCst), 2);
+        search(1).await;
+        assert_eq!(loads.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]

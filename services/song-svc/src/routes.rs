@@ -44,6 +44,17 @@ fn db_down(e: sqlx::Error) -> Problem {
     }
 }
 
+/// A search PostgreSQL cancelled at its statement timeout is a 503 (retry),
+/// not a 500.
+fn search_failed(e: sqlx::Error) -> Problem {
+    match &e {
+        sqlx::Error::Database(d) if d.code().as_deref() == Some("57014") => {
+            Problem::unavailable("postgres", e)
+        }
+        _ => db_down(e),
+    }
+}
+
 /// `{id}` path segments; a struct so that a bad value names the field.
 #[derive(Debug, Deserialize)]
 pub struct IdParam {
@@ -232,6 +243,7 @@ pub struct SearchParams {
         (status = 200, body = crate::store::SearchBody),
         (status = 400, description = "`q` missing"),
         (status = 422, description = "`q` empty or longer than 100 characters, or bad `limit`"),
+        (status = 503, description = "PostgreSQL unavailable, or the search ran past its time limit"),
     ))]
 pub async fn search(
     State(state): State<AppState>,
@@ -258,8 +270,20 @@ pub async fn search(
             format!("must be between 1 and {MAX_SEARCH_RESULTS}"),
         ));
     }
-    let body = state.store.search(q, limit as i64).await.map_err(db_down)?;
-    Ok(json(to_bytes(&body)))
+    let store = state.store.clone();
+    let query = q.to_lowercase();
+    let key = format!("{limit}:{query}");
+    let bytes = state
+        .cache
+        .search_or_load(&key, || async move {
+            let body = store
+                .search(&query, limit as i64)
+                .await
+                .map_err(search_failed)?;
+            Ok(body.map(|b| to_bytes(&b)))
+        })
+        .await?;
+    Ok(json(bytes))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -97,6 +97,12 @@ const SONG_SELECT: &str = "SELECT s.id, s.album_id, s.title, s.artist, s.duratio
      s.track_number, s.image_key, s.created_at, a.thumbnail_key AS album_thumbnail_key \
      FROM songs s JOIN albums a ON a.id = s.album_id";
 
+/// Queries shorter than this match word prefixes only (no trigram or
+/// substring scan).
+pub const FUZZY_MIN_CHARS: usize = 3;
+/// The longest a search may run before PostgreSQL cancels it (503).
+pub const SEARCH_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1500);
+
 /// Reads the catalogue and renders it with CDN URLs.
 #[derive(Clone)]
 pub struct Store {
@@ -261,13 +267,42 @@ impl Store {
         })
     }
 
+    /// Search, in one snapshot (so its result can be cached by version) and
+    /// under a statement timeout ([`SEARCH_TIMEOUT`]): typo-tolerant for
+    /// queries of [`FUZZY_MIN_CHARS`] or more, word prefixes below that.
+    pub async fn search(&self, q: &str, limit: i64) -> sqlx::Result<Versioned<SearchBody>> {
+        let q = q.trim().to_lowercase();
+        let mut snap = Snapshot::begin(&self.pool).await?;
+        sqlx::query(&format!(
+            "SET LOCAL statement_timeout = {}",
+            SEARCH_TIMEOUT.as_millis()
+        ))
+        .execute(&mut *snap.tx)
+        .await?;
+        let body = if q.chars().count() < FUZZY_MIN_CHARS {
+            self.prefix_search(&mut snap.tx, &q, limit).await?
+        } else {
+            self.fuzzy_search(&mut snap.tx, &q, limit).await?
+        };
+        let version = snap.version;
+        snap.finish().await?;
+        Ok(Versioned {
+            version,
+            value: body,
+        })
+    }
+
     /// Ranked, typo-tolerant search over song titles, artists and album
     /// names: PostgreSQL full-text (`simple` config) plus trigram similarity
     /// (`%`, `<%`) and substring (`LIKE`) matches, all served by the
     /// catalogue's GIN indexes. Ranked by the best similarity, with a bonus
     /// for whole-word matches.
-    pub async fn search(&self, q: &str, limit: i64) -> sqlx::Result<SearchBody> {
-        let q = q.trim().to_lowercase();
+    async fn fuzzy_search(
+        &self,
+        db: &mut sqlx::PgConnection,
+        q: &str,
+        limit: i64,
+    ) -> sqlx::Result<SearchBody> {
         let like = format!("%{}%", escape_like(&q));
         let albums = sqlx::query_as::<_, AlbumRow>(
             "SELECT id, name, artist, thumbnail_key, created_at, updated_at FROM ( \
@@ -285,10 +320,10 @@ impl Store {
                   OR to_tsvector('simple', a.artist) @@ plainto_tsquery('simple', $1) \
              ) ranked ORDER BY score DESC, created_at DESC, id LIMIT $3",
         )
-        .bind(&q)
+        .bind(q)
         .bind(&like)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *db)
         .await?;
         let songs = sqlx::query_as::<_, SongListRow>(
             "SELECT id, album_id, title, artist, duration_seconds, track_number, image_key, \
@@ -310,10 +345,47 @@ impl Store {
                   OR to_tsvector('simple', a.name) @@ plainto_tsquery('simple', $1) \
              ) ranked ORDER BY score DESC, created_at, id LIMIT $3",
         )
-        .bind(&q)
+        .bind(q)
         .bind(&like)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *db)
+        .await?;
+        Ok(SearchBody {
+            albums: albums.into_iter().map(|r| self.album_view(r)).collect(),
+            songs: songs.into_iter().map(|r| self.song_view(r)).collect(),
+        })
+    }
+
+    /// One- and two-character queries: whole words that start with it,
+    /// through the full-text indexes only (a 1-character `LIKE '%a%'` or
+    /// trigram match would read every row).
+    async fn prefix_search(
+        &self,
+        db: &mut sqlx::PgConnection,
+        prefix: &str,
+        limit: i64,
+    ) -> sqlx::Result<SearchBody> {
+        let word: String = prefix.chars().filter(|c| c.is_alphanumeric()).collect();
+        if word.is_empty() {
+            return Ok(SearchBody {
+                albums: vec![],
+                songs: vec![],
+            });
+        }
+        let query = format!("{word}:*");
+        let albums = sqlx::query_as::<_, AlbumRow>(
+            "SELECT id, name, artist, thumbnail_key, created_at, updated_at FROM albums a              WHERE to_tsvector('simple', a.name) @@ to_tsquery('simple', $1)                 OR to_tsvector('simple', a.artist) @@ to_tsquery('simple', $1)              ORDER BY created_at DESC, id LIMIT $2",
+        )
+        .bind(&query)
+        .bind(limit)
+        .fetch_all(&mut *db)
+        .await?;
+        let songs = sqlx::query_as::<_, SongListRow>(&format!(
+            "{SONG_SELECT}              WHERE to_tsvector('simple', s.title) @@ to_tsquery('simple', $1)                 OR to_tsvector('simple', s.artist) @@ to_tsquery('simple', $1)                 OR to_tsvector('simple', a.name) @@ to_tsquery('simple', $1)              ORDER BY s.created_at, s.id LIMIT $2"
+        ))
+        .bind(&query)
+        .bind(limit)
+        .fetch_all(&mut *db)
         .await?;
         Ok(SearchBody {
             albums: albums.into_iter().map(|r| self.album_view(r)).collect(),

@@ -4,6 +4,8 @@
 mod common;
 
 use common::*;
+use std::time::Duration;
+
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -369,4 +371,83 @@ async fn not_ready_until_the_catalogue_schema_exists() {
     cadenza_catalog::migrate(&db.pool).await.unwrap();
     let resp = http.get(server.url("/readyz")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
+}
+
+/// The attack: `?q=a` (no login needed) used to run `LIKE '%a%'` and eight
+/// similarity functions over every row. Short queries now match word
+/// prefixes through the full-text indexes only.
+#[tokio::test]
+async fn one_and_two_character_searches_match_word_prefixes_only() {
+    let w = World::new().await;
+    let album = insert_album(&w.db.pool, "Abbey Road", "The Beatles").await;
+    let (something, _) = song(&w.db.pool, album, "Something", 2).await;
+    let (come, _) = song(&w.db.pool, album, "Come Together", 1).await;
+    let titles = |r: &Value| -> Vec<String> {
+        r["songs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // "so" starts "Something"; it is inside no other word's start.
+    let r = w.json("/search?q=so").await;
+    assert_eq!(titles(&r), ["Something"], "{r}");
+    assert_eq!(r["songs"][0]["id"], something.to_string());
+    // "to" is inside "Together" only as a prefix: found; "ge" (inside
+    // "Together", starting no word) is not, as a substring match would.
+    let r = w.json("/search?q=to").await;
+    assert_eq!(titles(&r), ["Come Together"], "{r}");
+    assert_eq!(r["songs"][0]["id"], come.to_string());
+    assert!(titles(&w.json("/search?q=ge").await).is_empty());
+    // Albums and artists by prefix too; punctuation alone finds nothing.
+    let r = w.json("/search?q=b").await;
+    assert_eq!(r["albums"][0]["name"], "Abbey Road", "{r}");
+    let r = w.json("/search?q=%27%5C").await;
+    assert!(r["albums"].as_array().unwrap().is_empty(), "{r}");
+    // Three characters and more stay typo-tolerant.
+    let r = w.json("/search?q=somthing").await;
+    assert_eq!(titles(&r), ["Something"], "{r}");
+}
+
+/// A search that runs too long (here: blocked behind a lock) is cancelled
+/// by PostgreSQL and answered 503 with Retry-After, not held open.
+#[tokio::test]
+async fn a_search_past_its_time_limit_is_a_503() {
+    let w = World::new().await;
+    insert_album(&w.db.pool, "Locked Out", "L").await;
+    let mut lock = w.db.pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE songs IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let resp = w.get("/search?q=locked").await;
+    assert_eq!(resp.status(), 503);
+    assert!(resp.headers().contains_key("retry-after"));
+    lock.rollback().await.unwrap();
+    assert_eq!(w.get("/search?q=locked").await.status(), 200);
+}
+
+/// Popular queries are answered from memory, and any catalogue change
+/// makes the next answer fresh.
+#[tokio::test]
+async fn search_results_are_kept_until_the_catalogue_changes() {
+    let w = World::new().await;
+    w.cache_live().await;
+    let album = insert_album(&w.db.pool, "Kept Results", "K").await;
+    w.album_event(ALBUM_CREATED, album).await;
+    let count = |r: Value| r["albums"].as_array().unwrap().len();
+    cadenza_testkit::eventually(Duration::from_secs(5), "the album", || async {
+        (count(w.json("/search?q=kept").await) == 1).then_some(())
+    })
+    .await;
+    // Changed without an event: the kept answer is served.
+    let other = insert_album(&w.db.pool, "Kept Again", "K").await;
+    assert_eq!(count(w.json("/search?q=kept").await), 1, "kept");
+    // The event: fresh.
+    w.album_event(ALBUM_CREATED, other).await;
+    cadenza_testkit::eventually(Duration::from_secs(5), "a fresh answer", || async {
+        (count(w.json("/search?q=kept").await) == 2).then_some(())
+    })
+    .await;
 }

@@ -315,3 +315,40 @@ async fn an_event_without_a_version_refreshes_everything() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_change_no_event_ever_announces_shows_once_the_ttl_runs_out() {
+    let w = World::configured(
+        &cadenza_testkit::infra().redis_url,
+        "https://cdn.cadenza.test",
+        |c| c.cache_ttl = Duration::from_secs(2),
+    )
+    .await;
+    w.cache_live().await;
+    let album = insert_album(&w.db.pool, "Before", "T").await;
+    assert_eq!(album_name(&w, album).await, "Before");
+    let mut redis = redis::Client::open(w.redis_url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let ttl: i64 = redis
+        .ttl(w.ns.key(&format!("album:{album}")))
+        .await
+        .unwrap();
+    assert!(
+        (1..=2).contains(&ttl),
+        "Redis TTL follows the setting: {ttl}"
+    );
+
+    // No event, ever (and nothing after it shows a gap): only the TTL heals.
+    rename_album(&w, album, "After").await;
+    assert_eq!(album_name(&w, album).await, "Before", "cached");
+    // Within the TTL (local and Redis entries both expire).
+    eventually(
+        Duration::from_secs(4),
+        "the TTL to expire the entry",
+        || async { (album_name(&w, album).await == "After").then_some(()) },
+    )
+    .await;
+}

@@ -52,12 +52,17 @@ impl World {
     }
 
     pub async fn with(redis_url: &str, cdn: &str) -> Self {
+        Self::configured(redis_url, cdn, |_| {}).await
+    }
+
+    /// A world whose song-svc configuration `tweak` adjusts.
+    pub async fn configured(redis_url: &str, cdn: &str, tweak: impl FnOnce(&mut Config)) -> Self {
         let db = fresh_database().await;
         cadenza_catalog::migrate(&db.pool).await.expect("migrate");
         let ns = fresh_namespace();
-        let app = song_svc::build_app(config(&db.url, redis_url, &ns, cdn))
-            .await
-            .expect("build song-svc");
+        let mut cfg = config(&db.url, redis_url, &ns, cdn);
+        tweak(&mut cfg);
+        let app = song_svc::build_app(cfg).await.expect("build song-svc");
         let server = TestServer::start(app.router).await;
         Self {
             db,
