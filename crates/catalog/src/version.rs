@@ -37,9 +37,8 @@ pub struct Snapshot {
 
 impl Snapshot {
     pub async fn begin(pool: &PgPool) -> sqlx::Result<Self> {
-        let mut tx = pool.begin().await?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .execute(&mut *tx)
+        let mut tx = pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .await?;
         // The snapshot is taken by this, the transaction's first query.
         let version = current(&mut *tx).await?;
