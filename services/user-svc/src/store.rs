@@ -166,12 +166,23 @@ pub struct SessionDoc {
     pub ip: Option<String>,
     #[serde(rename = "revokedAt")]
     pub revoked_at: Option<DateTime>,
+    /// The user's `tokenVersion` when the session began: a password reset
+    /// or change bumps it, and a session of an older version is dead even
+    /// if it was inserted after the reset committed (a login racing it).
+    /// `None` on sessions created before this field existed.
+    #[serde(rename = "tokenVersion", default)]
+    pub token_version: Option<i64>,
 }
 
 impl SessionDoc {
     pub fn is_live(&self) -> bool {
         let t = now();
         self.revoked_at.is_none() && self.expires_at > t && self.idle_expires_at > t
+    }
+
+    /// Whether the session was started under the user's current credentials.
+    pub fn matches_credentials(&self, user: &UserDoc) -> bool {
+        self.token_version.is_none_or(|v| v == user.token_version)
     }
 }
 
@@ -582,18 +593,32 @@ impl Store {
             let mut s = self.begin().await?;
             let updated = self
                 .users()
-                .update_one(
+                .find_one_and_update(
                     doc! {"_id": user.id, "password": &user.password},
                     doc! {"$set": {"password": new_hash, "updatedAt": now()}, "$inc": {"tokenVersion": 1}},
                 )
+                .return_document(ReturnDocument::After)
                 .session(&mut s)
                 .await?;
-            if updated.matched_count == 0 {
+            let Some(updated) = updated else {
                 s.abort_transaction().await?;
                 return Ok(None);
-            }
+            };
             let revoked = self
                 .revoke_user_sessions_in(&mut s, &user.id_str(), Some(keep_sid))
+                .await?;
+            // The session that changed the password lives on under the new version.
+            self.sessions()
+                .update_one(
+                    doc! {"_id": keep_sid, "userId": user.id_str()},
+                    doc! {"$set": {"tokenVersion": updated.token_version}},
+                )
+                .session(&mut s)
+                .await?;
+            // A reset link mailed before the change must not undo it.
+            self.email_tokens()
+                .delete_many(doc! {"userId": user.id_str(), "purpose": Purpose::PasswordReset.as_str()})
+                .session(&mut s)
                 .await?;
             self.outbox().insert_one(job).session(&mut s).await?;
             s.commit_transaction().await?;

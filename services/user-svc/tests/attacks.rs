@@ -1,0 +1,199 @@
+//! Issue 14: each test plays an attack that worked before its fix.
+
+mod common;
+
+use axum::http::HeaderMap;
+use common::*;
+use reqwest::StatusCode;
+use serde_json::json;
+use user_svc::ratelimit::Rule;
+
+async fn refresh_status(w: &World, cookie: &str) -> StatusCode {
+    w.call(Req::post("/api/user/refresh-token").cookie(cookie))
+        .await
+        .status
+}
+
+async fn reset_password(w: &World, email: &str, new_pw: &str) {
+    let r = w
+        .post("/api/user/forgot-password", json!({"email": email}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let job = w.job("password_reset", email).await;
+    let token = link_token(&job, "/password-reset");
+    let r = w
+        .post(
+            "/api/user/set-password",
+            json!({"token": token, "password": new_pw, "passwordAgain": new_pw}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
+
+// ------------------------------------------------------------ item 1
+
+/// The window itself, made deterministic: login has read the user and
+/// checked the old password (argon2, seconds under load) when a reset
+/// commits; only then does login insert its session. Before the fix that
+/// session lived for 30 days.
+#[tokio::test]
+async fn a_login_that_read_the_user_before_a_reset_gets_no_live_session() {
+    let w = World::new().await;
+    let email = "window@example.com";
+    w.user(email).await;
+    let stale = w
+        .app
+        .state
+        .store
+        .user_by_email(email)
+        .await
+        .unwrap()
+        .unwrap();
+
+    reset_password(&w, email, "Velvet-Compass-Orchard-77").await;
+
+    let started = user_svc::routes::sessions::start_session(
+        &w.app.state,
+        &stale,
+        "203.0.113.9".parse().unwrap(),
+        &HeaderMap::new(),
+    )
+    .await;
+    let problem = started.err().expect("the racing login is refused");
+    assert_eq!(problem.status.as_u16(), 401, "{}", problem.detail);
+    let sessions = w
+        .mongo()
+        .await
+        .collection::<mongodb::bson::Document>("sessions");
+    assert_eq!(
+        sessions
+            .count_documents(mongodb::bson::doc! {"revokedAt": null})
+            .await
+            .unwrap(),
+        0,
+        "no live session is left behind"
+    );
+}
+
+/// The later half of the window: the reset commits after login re-read the
+/// user, so the session carries the old credential version. Refresh must
+/// refuse it (and revoke it).
+#[tokio::test]
+async fn a_session_of_the_old_password_version_cannot_refresh_after_a_reset() {
+    let w = World::new().await;
+    let email = "later@example.com";
+    let s = w.user(email).await;
+    // A session inserted by a login at the old version, after the reset's
+    // revocation pass: it exists, unrevoked, with tokenVersion 0.
+    let token = user_svc::tokens::random_token();
+    let doc = mongodb::bson::doc! {
+        "_id": "racing-login-sid",
+        "userId": &s.user_id,
+        "familyId": "racing-login-sid",
+        "tokenHash": user_svc::tokens::token_hash(&token),
+        "previousTokenHash": null,
+        "rotatedAt": null,
+        "createdAt": mongodb::bson::DateTime::now(),
+        "lastUsedAt": mongodb::bson::DateTime::now(),
+        "expiresAt": user_svc::store::after(std::time::Duration::from_secs(86_400)),
+        "idleExpiresAt": user_svc::store::after(std::time::Duration::from_secs(86_400)),
+        "userAgent": null,
+        "ip": null,
+        "revokedAt": null,
+        "tokenVersion": 0i64,
+    };
+    reset_password(&w, email, "Velvet-Compass-Orchard-77").await;
+    let sessions = w
+        .mongo()
+        .await
+        .collection::<mongodb::bson::Document>("sessions");
+    sessions.insert_one(doc).await.unwrap();
+
+    assert_eq!(refresh_status(&w, &token).await, StatusCode::UNAUTHORIZED);
+    let after = sessions
+        .find_one(mongodb::bson::doc! {"_id": "racing-login-sid"})
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        after.get_datetime("revokedAt").is_ok(),
+        "refused session is revoked"
+    );
+}
+
+/// Real concurrency: logins with the old password race password changes,
+/// round after round. Whatever the interleaving, a login that succeeded
+/// with the old password must end with a dead refresh token, while the
+/// session that changed the password keeps working.
+#[tokio::test]
+async fn logins_racing_a_password_change_keep_no_session() {
+    // Change-password's attempt limit is not what this test is about.
+    let w = World::with(|c| c.limits.login_per_email = Rule::per_minute(1000)).await;
+    let email = "racer14@example.com";
+    let mut me = w.user(email).await;
+    let mut old = PASSWORD.to_owned();
+    for round in 0..4 {
+        let new = format!("Granite-Meadow-Piano-{round}{round}x");
+        let change = w.call(
+            Req::post("/api/user/change-password")
+                .bearer(&me.access)
+                .json(json!({"currentPassword": old, "newPassword": new})),
+        );
+        let (login_a, changed, login_b) =
+            tokio::join!(w.login(email, &old), change, w.login(email, &old));
+        assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+        for login in [login_a, login_b] {
+            if login.status == StatusCode::OK {
+                let cookie = login.refresh_cookie().unwrap();
+                assert_eq!(
+                    refresh_status(&w, &cookie).await,
+                    StatusCode::UNAUTHORIZED,
+                    "round {round}: a login with the replaced password kept its session"
+                );
+            } else {
+                assert_eq!(login.status, StatusCode::UNAUTHORIZED, "{}", login.text);
+            }
+        }
+        // The changing session lives on under the new version.
+        let r = w
+            .call(Req::post("/api/user/refresh-token").cookie(&me.refresh))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "round {round}: {}", r.text);
+        me.refresh = r.refresh_cookie().unwrap();
+        me.access = r.json["accessToken"].as_str().unwrap().to_owned();
+        old = new;
+    }
+}
+
+#[tokio::test]
+async fn a_reset_link_mailed_before_a_password_change_no_longer_works() {
+    let w = World::new().await;
+    let email = "stolen-link@example.com";
+    let me = w.user(email).await;
+    let r = w
+        .post("/api/user/forgot-password", json!({"email": email}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let token = link_token(&w.job("password_reset", email).await, "/password-reset");
+    let r = w
+        .call(
+            Req::post("/api/user/change-password")
+                .bearer(&me.access)
+                .json(
+                    json!({"currentPassword": PASSWORD, "newPassword": "Granite-Meadow-Piano-31"}),
+                ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = w
+        .post(
+            "/api/user/set-password",
+            json!({"token": token, "password": "Attacker-Chosen-Pass-9", "passwordAgain": "Attacker-Chosen-Pass-9"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(
+        w.login(email, "Granite-Meadow-Piano-31").await.status,
+        StatusCode::OK
+    );
+}
