@@ -3,6 +3,7 @@
 mod common;
 
 use axum::http::HeaderMap;
+use cadenza_testkit::process::RedisProcess;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -196,4 +197,88 @@ async fn a_reset_link_mailed_before_a_password_change_no_longer_works() {
         w.login(email, "Granite-Meadow-Piano-31").await.status,
         StatusCode::OK
     );
+}
+
+// ------------------------------------------------------------ item 7
+
+/// Redis is down when the user signs out of a stolen session. Before the
+/// fix the replica that ran logout kept accepting the access token (its
+/// denylist waited for the Redis event), and every replica kept serving
+/// the sensitive routes to it.
+#[tokio::test]
+async fn a_token_logged_out_while_redis_is_down_is_refused_by_the_replica_that_revoked() {
+    let mut redis = RedisProcess::start();
+    let url = redis.url();
+    let w = World::with({
+        let url = url.clone();
+        move |c| c.redis_url = url
+    })
+    .await;
+    let email = "stolen@example.com";
+    let stolen = w.user(email).await;
+    let other = w.session(email).await;
+    // A second replica on the same database, started while Redis was up.
+    let mut cfg = config(
+        &w.mongo_db,
+        &w.ns,
+        &w.queue_url,
+        &cadenza_testkit::infra().aws_endpoint,
+    );
+    cfg.redis_url = url;
+    let replica = World::start(cfg, w.sqs.clone(), w.queue_url.clone()).await;
+
+    redis.stop();
+    let r = w
+        .call(Req::post("/api/user/logout").bearer(&stolen.access))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+
+    // The replica that revoked refuses the token everywhere.
+    let r = w
+        .call(Req::get("/api/user/check-auth").bearer(&stolen.access))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    // The other replica has not heard (Redis is down) but its sensitive
+    // routes read the session from MongoDB.
+    let song = json!({"songId": "0b3f6c2e-1111-4aaa-8bbb-123456789abc"});
+    let sensitive = [
+        Req::post("/api/user/favorites").json(song.clone()),
+        Req::delete("/api/user/favorites").json(song.clone()),
+        Req::delete("/api/user/favorites/0b3f6c2e-1111-4aaa-8bbb-123456789abc"),
+        Req::get("/api/user/sessions"),
+        Req::delete("/api/user/sessions/x"),
+        Req::post("/api/user/change-password")
+            .json(json!({"currentPassword": PASSWORD, "newPassword": "Attacker-Chosen-Pass-9"})),
+        Req::post("/api/user/logout-all"),
+    ];
+    for req in sensitive {
+        let what = format!("{} {}", req.method, req.path);
+        let r = replica.call(req.bearer(&stolen.access)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{what}: {}", r.text);
+    }
+    // The other session is untouched, on both replicas.
+    for world in [&w, &replica] {
+        let r = world
+            .call(
+                Req::post("/api/user/favorites")
+                    .bearer(&other.access)
+                    .json(song.clone()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    // logout-all while Redis is down: the revoking replica refuses the
+    // remaining session's token at once.
+    let r = w
+        .call(Req::post("/api/user/logout-all").bearer(&other.access))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = w
+        .call(Req::get("/api/user/check-auth").bearer(&other.access))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    let r = replica
+        .call(Req::get("/api/user/sessions").bearer(&other.access))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
 }

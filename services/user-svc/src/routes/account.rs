@@ -428,6 +428,7 @@ pub async fn change_password(
     AuthUser(claims): AuthUser,
     Json(body): Json<ChangePassword>,
 ) -> ApiResult<Response> {
+    crate::routes::require_live_session(&state, &claims).await?;
     state
         .limiter
         .hit("login:email", &claims.email, state.limits.login_per_email)

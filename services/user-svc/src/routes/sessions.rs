@@ -309,6 +309,7 @@ pub async fn logout_all(
     State(state): State<AppState>,
     AuthUser(claims): AuthUser,
 ) -> ApiResult<Response> {
+    crate::routes::require_live_session(&state, &claims).await?;
     let revoked = state
         .store
         .revoke_user_sessions(&claims.sub)
@@ -351,6 +352,7 @@ pub async fn list(
     State(state): State<AppState>,
     AuthUser(claims): AuthUser,
 ) -> ApiResult<Response> {
+    crate::routes::require_live_session(&state, &claims).await?;
     let sessions = state
         .store
         .live_sessions(&claims.sub)
@@ -378,6 +380,7 @@ pub async fn revoke(
     AuthUser(claims): AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    crate::routes::require_live_session(&state, &claims).await?;
     if id.len() > 64 {
         return Err(Problem::not_found("no such session"));
     }
