@@ -80,7 +80,13 @@ impl Config {
             sqs_endpoint,
             cookie_secure: config::flag("COOKIE_SECURE", true)?,
             proxy: ProxyPolicy::from_env()?,
-            limits: Limits::default(),
+            limits: Limits {
+                mail_per_address_per_day: config::parse_or(
+                    "MAIL_DAILY_CAP_PER_ADDRESS",
+                    crate::ratelimit::DEFAULT_MAIL_DAILY_CAP,
+                )?,
+                ..Limits::default()
+            },
             refresh_grace: Duration::from_secs(config::parse_or("REFRESH_GRACE_SECS", 10u64)?),
             outbox_base_backoff: Duration::from_millis(config::parse_or(
                 "OUTBOX_BASE_BACKOFF_MS",

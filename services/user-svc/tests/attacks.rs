@@ -282,3 +282,141 @@ async fn a_token_logged_out_while_redis_is_down_is_refused_by_the_replica_that_r
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
 }
+
+// ------------------------------------------------------------ item 4
+
+/// A login from `client` (the gateway forwards it as X-Forwarded-For).
+async fn login_from(w: &World, client: &str, email: &str, password: &str) -> reqwest::Response {
+    w.http
+        .post(w.url("/api/user/login"))
+        .header("x-forwarded-for", client)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn behind_gateway(c: &mut user_svc::Config) {
+    c.proxy = user_svc::client_ip::ProxyPolicy::trusting("127.0.0.0/8").unwrap();
+}
+
+/// Before: eleven junk logins a minute for the victim's address, from
+/// anywhere, made the victim's own login (and change-password) 429.
+#[tokio::test]
+async fn junk_logins_from_an_attacker_do_not_lock_the_victim_out() {
+    let w = World::with(behind_gateway).await;
+    let email = "victim@example.com";
+    let victim = w.user(email).await;
+    let attacker = "198.51.100.66";
+    let mut statuses = Vec::new();
+    for i in 0..15 {
+        statuses.push(
+            login_from(&w, attacker, email, &format!("Guess-Number-{i:04}"))
+                .await
+                .status(),
+        );
+    }
+    assert!(statuses[..10]
+        .iter()
+        .all(|s| *s == StatusCode::UNAUTHORIZED));
+    assert!(statuses[10..]
+        .iter()
+        .all(|s| *s == StatusCode::TOO_MANY_REQUESTS));
+    // The attacker's pair is locked, even with the right password…
+    assert_eq!(
+        login_from(&w, attacker, email, PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // …while the victim, elsewhere, signs in and changes the password.
+    let r = login_from(&w, "203.0.113.5", email, PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = w
+        .call(
+            Req::post("/api/user/change-password")
+                .bearer(&victim.access)
+                .json(
+                    json!({"currentPassword": PASSWORD, "newPassword": "Granite-Meadow-Piano-31"}),
+                ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
+
+/// Failures, not attempts: a user who mistypes now and then is never
+/// locked out by their own successful sign-ins.
+#[tokio::test]
+async fn a_successful_login_resets_the_failure_count() {
+    let w = World::new().await;
+    let email = "typo@example.com";
+    w.user(email).await;
+    for round in 0..3 {
+        for _ in 0..9 {
+            assert_eq!(
+                w.login(email, "Wrong-Pass-1234").await.status,
+                StatusCode::UNAUTHORIZED,
+                "round {round}"
+            );
+        }
+        assert_eq!(w.login(email, PASSWORD).await.status, StatusCode::OK);
+    }
+}
+
+/// Concurrent guesses cannot slip past the failure limit: each attempt
+/// reserves its failure atomically before the password is checked.
+#[tokio::test]
+async fn concurrent_guesses_get_exactly_the_failure_budget() {
+    let w = World::new().await;
+    let email = "burst@example.com";
+    w.user(email).await;
+    let guesses: Vec<String> = (0..20).map(|i| format!("Guess-{i:04}-Xy")).collect();
+    let answers = futures::future::join_all(guesses.iter().map(|g| w.login(email, g))).await;
+    let count = |s: StatusCode| answers.iter().filter(|r| r.status == s).count();
+    assert_eq!(count(StatusCode::UNAUTHORIZED), 10);
+    assert_eq!(count(StatusCode::TOO_MANY_REQUESTS), 10);
+}
+
+async fn outbox_count(w: &World, kind: &str) -> u64 {
+    w.mongo()
+        .await
+        .collection::<mongodb::bson::Document>("email_outbox")
+        .count_documents(mongodb::bson::doc! {"kind": kind})
+        .await
+        .unwrap()
+}
+
+/// Mail bombing: concurrent forgot-password, resend-verification and
+/// register calls for one address. Before: every one within the per-minute
+/// limits queued a mail, without a daily bound.
+#[tokio::test]
+async fn concurrent_mail_requests_for_one_address_stop_at_the_daily_cap() {
+    let w = World::with(|c| {
+        c.limits.mail_per_address_per_day = 3;
+        c.limits.email_action_per_email = Rule::per_minute(1000);
+        c.limits.email_action_per_ip = Rule::per_minute(1000);
+        c.limits.register_per_email = Rule::per_minute(1000);
+        c.limits.register_per_ip = Rule::per_minute(1000);
+    })
+    .await;
+    let email = "bombed@example.com";
+    w.user(email).await; // one verify mail: 1 of 3
+    let forgot = futures::future::join_all(
+        (0..20).map(|_| w.post("/api/user/forgot-password", json!({"email": email}))),
+    )
+    .await;
+    assert!(forgot.iter().all(|r| r.status == StatusCode::OK));
+    let registers = futures::future::join_all((0..5).map(|_| w.register(email))).await;
+    assert!(registers.iter().all(|r| r.status == StatusCode::CREATED));
+    assert_eq!(outbox_count(&w, "verify_email").await, 1);
+    assert_eq!(outbox_count(&w, "password_reset").await, 2);
+    assert_eq!(outbox_count(&w, "account_exists").await, 0);
+
+    // Another address is not affected.
+    let other = "unbothered@example.com";
+    w.register(other).await;
+    w.job("verify_email", other).await;
+    let r = w
+        .post("/api/user/resend-verification", json!({"email": other}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(outbox_count(&w, "verify_email").await, 3);
+}
