@@ -230,7 +230,9 @@ pub struct OutboxDoc {
     #[serde(rename = "_id")]
     pub id: String,
     pub kind: String,
-    /// The exact SQS message body (CONTRACTS §6).
+    /// The exact SQS message body (CONTRACTS §6). Removed once sent: it
+    /// holds the link with its one-time token.
+    #[serde(default)]
     pub body: String,
     pub status: String,
     pub attempts: i32,
@@ -851,7 +853,8 @@ impl Store {
         self.outbox()
             .update_one(
                 doc! {"_id": id},
-                doc! {"$set": {"status": SENT, "sentAt": now(), "lastError": null}},
+                doc! {"$set": {"status": SENT, "sentAt": now(), "lastError": null},
+                "$unset": {"body": ""}},
             )
             .await
             .map(|_| ())

@@ -420,3 +420,50 @@ async fn concurrent_mail_requests_for_one_address_stop_at_the_daily_cap() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(outbox_count(&w, "verify_email").await, 3);
 }
+
+// ------------------------------------------------------------ item 6
+
+/// Someone who can read the database (a backup, a replica, an operator)
+/// found every reset link with its token in `email_outbox` for 7 days.
+#[tokio::test]
+async fn a_sent_reset_link_is_not_kept_in_the_outbox() {
+    let w = World::new().await;
+    let email = "at-rest@example.com";
+    w.user(email).await;
+    let r = w
+        .post("/api/user/forgot-password", json!({"email": email}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let token = link_token(&w.job("password_reset", email).await, "/password-reset");
+    let outbox = w
+        .mongo()
+        .await
+        .collection::<mongodb::bson::Document>("email_outbox");
+    let sent = cadenza_testkit::eventually(
+        std::time::Duration::from_secs(10),
+        "the reset job marked sent",
+        || async {
+            outbox
+                .find_one(mongodb::bson::doc! {"kind": "password_reset", "status": "sent"})
+                .await
+                .unwrap()
+        },
+    )
+    .await;
+    assert!(!sent.contains_key("body"), "{sent:?}");
+    let everything: Vec<mongodb::bson::Document> =
+        futures::TryStreamExt::try_collect(outbox.find(mongodb::bson::doc! {}).await.unwrap())
+            .await
+            .unwrap();
+    for doc in &everything {
+        assert!(
+            !doc.to_string().contains(&token),
+            "outbox keeps the token: {doc:?}"
+        );
+    }
+    // The link still works: only the copy at rest is gone.
+    let r = w
+        .call(Req::get(&format!("/api/user/validate-token?token={token}")))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
