@@ -655,7 +655,9 @@ impl Store {
     }
 
     /// Rotates `old` to `new` if `old` is still current; `None` when another
-    /// request won the race.
+    /// request won the race. The rotation and the record of the retired
+    /// token are one transaction: if either write fails, neither happens,
+    /// so the client's retry with `old` is a normal refresh, not "reuse".
     pub async fn rotate(
         &self,
         session: &SessionDoc,
@@ -663,42 +665,50 @@ impl Store {
         new: &str,
         idle: Duration,
     ) -> DbResult<Option<SessionDoc>> {
-        let t = now();
-        let rotated = self
-            .sessions()
-            .find_one_and_update(
-                doc! {"_id": &session.id, "tokenHash": old, "revokedAt": null},
-                doc! {"$set": {
-                    "tokenHash": new,
-                    "previousTokenHash": old,
-                    "rotatedAt": t,
-                    "lastUsedAt": t,
-                    "idleExpiresAt": after(idle),
-                }},
-            )
-            .return_document(ReturnDocument::After)
-            .await?;
-        if rotated.is_some() {
-            // The token before `old` is now two generations back: remember it
-            // so that its reuse is still recognised as theft.
-            if let Some(older) = &session.previous_token_hash {
-                let r = self
-                    .retired()
-                    .insert_one(doc! {
-                        "tokenHash": older,
-                        "sessionId": &session.id,
-                        "userId": &session.user_id,
-                        "expiresAt": session.expires_at,
-                    })
-                    .await;
-                if let Err(e) = r {
-                    if !is_duplicate(&e) {
-                        return Err(e);
-                    }
-                }
+        with_retry(|| async {
+            let t = now();
+            let mut s = self.begin().await?;
+            let rotated = self
+                .sessions()
+                .find_one_and_update(
+                    doc! {"_id": &session.id, "tokenHash": old, "revokedAt": null},
+                    doc! {"$set": {
+                        "tokenHash": new,
+                        "previousTokenHash": old,
+                        "rotatedAt": t,
+                        "lastUsedAt": t,
+                        "idleExpiresAt": after(idle),
+                    }},
+                )
+                .return_document(ReturnDocument::After)
+                .session(&mut s)
+                .await?;
+            if rotated.is_none() {
+                s.abort_transaction().await?;
+                return Ok(None);
             }
-        }
-        Ok(rotated)
+            // The token before `old` is now two generations back: remember it
+            // so that its reuse is still recognised as theft. An upsert, so a
+            // record that already exists is not an error.
+            if let Some(older) = &session.previous_token_hash {
+                self.retired()
+                    .update_one(
+                        doc! {"tokenHash": older},
+                        doc! {"$setOnInsert": {
+                            "tokenHash": older,
+                            "sessionId": &session.id,
+                            "userId": &session.user_id,
+                            "expiresAt": session.expires_at,
+                        }},
+                    )
+                    .upsert(true)
+                    .session(&mut s)
+                    .await?;
+            }
+            s.commit_transaction().await?;
+            Ok(rotated)
+        })
+        .await
     }
 
     pub async fn touch_session(&self, id: &str, idle: Duration) -> DbResult<()> {

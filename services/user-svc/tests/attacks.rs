@@ -467,3 +467,80 @@ async fn a_sent_reset_link_is_not_kept_in_the_outbox() {
         .await;
     assert_eq!(r.status, StatusCode::OK);
 }
+
+// ------------------------------------------------------------ item 10
+
+/// Before: user-svc stored `josé@example.com` and queued its verify mail,
+/// which the mailer dropped, leaving an account that could never verify
+/// or reset its password.
+#[tokio::test]
+async fn an_address_the_mailer_cannot_send_to_is_refused_at_register() {
+    let w = World::new().await;
+    for email in [
+        "josé@example.com",
+        "ada@exämple.com",
+        "\u{0430}da@example.com",
+    ] {
+        let r = w.register(email).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{email}: {}",
+            r.text
+        );
+        assert_eq!(r.problem_field().as_deref(), Some("email"), "{email}");
+    }
+    let db = w.mongo().await;
+    for coll in ["users", "email_outbox"] {
+        assert_eq!(
+            db.collection::<mongodb::bson::Document>(coll)
+                .count_documents(mongodb::bson::doc! {})
+                .await
+                .unwrap(),
+            0,
+            "{coll}"
+        );
+    }
+}
+
+/// The retired-token write fails during a rotation (here: a validator the
+/// test puts on the collection). Before: the session had
+/// already rotated, the client never got the new token, and its retry with
+/// the token it holds was "reuse": the family was revoked.
+#[tokio::test]
+async fn a_failed_rotation_does_not_turn_the_retry_into_reuse() {
+    let w = World::with(|c| c.refresh_grace = std::time::Duration::ZERO).await;
+    let s = w.user("retry@example.com").await;
+    // One rotation, so that the next one retires a token.
+    let r = w
+        .call(Req::post("/api/user/refresh-token").cookie(&s.refresh))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let current = r.refresh_cookie().unwrap();
+    // Every write to retired_refresh_tokens now fails validation.
+    let db = w.mongo().await;
+    let validator = |schema: mongodb::bson::Document| {
+        mongodb::bson::doc! {"collMod": "retired_refresh_tokens", "validator": schema}
+    };
+    db.run_command(validator(
+        mongodb::bson::doc! {"$jsonSchema": {"required": ["never-present"]}},
+    ))
+    .await
+    .unwrap();
+    let r = w
+        .call(Req::post("/api/user/refresh-token").cookie(&current))
+        .await;
+    assert!(r.status.is_server_error(), "{} {}", r.status, r.text);
+    assert!(r.refresh_cookie().is_none());
+
+    db.run_command(validator(mongodb::bson::doc! {}))
+        .await
+        .unwrap();
+    // The client retries with the token it holds: a normal refresh.
+    let r = w
+        .call(Req::post("/api/user/refresh-token").cookie(&current))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let next = r.refresh_cookie().expect("rotated");
+    assert_eq!(refresh_status(&w, &next).await, StatusCode::OK);
+}
