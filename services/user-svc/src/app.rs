@@ -8,7 +8,7 @@ use axum::http::{header, HeaderValue};
 use axum::routing::{delete, get, post};
 use axum::Router;
 use cadenza_auth::{
-    PublicJwk, PublicKeySet, RevocationPublisher, TokenVerifier, ACCESS_TOKEN_TTL_SECS,
+    Denylist, PublicJwk, PublicKeySet, RevocationPublisher, TokenVerifier, ACCESS_TOKEN_TTL_SECS,
 };
 use cadenza_platform::health::{self, Readiness};
 use cadenza_platform::http::{standard_layers, HttpSettings};
@@ -62,12 +62,15 @@ impl FromRef<AppState> for ProxyPolicy {
 }
 
 /// Publishes revocations to the other services (CONTRACTS §3). MongoDB is
-/// the source of truth and is written first; if Redis is down, publishing
-/// is retried in the background for a while, and in the worst case other
-/// services accept a revoked access token until it expires (15 min).
+/// the source of truth and is written first; then this replica's own
+/// denylist, so that it refuses the token at once even if Redis is down;
+/// then Redis. If Redis is down, publishing is retried in the background
+/// for a while, and in the worst case other services accept a revoked
+/// access token until it expires (15 min).
 #[derive(Clone)]
 pub struct Revocations {
     publisher: RevocationPublisher,
+    local: Denylist,
 }
 
 impl Revocations {
@@ -83,6 +86,7 @@ impl Revocations {
 
     pub async fn session(&self, sid: &str, user_id: &str) {
         let exp = Self::token_exp();
+        self.local.revoke_sid(sid, exp);
         if let Err(e) = self.publisher.revoke_session(sid, user_id, exp).await {
             tracing::warn!(error = %e, "session revocation not published; retrying in background");
             let p = self.publisher.clone();
@@ -102,6 +106,7 @@ impl Revocations {
     /// Every token of the user issued before now is refused.
     pub async fn user(&self, user_id: &str) {
         let nbf = chrono::Utc::now().timestamp();
+        self.local.revoke_user_before(user_id, nbf);
         if let Err(e) = self.publisher.revoke_user(user_id, nbf).await {
             tracing::warn!(error = %e, "user revocation not published; retrying in background");
             let p = self.publisher.clone();
@@ -197,6 +202,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     );
     let relay_task = tokio::spawn(relay.clone().run());
 
+    let local_denylist = verifier.denylist().clone();
     let state = AppState {
         store: store.clone(),
         hasher: PasswordHasher::new().await?,
@@ -204,6 +210,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         verifier,
         revocations: Revocations {
             publisher: RevocationPublisher::new(redis.clone(), ns.clone()),
+            local: local_denylist,
         },
         limiter: RateLimiter::new(redis.clone(), ns),
         limits: Arc::new(config.limits.clone()),

@@ -166,12 +166,23 @@ pub struct SessionDoc {
     pub ip: Option<String>,
     #[serde(rename = "revokedAt")]
     pub revoked_at: Option<DateTime>,
+    /// The user's `tokenVersion` when the session began: a password reset
+    /// or change bumps it, and a session of an older version is dead even
+    /// if it was inserted after the reset committed (a login racing it).
+    /// `None` on sessions created before this field existed.
+    #[serde(rename = "tokenVersion", default)]
+    pub token_version: Option<i64>,
 }
 
 impl SessionDoc {
     pub fn is_live(&self) -> bool {
         let t = now();
         self.revoked_at.is_none() && self.expires_at > t && self.idle_expires_at > t
+    }
+
+    /// Whether the session was started under the user's current credentials.
+    pub fn matches_credentials(&self, user: &UserDoc) -> bool {
+        self.token_version.is_none_or(|v| v == user.token_version)
     }
 }
 
@@ -219,7 +230,9 @@ pub struct OutboxDoc {
     #[serde(rename = "_id")]
     pub id: String,
     pub kind: String,
-    /// The exact SQS message body (CONTRACTS §6).
+    /// The exact SQS message body (CONTRACTS §6). Removed once sent: it
+    /// holds the link with its one-time token.
+    #[serde(default)]
     pub body: String,
     pub status: String,
     pub attempts: i32,
@@ -582,18 +595,32 @@ impl Store {
             let mut s = self.begin().await?;
             let updated = self
                 .users()
-                .update_one(
+                .find_one_and_update(
                     doc! {"_id": user.id, "password": &user.password},
                     doc! {"$set": {"password": new_hash, "updatedAt": now()}, "$inc": {"tokenVersion": 1}},
                 )
+                .return_document(ReturnDocument::After)
                 .session(&mut s)
                 .await?;
-            if updated.matched_count == 0 {
+            let Some(updated) = updated else {
                 s.abort_transaction().await?;
                 return Ok(None);
-            }
+            };
             let revoked = self
                 .revoke_user_sessions_in(&mut s, &user.id_str(), Some(keep_sid))
+                .await?;
+            // The session that changed the password lives on under the new version.
+            self.sessions()
+                .update_one(
+                    doc! {"_id": keep_sid, "userId": user.id_str()},
+                    doc! {"$set": {"tokenVersion": updated.token_version}},
+                )
+                .session(&mut s)
+                .await?;
+            // A reset link mailed before the change must not undo it.
+            self.email_tokens()
+                .delete_many(doc! {"userId": user.id_str(), "purpose": Purpose::PasswordReset.as_str()})
+                .session(&mut s)
                 .await?;
             self.outbox().insert_one(job).session(&mut s).await?;
             s.commit_transaction().await?;
@@ -628,7 +655,9 @@ impl Store {
     }
 
     /// Rotates `old` to `new` if `old` is still current; `None` when another
-    /// request won the race.
+    /// request won the race. The rotation and the record of the retired
+    /// token are one transaction: if either write fails, neither happens,
+    /// so the client's retry with `old` is a normal refresh, not "reuse".
     pub async fn rotate(
         &self,
         session: &SessionDoc,
@@ -636,42 +665,50 @@ impl Store {
         new: &str,
         idle: Duration,
     ) -> DbResult<Option<SessionDoc>> {
-        let t = now();
-        let rotated = self
-            .sessions()
-            .find_one_and_update(
-                doc! {"_id": &session.id, "tokenHash": old, "revokedAt": null},
-                doc! {"$set": {
-                    "tokenHash": new,
-                    "previousTokenHash": old,
-                    "rotatedAt": t,
-                    "lastUsedAt": t,
-                    "idleExpiresAt": after(idle),
-                }},
-            )
-            .return_document(ReturnDocument::After)
-            .await?;
-        if rotated.is_some() {
-            // The token before `old` is now two generations back: remember it
-            // so that its reuse is still recognised as theft.
-            if let Some(older) = &session.previous_token_hash {
-                let r = self
-                    .retired()
-                    .insert_one(doc! {
-                        "tokenHash": older,
-                        "sessionId": &session.id,
-                        "userId": &session.user_id,
-                        "expiresAt": session.expires_at,
-                    })
-                    .await;
-                if let Err(e) = r {
-                    if !is_duplicate(&e) {
-                        return Err(e);
-                    }
-                }
+        with_retry(|| async {
+            let t = now();
+            let mut s = self.begin().await?;
+            let rotated = self
+                .sessions()
+                .find_one_and_update(
+                    doc! {"_id": &session.id, "tokenHash": old, "revokedAt": null},
+                    doc! {"$set": {
+                        "tokenHash": new,
+                        "previousTokenHash": old,
+                        "rotatedAt": t,
+                        "lastUsedAt": t,
+                        "idleExpiresAt": after(idle),
+                    }},
+                )
+                .return_document(ReturnDocument::After)
+                .session(&mut s)
+                .await?;
+            if rotated.is_none() {
+                s.abort_transaction().await?;
+                return Ok(None);
             }
-        }
-        Ok(rotated)
+            // The token before `old` is now two generations back: remember it
+            // so that its reuse is still recognised as theft. An upsert, so a
+            // record that already exists is not an error.
+            if let Some(older) = &session.previous_token_hash {
+                self.retired()
+                    .update_one(
+                        doc! {"tokenHash": older},
+                        doc! {"$setOnInsert": {
+                            "tokenHash": older,
+                            "sessionId": &session.id,
+                            "userId": &session.user_id,
+                            "expiresAt": session.expires_at,
+                        }},
+                    )
+                    .upsert(true)
+                    .session(&mut s)
+                    .await?;
+            }
+            s.commit_transaction().await?;
+            Ok(rotated)
+        })
+        .await
     }
 
     pub async fn touch_session(&self, id: &str, idle: Duration) -> DbResult<()> {
@@ -826,7 +863,8 @@ impl Store {
         self.outbox()
             .update_one(
                 doc! {"_id": id},
-                doc! {"$set": {"status": SENT, "sentAt": now(), "lastError": null}},
+                doc! {"$set": {"status": SENT, "sentAt": now(), "lastError": null},
+                "$unset": {"body": ""}},
             )
             .await
             .map(|_| ())

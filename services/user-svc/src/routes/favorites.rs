@@ -117,6 +117,7 @@ pub async fn add(
     AuthUser(claims): AuthUser,
     Json(body): Json<SongRef>,
 ) -> ApiResult<Response> {
+    crate::routes::require_live_session(&state, &claims).await?;
     let id = song_id(&body.song_id)?;
     let fav = state
         .store
@@ -155,6 +156,7 @@ pub async fn remove(
     AuthUser(claims): AuthUser,
     Path(song): Path<String>,
 ) -> ApiResult<Response> {
+    crate::routes::require_live_session(&state, &claims).await?;
     remove_id(&state, &claims.sub, &song).await
 }
 
@@ -166,5 +168,6 @@ pub async fn remove_seed(
     AuthUser(claims): AuthUser,
     Json(body): Json<SongRef>,
 ) -> ApiResult<Response> {
+    crate::routes::require_live_session(&state, &claims).await?;
     remove_id(&state, &claims.sub, &body.song_id).await
 }
