@@ -9,6 +9,7 @@ pub mod app;
 pub mod cdn;
 pub mod config;
 pub mod effects;
+pub mod import;
 pub mod media;
 pub mod openapi;
 pub mod routes;

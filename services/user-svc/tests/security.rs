@@ -383,8 +383,17 @@ async fn users_cannot_see_or_end_each_others_sessions_or_favourites() {
         .await;
     assert_eq!(list.status, StatusCode::OK);
     assert_eq!(list.json["favorites"].as_array().unwrap().len(), 1);
-    assert_eq!(list.json["favorites"][0]["songId"], song);
-    assert!(list.json["favorites"][0]["createdAt"].is_string());
+    let fav = &list.json["favorites"][0];
+    assert_eq!(fav["songId"], song);
+    assert!(fav["createdAt"].is_string());
+    // The seed's item fields: id, userId, songId, addedAt.
+    assert_eq!(fav["id"], r.json["favorite"]["id"]);
+    assert!(!fav["id"].as_str().unwrap().is_empty());
+    assert_eq!(fav["addedAt"], fav["createdAt"]);
+    let me = w
+        .call(Req::get("/api/user/check-auth").bearer(&a.access))
+        .await;
+    assert_eq!(fav["userId"], me.json["user"]["id"]);
 
     let bobs = w
         .call(Req::get("/api/user/favorites").bearer(&b.access))

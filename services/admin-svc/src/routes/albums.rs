@@ -111,7 +111,7 @@ pub async fn create(
     let artist = text("artist", &req.artist, &mut errors);
     check(errors)?;
     let cover = verify_object(
-        &state.media,
+        &state,
         "thumbnailKey",
         MediaKind::Cover,
         req.thumbnail_key.trim(),
@@ -172,7 +172,7 @@ pub async fn update(
     check(errors)?;
     let thumbnail_key = match req.thumbnail_key.as_deref() {
         Some(key) => Some(
-            verify_object(&state.media, "thumbnailKey", MediaKind::Cover, key.trim())
+            verify_object(&state, "thumbnailKey", MediaKind::Cover, key.trim())
                 .await?
                 .key,
         ),

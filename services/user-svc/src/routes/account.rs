@@ -250,7 +250,7 @@ pub async fn login(
             let new = state.hasher.hash(&body.password).await?;
             if let Err(e) = state
                 .store
-                .upgrade_hash(user.id, &user.password, &new)
+                .upgrade_hash(&user.id, &user.password, &new)
                 .await
             {
                 tracing::warn!(error = %e, "password hash upgrade failed; will retry at next login");
