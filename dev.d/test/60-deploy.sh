@@ -207,6 +207,9 @@ if [[ "${DEPLOY_SKIP_SELFTEST:-0}" != 1 ]]; then
   mutate 'liveness == readiness' values.yaml '/^  readiness:$/,/path:/s|path: /readyz|path: /healthz|'
   mutate 'plaintext Secret' templates/configmap.yaml '0,/^kind: ConfigMap$/s//kind: Secret/'
   mutate 'unknown field' templates/service.yaml 's/^  type: ClusterIP$/  type: ClusterIP\n  bogusField: 1/'
+  # Trusting X-Forwarded-For from everyone (or from no stated range) multiplies the per-IP limits.
+  mutate 'TRUSTED_PROXIES 0.0.0.0/0 (values)' values.yaml 's|controllerPodCIDRs: \[10.244.0.0/16\]|controllerPodCIDRs: [0.0.0.0/0]|'
+  mutate 'TRUSTED_PROXIES not rendered (template)' templates/configmap.yaml 's/set \$env "TRUSTED_PROXIES"/set $env "UNUSED_PROXIES"/'
 fi
 
 step "argocd"
