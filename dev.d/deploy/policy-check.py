@@ -159,6 +159,12 @@ def main(files):
             for c in proxies:
                 if c in ("0.0.0.0/0", "::/0") or c.endswith("/0"):
                     err(cm, f"TRUSTED_PROXIES trusts every address ({c})")
+        # Whoever answers the JWKS URL can mint tokens: https only, never the dev escape hatch.
+        jwks = str(data.get("JWT_JWKS_URL", ""))
+        if jwks and not jwks.startswith("https://"):
+            err(cm, f"JWT_JWKS_URL must be https (got {jwks}); prefer JWT_PUBLIC_KEYS from the Secret")
+        if str(data.get("JWT_JWKS_ALLOW_HTTP", "")).lower() in ("true", "1", "yes", "on"):
+            err(cm, "JWT_JWKS_ALLOW_HTTP is for dev and tests only")
 
     for job in by_kind.get("Job", []):
         ann = job["metadata"].get("annotations") or {}

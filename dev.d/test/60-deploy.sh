@@ -209,6 +209,8 @@ if [[ "${DEPLOY_SKIP_SELFTEST:-0}" != 1 ]]; then
   mutate 'unknown field' templates/service.yaml 's/^  type: ClusterIP$/  type: ClusterIP\n  bogusField: 1/'
   # Trusting X-Forwarded-For from everyone (or from no stated range) multiplies the per-IP limits.
   mutate 'TRUSTED_PROXIES 0.0.0.0/0 (values)' values.yaml 's|controllerPodCIDRs: \[10.244.0.0/16\]|controllerPodCIDRs: [0.0.0.0/0]|'
+  mutate 'JWKS over plain http (values)' values.yaml \
+    's|^      CLOUDFRONT_KEY_PAIR_ID: K000000000000 .*$|&\n      JWT_JWKS_URL: http://cadenza-user-svc:5000/api/user/.well-known/jwks.json|'
   mutate 'TRUSTED_PROXIES not rendered (template)' templates/configmap.yaml 's/set \$env "TRUSTED_PROXIES"/set $env "UNUSED_PROXIES"/'
 fi
 
