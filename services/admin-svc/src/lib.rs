@@ -11,6 +11,7 @@ pub mod config;
 pub mod effects;
 pub mod media;
 pub mod openapi;
+pub mod orphans;
 pub mod routes;
 pub mod storage;
 pub mod store;
