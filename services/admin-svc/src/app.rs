@@ -143,14 +143,14 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     settings.body_limit_bytes = BODY_LIMIT_BYTES;
     let router = standard_layers(
         Router::new()
-            .nest("/api/admin", api(state.clone()))
+            .nest("/api/admin", api(state.clone(), config.api_docs))
             .merge(health::routes(readiness)),
         &settings,
     );
     Ok(App { router, state })
 }
 
-fn api(state: AppState) -> Router {
+fn api(state: AppState, api_docs: bool) -> Router {
     Router::new()
         .route("/upload-url", post(upload::create_upload_url))
         .route("/album", get(albums::list).post(albums::create))
@@ -159,6 +159,6 @@ fn api(state: AppState) -> Router {
         .route("/song", get(songs::list).post(songs::create))
         .route("/song/{id}", patch(songs::update).delete(songs::delete))
         .route("/openapi.json", get(openapi::openapi_json))
-        .route("/docs", get(openapi::docs))
         .with_state(state)
+        .merge(cadenza_platform::docs::routes("/docs", api_docs))
 }

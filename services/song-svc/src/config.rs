@@ -21,6 +21,8 @@ pub struct Config {
     pub signer: Arc<StreamUrlSigner>,
     /// PostgreSQL pool size.
     pub database_max_connections: u32,
+    /// Serve the API reference page (`API_DOCS`, default true).
+    pub api_docs: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -60,6 +62,7 @@ impl Config {
             cloudfront_domain: config::base_url("CLOUDFRONT_DOMAIN")?,
             signer: Arc::new(signer),
             database_max_connections: config::parse_or("DATABASE_MAX_CONNECTIONS", 16)?,
+            api_docs: cadenza_platform::docs::enabled_from_env()?,
         })
     }
 }

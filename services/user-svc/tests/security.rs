@@ -533,10 +533,11 @@ async fn jwks_openapi_docs_and_probes() {
         .to_str()
         .unwrap()
         .starts_with("text/html"));
-    assert!(r.headers["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .contains("script-src"));
+    assert_eq!(
+        r.headers["content-security-policy"],
+        cadenza_platform::docs::DOCS_CSP
+    );
+    assert!(!r.text.contains("://"), "{}", r.text);
 
     assert_eq!(w.call(Req::get("/healthz")).await.status, StatusCode::OK);
     let ready = w.call(Req::get("/readyz")).await;
@@ -734,5 +735,26 @@ async fn two_ipv6_addresses_in_one_64_share_one_limit() {
     assert_eq!(
         refresh_from(&w, "127.0.0.1", "2001:db8:1:3::1").await,
         StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn api_docs_false_answers_404_for_the_docs_page_and_its_assets() {
+    let w = World::with(|c| c.api_docs = false).await;
+    for path in [
+        "/api/user/docs",
+        "/api/user/docs/app.js",
+        "/api/user/docs/app.css",
+    ] {
+        assert_eq!(
+            w.call(Req::get(path)).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    // The machine-readable document stays.
+    assert_eq!(
+        w.call(Req::get("/api/user/openapi.json")).await.status,
+        StatusCode::OK
     );
 }

@@ -42,6 +42,7 @@ pub fn config(db_url: &str, redis_url: &str, ns: &Namespace, cdn: &str) -> Confi
         cloudfront_domain: cdn.into(),
         signer: Arc::new(StreamUrlSigner::from_pem(KEY_PAIR_ID, CLOUDFRONT_PRIVATE_PEM).unwrap()),
         database_max_connections: 5,
+        api_docs: true,
     }
 }
 
