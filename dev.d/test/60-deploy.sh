@@ -214,6 +214,15 @@ if [[ "${DEPLOY_SKIP_SELFTEST:-0}" != 1 ]]; then
   mutate 'TRUSTED_PROXIES not rendered (template)' templates/configmap.yaml 's/set \$env "TRUSTED_PROXIES"/set $env "UNUSED_PROXIES"/'
 fi
 
+step "gateway access log"
+# One-time tokens travel as ?token=: no log format may record the query string.
+fmt=$(awk '/log_format/,/;/' dev.d/gateway/nginx.conf.tmpl)
+[[ -n "$fmt" ]] || fail "gateway: no log_format in dev.d/gateway/nginx.conf.tmpl"
+if grep -qE '\$(request|request_uri|args|query_string|arg_[a-z_]+)([^a-z_]|$)' <<<"$fmt"; then
+  fail "gateway log_format records the query string (use \$request_method \$uri)"
+fi
+ok "gateway access log records paths without query strings"
+
 step "argocd"
 quiet argocd-crds env OPS_NODE_MODULES="$OPS/node/node_modules" node dev.d/deploy/validate-crds.mjs argocd/*.yaml argocd/apps/*.yaml \
   || fail "ArgoCD manifests"
