@@ -12,6 +12,7 @@ pub mod effects;
 pub mod import;
 pub mod media;
 pub mod openapi;
+pub mod orphans;
 pub mod routes;
 pub mod storage;
 pub mod store;

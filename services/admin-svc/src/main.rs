@@ -128,9 +128,10 @@ async fn main() -> anyhow::Result<()> {
             let config = config::or_exit(NAME, Config::from_env());
             let port = config.port;
             let app = admin_svc::build(config).await?;
-            let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
-                .await
-                .with_context(|| format!("binding port {port}"))?;
+            let listener =
+                tokio::net::TcpListener::bind((config::or_exit(NAME, config::bind_addr()), port))
+                    .await
+                    .with_context(|| format!("binding port {port}"))?;
             tracing::info!(port, "admin-svc listening");
             shutdown::serve(
                 listener,

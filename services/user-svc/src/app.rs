@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::FromRef;
-use axum::http::{header, HeaderValue};
 use axum::routing::{delete, get, post};
 use axum::Router;
 use cadenza_auth::{
@@ -14,7 +13,6 @@ use cadenza_platform::health::{self, Readiness};
 use cadenza_platform::http::{standard_layers, HttpSettings};
 use redis::aio::ConnectionManager;
 use tokio::task::JoinHandle;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::client_ip::ProxyPolicy;
 use crate::config::Config;
@@ -241,7 +239,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         });
 
     let router = Router::new()
-        .nest("/api/user", api_routes(state.clone()))
+        .nest("/api/user", api_routes(state.clone(), config.api_docs))
         .merge(health::routes(readiness));
     let router = standard_layers(router, &HttpSettings::new(config.public_base_url.clone()));
     Ok(App {
@@ -251,13 +249,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     })
 }
 
-/// A Content-Security-Policy that lets the API reference page load its script.
-const DOCS_CSP: &str = "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; \
-style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; \
-font-src 'self' data: https://fonts.gstatic.com https://cdn.jsdelivr.net; img-src 'self' data: https:; \
-connect-src 'self'; frame-ancestors 'none'";
-
-fn api_routes(state: AppState) -> Router {
+fn api_routes(state: AppState, api_docs: bool) -> Router {
     use routes::{account, favorites, meta, sessions};
     let api = Router::new()
         .route("/register", post(account::register))
@@ -284,15 +276,5 @@ fn api_routes(state: AppState) -> Router {
         .route("/.well-known/jwks.json", get(meta::jwks))
         .route("/openapi.json", get(meta::openapi))
         .with_state(state);
-    let docs: Router = Router::from(
-        <utoipa_scalar::Scalar<_> as utoipa_scalar::Servable<_>>::with_url(
-            "/docs",
-            <crate::openapi::ApiDoc as utoipa::OpenApi>::openapi(),
-        ),
-    )
-    .layer(SetResponseHeaderLayer::overriding(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(DOCS_CSP),
-    ));
-    api.merge(docs)
+    api.merge(cadenza_platform::docs::routes("/docs", api_docs))
 }

@@ -34,6 +34,8 @@ pub struct Config {
     pub outbox_base_backoff: Duration,
     /// How often the relay looks for due outbox entries.
     pub outbox_poll_interval: Duration,
+    /// Serve the API reference page (`API_DOCS`, default true).
+    pub api_docs: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -103,6 +105,7 @@ impl Config {
                 "OUTBOX_POLL_INTERVAL_MS",
                 1000u64,
             )?),
+            api_docs: cadenza_platform::docs::enabled_from_env()?,
         })
     }
 }

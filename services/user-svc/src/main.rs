@@ -104,9 +104,10 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let port = config.port;
     let app = user_svc::build(config).await.context("starting user-svc")?;
-    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
-        .await
-        .with_context(|| format!("binding port {port}"))?;
+    let listener =
+        tokio::net::TcpListener::bind((config::or_exit("user-svc", config::bind_addr()), port))
+            .await
+            .with_context(|| format!("binding port {port}"))?;
     tracing::info!(port, "user-svc listening");
     shutdown::serve(
         listener,

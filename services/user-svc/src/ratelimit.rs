@@ -6,6 +6,7 @@
 //! outage, at the price of unthrottled attempts for its duration. Argon2's
 //! cost and the hashing semaphore still bound a brute-force rate.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use cadenza_platform::redis::Namespace;
@@ -117,6 +118,13 @@ impl RateLimiter {
         {
             tracing::warn!(scope, error = %e, "rate limit reset failed");
         }
+    }
+
+    /// Counts one hit for a client address: IPv4 per address, IPv6 per /64
+    /// (see [`crate::client_ip::limit_key`]).
+    pub async fn hit_ip(&self, scope: &str, ip: IpAddr, rule: Rule) -> Result<(), Problem> {
+        self.hit(scope, &crate::client_ip::limit_key(ip), rule)
+            .await
     }
 
     /// Counts one hit on `(scope, subject)`; 429 once the rule is exceeded.

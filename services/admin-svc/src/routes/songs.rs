@@ -137,6 +137,12 @@ pub async fn create(
     {
         return Err(Problem::invalid_field("albumId", "no such album"));
     }
+    // Held from the HEADs to the commit, so no purge deletes the objects between.
+    let hold = state
+        .key_locks
+        .hold(std::iter::once(req.audio_key.trim()).chain(blank_to_none(req.image_url.as_deref())))
+        .await
+        .map_err(db_problem)?;
     let audio = verify_object(&state, "audioKey", MediaKind::Audio, req.audio_key.trim()).await?;
     let image_key = match blank_to_none(req.image_url.as_deref()) {
         Some(key) => Some(
@@ -158,8 +164,9 @@ pub async fn create(
             image_key,
         },
     )
-    .await
-    .map_err(|e| store_problem(e, "song"))?;
+    .await;
+    hold.release().await;
+    let written = written.map_err(|e| store_problem(e, "song"))?;
     let row = written.value;
     state
         .effects
@@ -219,6 +226,17 @@ pub async fn update(
         .track_number
         .map(|n| track_number("trackNumber", n, &mut errors));
     check(errors)?;
+    let hold = state
+        .key_locks
+        .hold(
+            req.audio_key.as_deref().map(str::trim).into_iter().chain(
+                req.image_url
+                    .as_ref()
+                    .and_then(|v| blank_to_none(v.as_deref())),
+            ),
+        )
+        .await
+        .map_err(db_problem)?;
     let audio = match req.audio_key.as_deref() {
         Some(key) => Some(verify_object(&state, "audioKey", MediaKind::Audio, key.trim()).await?),
         None => None,
@@ -247,8 +265,9 @@ pub async fn update(
             image_key,
         },
     )
-    .await
-    .map_err(|e| store_problem(e, "song"))?;
+    .await;
+    hold.release().await;
+    let written = written.map_err(|e| store_problem(e, "song"))?;
     let (before, after) = written.value;
     state
         .effects

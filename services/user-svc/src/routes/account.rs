@@ -140,7 +140,7 @@ pub async fn register(
     let email = Email::from_field("email", &body.email)?;
     state
         .limiter
-        .hit("register:ip", &ip.to_string(), state.limits.register_per_ip)
+        .hit_ip("register:ip", ip, state.limits.register_per_ip)
         .await?;
     state
         .limiter
@@ -210,7 +210,7 @@ pub async fn login(
     let email = Email::from_field("email", &body.email)?;
     state
         .limiter
-        .hit("login:ip", &ip.to_string(), state.limits.login_per_ip)
+        .hit_ip("login:ip", ip, state.limits.login_per_ip)
         .await?;
     // Failures, not attempts: each attempt reserves one failure on its
     // (email, client IP) pair and on the address, atomically, so concurrent
@@ -328,11 +328,7 @@ async fn mail_token_if(
     let scope = purpose.as_str();
     state
         .limiter
-        .hit(
-            &format!("{scope}:ip"),
-            &ip.to_string(),
-            state.limits.email_action_per_ip,
-        )
+        .hit_ip(&format!("{scope}:ip"), ip, state.limits.email_action_per_ip)
         .await?;
     state
         .limiter

@@ -138,7 +138,7 @@ pub async fn refresh(
 ) -> ApiResult<Response> {
     state
         .limiter
-        .hit("refresh:ip", &ip.to_string(), state.limits.refresh_per_ip)
+        .hit_ip("refresh:ip", ip, state.limits.refresh_per_ip)
         .await?;
     let Some(presented) = refresh_cookie(&headers) else {
         return Ok(refused(&state, "missing refresh token"));
