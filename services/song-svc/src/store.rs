@@ -312,7 +312,7 @@ impl Store {
         q: &str,
         limit: i64,
     ) -> sqlx::Result<SearchBody> {
-        let like = format!("%{}%", escape_like(&q));
+        let like = format!("%{}%", escape_like(q));
         let albums = sqlx::query_as::<_, AlbumRow>(
             "SELECT id, name, artist, thumbnail_key, created_at, updated_at FROM ( \
                SELECT a.*, GREATEST( \
