@@ -149,6 +149,23 @@ def main(files):
         if "cert-manager.io/cluster-issuer" not in (ing["metadata"].get("annotations") or {}):
             err(ing, "Ingress without cert-manager.io/cluster-issuer")
 
+    for cm in by_kind.get("ConfigMap", []):
+        data = cm.get("data") or {}
+        if str(data.get("TRUST_PROXY_HEADERS", "")).lower() == "true":
+            # Every address in TRUSTED_PROXIES can pick the client IP that rate limits count on.
+            proxies = [c.strip() for c in str(data.get("TRUSTED_PROXIES", "")).split(",") if c.strip()]
+            if not proxies:
+                err(cm, "TRUST_PROXY_HEADERS=true without TRUSTED_PROXIES (the ingress controller's pod CIDRs)")
+            for c in proxies:
+                if c in ("0.0.0.0/0", "::/0") or c.endswith("/0"):
+                    err(cm, f"TRUSTED_PROXIES trusts every address ({c})")
+        # Whoever answers the JWKS URL can mint tokens: https only, never the dev escape hatch.
+        jwks = str(data.get("JWT_JWKS_URL", ""))
+        if jwks and not jwks.startswith("https://"):
+            err(cm, f"JWT_JWKS_URL must be https (got {jwks}); prefer JWT_PUBLIC_KEYS from the Secret")
+        if str(data.get("JWT_JWKS_ALLOW_HTTP", "")).lower() in ("true", "1", "yes", "on"):
+            err(cm, "JWT_JWKS_ALLOW_HTTP is for dev and tests only")
+
     for job in by_kind.get("Job", []):
         ann = job["metadata"].get("annotations") or {}
         if job["metadata"]["name"].endswith("-migrate"):

@@ -207,7 +207,21 @@ if [[ "${DEPLOY_SKIP_SELFTEST:-0}" != 1 ]]; then
   mutate 'liveness == readiness' values.yaml '/^  readiness:$/,/path:/s|path: /readyz|path: /healthz|'
   mutate 'plaintext Secret' templates/configmap.yaml '0,/^kind: ConfigMap$/s//kind: Secret/'
   mutate 'unknown field' templates/service.yaml 's/^  type: ClusterIP$/  type: ClusterIP\n  bogusField: 1/'
+  # Trusting X-Forwarded-For from everyone (or from no stated range) multiplies the per-IP limits.
+  mutate 'TRUSTED_PROXIES 0.0.0.0/0 (values)' values.yaml 's|controllerPodCIDRs: \[10.244.0.0/16\]|controllerPodCIDRs: [0.0.0.0/0]|'
+  mutate 'JWKS over plain http (values)' values.yaml \
+    's|^      CLOUDFRONT_KEY_PAIR_ID: K000000000000 .*$|&\n      JWT_JWKS_URL: http://cadenza-user-svc:5000/api/user/.well-known/jwks.json|'
+  mutate 'TRUSTED_PROXIES not rendered (template)' templates/configmap.yaml 's/set \$env "TRUSTED_PROXIES"/set $env "UNUSED_PROXIES"/'
 fi
+
+step "gateway access log"
+# One-time tokens travel as ?token=: no log format may record the query string.
+fmt=$(awk '/log_format/,/;/' dev.d/gateway/nginx.conf.tmpl)
+[[ -n "$fmt" ]] || fail "gateway: no log_format in dev.d/gateway/nginx.conf.tmpl"
+if grep -qE '\$(request|request_uri|args|query_string|arg_[a-z_]+)([^a-z_]|$)' <<<"$fmt"; then
+  fail "gateway log_format records the query string (use \$request_method \$uri)"
+fi
+ok "gateway access log records paths without query strings"
 
 step "argocd"
 quiet argocd-crds env OPS_NODE_MODULES="$OPS/node/node_modules" node dev.d/deploy/validate-crds.mjs argocd/*.yaml argocd/apps/*.yaml \

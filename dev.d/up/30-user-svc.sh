@@ -19,6 +19,8 @@ BIN="${CARGO_TARGET_DIR:-$CADENZA_ROOT/target}/debug/user-svc"
 restart_if_rebuilt user-svc "$BIN"
 
 export PORT
+# Loopback only: the gateway on 127.0.0.1 is the one way in (not the LAN).
+export BIND_ADDR=127.0.0.1
 export PUBLIC_BASE_URL=http://127.0.0.1:8080
 export JWT_PRIVATE_KEY_FILE="$KEYS/jwt.key.pem"
 export JWT_ISSUER=cadenza-user JWT_AUDIENCE=cadenza-api
@@ -26,8 +28,9 @@ export MONGODB_URI="$CADENZA_MONGODB_URI" MONGODB_DB=cadenza
 export REDIS_URL="$CADENZA_REDIS_URL"
 export SQS_EMAIL_QUEUE_URL="$CADENZA_SQS_QUEUE_URL"
 export AWS_ENDPOINT_URL_SQS="$CADENZA_AWS_ENDPOINT"
-# Plain http locally; the nginx gateway on loopback sets X-Forwarded-For.
-export COOKIE_SECURE=false TRUST_PROXY_HEADERS=true
+# Plain http locally; the nginx gateway on 127.0.0.1 sets X-Forwarded-For and
+# is the only peer believed (a direct caller cannot pick its address).
+export COOKIE_SECURE=false TRUST_PROXY_HEADERS=true TRUSTED_PROXIES=127.0.0.1/32
 export RUST_LOG="${RUST_LOG:-info,user_svc=debug}"
 unset JWT_PRIVATE_KEY JWT_PUBLIC_KEYS
 

@@ -21,6 +21,8 @@ BIN="$CARGO_TARGET_DIR/debug/admin-svc"
 restart_if_rebuilt admin-svc "$BIN"
 
 export PORT
+# Loopback only: the gateway on 127.0.0.1 is the one way in (not the LAN).
+export BIND_ADDR=127.0.0.1
 export PUBLIC_BASE_URL=http://127.0.0.1:8080
 export DATABASE_URL="${CADENZA_PG_ADMIN_URL%/*}/${CADENZA_DB:-cadenza}"
 export MIGRATE_ON_START=true

@@ -30,6 +30,8 @@ BIN="$CARGO_TARGET_DIR/debug/song-svc"
 restart_if_rebuilt song-svc "$BIN"
 
 export PORT DATABASE_URL
+# Loopback only: the gateway on 127.0.0.1 is the one way in (not the LAN).
+export BIND_ADDR=127.0.0.1
 export PUBLIC_BASE_URL=http://127.0.0.1:8080
 export JWT_PUBLIC_KEYS_FILE="$KEYS/jwt.pub.pem"
 export JWT_ISSUER=cadenza-user JWT_AUDIENCE=cadenza-api

@@ -149,10 +149,41 @@ fn split_pem_blocks(text: &str) -> Vec<String> {
     blocks
 }
 
+/// The `kid`s of the key pairs committed in `crates/testkit/src/keys.rs`.
+/// Anyone can sign tokens with them, so a service must not start with them
+/// unless a test says so (`ALLOW_TEST_KEYS=true`).
+pub const COMMITTED_TEST_KIDS: [&str; 2] = [
+    "SKJ7OGte9Lt_Fz3Oxay4-2ZDXb1qeVsS8qn5jNCiKjg",
+    "TVseiD1kU-3liCL6rpK394JDtCkv3vqmxs6RDJfVg0A",
+];
+
+/// Refuses `jwks` if one of them is a committed test key, unless `allowed`.
+pub fn refuse_test_keys(jwks: &[PublicJwk], allowed: bool) -> Result<(), String> {
+    match jwks
+        .iter()
+        .find(|k| COMMITTED_TEST_KIDS.contains(&k.kid().as_str()))
+    {
+        Some(k) if !allowed => Err(format!(
+            "is the public test key {} committed in crates/testkit: generate a key \
+             (set ALLOW_TEST_KEYS=true only in tests)",
+            k.kid()
+        )),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use cadenza_testkit::keys::*;
+
+    #[test]
+    fn the_committed_test_kids_are_the_testkit_keys() {
+        assert_eq!(COMMITTED_TEST_KIDS, [JWT_KID, OTHER_KID]);
+        let jwk = PublicJwk::from_private_pem(JWT_PRIVATE_PEM).unwrap();
+        assert!(refuse_test_keys(std::slice::from_ref(&jwk), false).is_err());
+        assert!(refuse_test_keys(&[jwk], true).is_ok());
+    }
 
     #[test]
     fn thumbprint_matches_an_independent_implementation() {

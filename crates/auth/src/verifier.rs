@@ -16,7 +16,9 @@ pub enum KeySource {
     /// One or more PEM public keys (`JWT_PUBLIC_KEYS`).
     Pems(String),
     /// A JWKS document (`JWT_JWKS_URL`), fetched at start, refreshed every
-    /// 10 minutes and on an unknown `kid` (at most every 30 s).
+    /// 10 minutes and on an unknown `kid` (at most every 30 s). Redirects
+    /// are not followed; see [`TokenVerifier::reload_keys`] for when a fetched
+    /// set replaces the cached one.
     Jwks(String),
 }
 
@@ -38,7 +40,9 @@ impl VerifierConfig {
                     .map_err(|e| ConfigError::new("JWT_PUBLIC_KEYS", e))?;
                 KeySource::Pems(pems)
             }
-            (None, Some(url)) => KeySource::Jwks(config::check_base_url("JWT_JWKS_URL", &url)?),
+            (None, Some(url)) => {
+                KeySource::Jwks(jwks_url(&url, config::flag("JWT_JWKS_ALLOW_HTTP", false)?)?)
+            }
             (None, None) => {
                 return Err(ConfigError::new(
                     "JWT_PUBLIC_KEYS",
@@ -53,6 +57,26 @@ impl VerifierConfig {
         })
     }
 }
+
+/// `JWT_JWKS_URL` must be https: whoever can answer it can mint tokens every
+/// service accepts. Plain http only with `JWT_JWKS_ALLOW_HTTP=true` (dev and
+/// tests, on loopback).
+pub fn jwks_url(raw: &str, allow_http: bool) -> Result<String, ConfigError> {
+    let url = config::check_base_url("JWT_JWKS_URL", raw)?;
+    if !allow_http && !url.starts_with("https://") {
+        return Err(ConfigError::new(
+            "JWT_JWKS_URL",
+            format!(
+                "{url:?} is not https (set JWT_JWKS_ALLOW_HTTP=true for a dev setup, \
+                 or mount JWT_PUBLIC_KEYS instead)"
+            ),
+        ));
+    }
+    Ok(url)
+}
+
+/// Upper bound of a JWKS answer; a real one is a few KiB.
+const JWKS_MAX_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
@@ -106,6 +130,8 @@ impl TokenVerifier {
                     url: url.clone(),
                     http: reqwest::Client::builder()
                         .timeout(Duration::from_secs(3))
+                        // A redirect is an answer from somewhere else: refuse it.
+                        .redirect(reqwest::redirect::Policy::none())
                         .build()
                         .map_err(|e| e.to_string())?,
                     last_fetch: Mutex::new(None),
@@ -126,7 +152,7 @@ impl TokenVerifier {
                     let Some(inner) = weak.upgrade() else { break };
                     let v = TokenVerifier { inner };
                     if let Err(e) = v.refresh_jwks(true).await {
-                        tracing::warn!(error = %e, "JWKS refresh failed; keeping cached keys");
+                        tracing::warn!(error = %e, "JWKS refresh refused; keeping cached keys");
                     }
                 }
             });
@@ -164,31 +190,35 @@ impl TokenVerifier {
         &self.inner.denylist
     }
 
-    async fn refresh_jwks(&self, force: bool) -> Result<(), String> {
+    /// Fetches the JWKS now (no rate limit), returning the number of keys
+    /// loaded. The rule for the cached keys: they are replaced only by a
+    /// good answer, i.e. a 2xx (redirects are not followed), at most
+    /// 64 KiB, a JWKS document whose RSA keys all parse, and at least one
+    /// of them. Anything else (an error status, a redirect, garbage, an
+    /// empty set, a key that does not parse) is an error and leaves the
+    /// cached keys as they were. A good answer replaces the whole set, so a
+    /// key user-svc stops publishing stops being accepted at the next
+    /// refresh (10 minutes at most).
+    pub async fn reload_keys(&self) -> Result<usize, String> {
+        self.refresh_jwks(true).await
+    }
+
+    async fn refresh_jwks(&self, force: bool) -> Result<usize, String> {
         let Some(src) = &self.inner.jwks else {
-            return Ok(());
+            return Ok(0);
         };
         {
             let mut last = src.last_fetch.lock().unwrap();
             if !force && last.is_some_and(|t| t.elapsed() < Duration::from_secs(30)) {
-                return Ok(());
+                return Ok(0);
             }
             *last = Some(Instant::now());
         }
-        let doc: JwksDocument = src
-            .http
-            .get(&src.url)
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
-        let set = PublicKeySet::from_jwks(&doc.keys)?;
-        tracing::info!(keys = set.len(), "JWKS loaded");
+        let set = fetch_jwks(&src.http, &src.url).await?;
+        let n = set.len();
+        tracing::info!(keys = n, "JWKS loaded");
         *self.inner.keys.write().unwrap() = set;
-        Ok(())
+        Ok(n)
     }
 
     /// Verifies a compact JWS access token and its revocation state.
@@ -245,5 +275,58 @@ impl TokenVerifier {
 
     fn key(&self, kid: &str) -> Option<jsonwebtoken::DecodingKey> {
         self.inner.keys.read().unwrap().get(kid).cloned()
+    }
+}
+
+async fn fetch_jwks(http: &reqwest::Client, url: &str) -> Result<PublicKeySet, String> {
+    let mut resp = http.get(url).send().await.map_err(|e| e.to_string())?;
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(if status.is_redirection() {
+            format!("JWKS answered a redirect ({status}); redirects are not followed")
+        } else {
+            format!("JWKS answered {status}")
+        });
+    }
+    if resp
+        .content_length()
+        .is_some_and(|n| n > JWKS_MAX_BYTES as u64)
+    {
+        return Err("JWKS answer is larger than 64 KiB".into());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
+        body.extend_from_slice(&chunk);
+        if body.len() > JWKS_MAX_BYTES {
+            return Err("JWKS answer is larger than 64 KiB".into());
+        }
+    }
+    let doc: JwksDocument =
+        serde_json::from_slice(&body).map_err(|e| format!("JWKS is not a key set: {e}"))?;
+    let set = PublicKeySet::from_jwks(&doc.keys)?;
+    if set.is_empty() {
+        return Err("JWKS holds no RSA key".into());
+    }
+    Ok(set)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_jwks_url_must_be_https_unless_http_is_allowed() {
+        assert_eq!(
+            jwks_url("https://keys.example/jwks.json", false).unwrap(),
+            "https://keys.example/jwks.json"
+        );
+        let e = jwks_url("http://user-svc:5000/jwks.json", false).unwrap_err();
+        assert!(e.to_string().contains("JWT_JWKS_URL"), "{e}");
+        assert!(e.to_string().contains("JWT_JWKS_ALLOW_HTTP"), "{e}");
+        assert_eq!(
+            jwks_url("http://127.0.0.1:5000/jwks.json", true).unwrap(),
+            "http://127.0.0.1:5000/jwks.json"
+        );
+        assert!(jwks_url("ftp://x/jwks.json", true).is_err());
     }
 }

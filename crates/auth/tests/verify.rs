@@ -444,3 +444,133 @@ async fn readiness_does_not_wait_forever_when_redis_is_down_at_start() {
     // Fail open, as documented: a valid token is still accepted.
     assert!(v.verify(&mint(&TokenSpec::user())).await.is_ok());
 }
+
+/// What the JWKS test endpoint answers next.
+#[derive(Clone)]
+enum JwksAnswer {
+    Keys(Vec<PublicJwk>),
+    Raw(axum::http::StatusCode, &'static str),
+    Redirect(String),
+}
+
+/// A real HTTP server whose `/jwks.json` answers whatever `answer` holds, and
+/// whose `/attacker.json` publishes the other key (a redirect target).
+async fn jwks_server(answer: std::sync::Arc<std::sync::Mutex<JwksAnswer>>) -> TestServer {
+    use axum::response::{IntoResponse, Redirect};
+    TestServer::start(
+        Router::new()
+            .route(
+                "/jwks.json",
+                get(move || {
+                    let a = answer.lock().unwrap().clone();
+                    async move {
+                        match a {
+                            JwksAnswer::Keys(k) => {
+                                Json(serde_json::json!({ "keys": k })).into_response()
+                            }
+                            JwksAnswer::Raw(status, body) => (status, body).into_response(),
+                            JwksAnswer::Redirect(to) => Redirect::temporary(&to).into_response(),
+                        }
+                    }
+                }),
+            )
+            .route(
+                "/attacker.json",
+                get(|| async {
+                    Json(serde_json::json!({
+                        "keys": [PublicJwk::from_public_pem(OTHER_PUBLIC_PEM).unwrap()]
+                    }))
+                }),
+            ),
+    )
+    .await
+}
+
+fn jwks_config(url: String) -> VerifierConfig {
+    VerifierConfig {
+        issuer: ISSUER.into(),
+        audience: AUDIENCE.into(),
+        keys: KeySource::Jwks(url),
+    }
+}
+
+fn other_key_token() -> String {
+    mint(&TokenSpec {
+        private_pem: OTHER_PRIVATE_PEM,
+        kid: Some(OTHER_KID.into()),
+        ..TokenSpec::user()
+    })
+}
+
+#[tokio::test]
+async fn a_jwks_redirect_to_an_attacker_key_set_is_not_followed() {
+    let answer = std::sync::Arc::new(std::sync::Mutex::new(JwksAnswer::Keys(vec![])));
+    let server = jwks_server(answer.clone()).await;
+    *answer.lock().unwrap() = JwksAnswer::Redirect(server.url("/attacker.json"));
+
+    // At start: the redirect is refused, so no key at all (every token refused)…
+    let v = TokenVerifier::new(jwks_config(server.url("/jwks.json")))
+        .await
+        .unwrap();
+    assert_eq!(
+        v.verify(&other_key_token()).await.unwrap_err(),
+        AuthError::Invalid("unknown signing key"),
+        "a token signed with the redirect target's key must not verify"
+    );
+    let e = v.reload_keys().await.unwrap_err();
+    assert!(e.contains("redirect"), "{e}");
+
+    // …and later: a verifier with good keys keeps them when the URL starts redirecting.
+    *answer.lock().unwrap() =
+        JwksAnswer::Keys(vec![PublicJwk::from_public_pem(JWT_PUBLIC_PEM).unwrap()]);
+    assert_eq!(v.reload_keys().await, Ok(1));
+    *answer.lock().unwrap() = JwksAnswer::Redirect(server.url("/attacker.json"));
+    assert!(v.reload_keys().await.is_err());
+    assert!(v.verify(&mint(&TokenSpec::user())).await.is_ok());
+    assert!(v.verify(&other_key_token()).await.is_err());
+}
+
+#[tokio::test]
+async fn a_bad_or_empty_jwks_answer_keeps_the_cached_keys() {
+    use axum::http::StatusCode;
+    let good = vec![PublicJwk::from_public_pem(JWT_PUBLIC_PEM).unwrap()];
+    let answer = std::sync::Arc::new(std::sync::Mutex::new(JwksAnswer::Keys(good)));
+    let server = jwks_server(answer.clone()).await;
+    let v = TokenVerifier::new(jwks_config(server.url("/jwks.json")))
+        .await
+        .unwrap();
+    let token = mint(&TokenSpec::user());
+    assert!(v.verify(&token).await.is_ok());
+
+    let mut broken_key = PublicJwk::from_public_pem(OTHER_PUBLIC_PEM).unwrap();
+    broken_key.n = "!!not base64!!".into();
+    let bad = [
+        JwksAnswer::Keys(vec![]),
+        JwksAnswer::Keys(vec![broken_key]),
+        JwksAnswer::Raw(StatusCode::OK, "{\"keys\": 7}"),
+        JwksAnswer::Raw(StatusCode::OK, "<html>maintenance</html>"),
+        JwksAnswer::Raw(StatusCode::INTERNAL_SERVER_ERROR, "{\"keys\": []}"),
+        JwksAnswer::Raw(StatusCode::NOT_FOUND, ""),
+    ];
+    for (i, a) in bad.into_iter().enumerate() {
+        *answer.lock().unwrap() = a;
+        assert!(
+            v.reload_keys().await.is_err(),
+            "bad answer #{i} was accepted"
+        );
+        assert!(
+            v.verify(&token).await.is_ok(),
+            "bad answer #{i} dropped the cached key"
+        );
+    }
+
+    // A good answer replaces the set: a key no longer published stops working.
+    *answer.lock().unwrap() =
+        JwksAnswer::Keys(vec![PublicJwk::from_public_pem(OTHER_PUBLIC_PEM).unwrap()]);
+    assert_eq!(v.reload_keys().await, Ok(1));
+    assert!(v.verify(&other_key_token()).await.is_ok());
+    assert_eq!(
+        v.verify(&token).await.unwrap_err(),
+        AuthError::Invalid("unknown signing key")
+    );
+}

@@ -41,16 +41,19 @@ pub async fn album<'e>(db: impl PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option
         .await
 }
 
-/// Every song, oldest first (the seed's `GET /song`).
+/// Every song, newest first, as the seed's `GET /song` (admin) and `GET /`
+/// (song) listed them. The `(created_at, id)` index serves this order by a
+/// backward scan.
 pub async fn all_songs<'e>(db: impl PgExecutor<'e>) -> sqlx::Result<Vec<SongRow>> {
     sqlx::query_as::<_, SongRow>(&format!(
-        "SELECT {SONG_COLUMNS} FROM songs ORDER BY created_at, id"
+        "SELECT {SONG_COLUMNS} FROM songs ORDER BY created_at DESC, id DESC"
     ))
     .fetch_all(db)
     .await
 }
 
-/// One page of songs, oldest first, strictly after `after`.
+/// One page of songs, newest first, strictly after `after` (the same order
+/// as [`all_songs`]).
 pub async fn songs_page<'e>(
     db: impl PgExecutor<'e>,
     limit: i64,
@@ -58,8 +61,8 @@ pub async fn songs_page<'e>(
 ) -> sqlx::Result<Vec<SongRow>> {
     sqlx::query_as::<_, SongRow>(&format!(
         "SELECT {SONG_COLUMNS} FROM songs \
-         WHERE $1::timestamptz IS NULL OR (created_at, id) > ($1, $2) \
-         ORDER BY created_at, id LIMIT $3"
+         WHERE $1::timestamptz IS NULL OR (created_at, id) < ($1, $2) \
+         ORDER BY created_at DESC, id DESC LIMIT $3"
     ))
     .bind(after.map(|c| c.created_at))
     .bind(after.map(|c| c.id))

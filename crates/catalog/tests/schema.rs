@@ -165,18 +165,18 @@ async fn read_queries_order_paginate_and_cascade() {
         .iter()
         .map(|s| s.id)
         .collect();
-    assert_eq!(all, vec![s3, s1, s2, other]);
+    assert_eq!(all, vec![other, s2, s1, s3], "newest first, as the seed");
 
     let p1: Vec<SongRow> = queries::songs_page(&pool, 3, None).await.unwrap();
     assert_eq!(
         p1.iter().map(|s| s.id).collect::<Vec<_>>(),
-        vec![s3, s1, s2]
+        vec![other, s2, s1]
     );
     let after = p1.last().unwrap();
     let p2 = queries::songs_page(&pool, 3, Some(Cursor::new(after.created_at, after.id)))
         .await
         .unwrap();
-    assert_eq!(p2.iter().map(|s| s.id).collect::<Vec<_>>(), vec![other]);
+    assert_eq!(p2.iter().map(|s| s.id).collect::<Vec<_>>(), vec![s3]);
 
     let song = queries::song(&pool, s2).await.unwrap().unwrap();
     assert_eq!(

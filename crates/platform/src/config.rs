@@ -92,6 +92,13 @@ where
         .map_err(|e| ConfigError::new(name, format!("invalid value {raw:?}: {e}")))
 }
 
+/// The address the HTTP listener binds: `BIND_ADDR`, default `0.0.0.0` (a
+/// pod must listen on its own interface). Dev sets 127.0.0.1 so that only the
+/// loopback gateway, never a neighbour on the LAN, reaches a service directly.
+pub fn bind_addr() -> Result<std::net::IpAddr, ConfigError> {
+    parse_or("BIND_ADDR", std::net::IpAddr::from([0, 0, 0, 0]))
+}
+
 /// A boolean: `true/false/1/0/yes/no`.
 pub fn flag(name: &str, default: bool) -> Result<bool, ConfigError> {
     match var(name)? {

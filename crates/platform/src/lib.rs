@@ -3,6 +3,7 @@
 //! extractors, probes, metrics, the standard HTTP layer stack and shutdown.
 
 pub mod config;
+pub mod docs;
 pub mod extract;
 pub mod health;
 pub mod http;

@@ -17,6 +17,8 @@ pub struct ProblemDoc {
     pub detail: String,
     /// Same as `detail` (the seed's client reads `message`).
     pub message: String,
+    /// Same as `detail` (the seed's auth pages read `error`).
+    pub error: String,
     pub errors: Option<Vec<FieldErrorDoc>>,
 }
 

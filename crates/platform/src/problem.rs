@@ -1,6 +1,6 @@
 //! RFC 9457 problem details, the one error shape every Cadenza endpoint
-//! returns. `message` repeats `detail` because the seed's web client reads
-//! `message`.
+//! returns. `message` and `error` repeat `detail` because the seed's web
+//! client reads `message` in its music store and `error` on its auth pages.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -45,6 +45,7 @@ struct Body<'a> {
     status: u16,
     detail: &'a str,
     message: &'a str,
+    error: &'a str,
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
     errors: &'a [FieldError],
 }
@@ -205,6 +206,7 @@ impl IntoResponse for Problem {
             status: self.status.as_u16(),
             detail: &self.detail,
             message: &self.detail,
+            error: &self.detail,
             errors: &self.errors,
         };
         let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
@@ -242,7 +244,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn problem_body_has_message_equal_to_detail_and_field_errors() {
+    async fn problem_body_has_message_and_error_equal_to_detail_and_field_errors() {
         let (resp, json) = render(Problem::invalid_field(
             "email",
             "must be a valid email address",
@@ -255,6 +257,7 @@ mod tests {
         );
         assert_eq!(json["status"], 422);
         assert_eq!(json["detail"], json["message"]);
+        assert_eq!(json["detail"], json["error"]);
         assert_eq!(json["errors"][0]["field"], "email");
         assert!(json["type"]
             .as_str()

@@ -166,6 +166,7 @@ fn full_env(bin: &str) -> HashMap<&'static str, String> {
     match bin {
         "user-svc" => {
             env.insert("JWT_PRIVATE_KEY", keys::JWT_PRIVATE_PEM.into());
+            env.insert("ALLOW_TEST_KEYS", "true".into());
             env.insert("MONGODB_URI", i.mongodb_uri.clone());
             env.insert("SQS_EMAIL_QUEUE_URL", i.sqs_queue_url.clone());
         }

@@ -4,6 +4,9 @@ export interface Album {
   id: string;
   name: string;
   artist: string;
+  /** S3 key of the cover (`thumbnails/…`), as in the seed. */
+  thumbnailKey?: string | null;
+  /** The cover's CDN URL: what to show. */
   thumbnailUrl?: string | null;
   createdAt: string;
 }
@@ -14,7 +17,10 @@ export interface Song {
   artist: string;
   /** Seconds. */
   duration: number;
+  /** S3 key of the song's own artwork, null when it has none (the seed's meaning). */
   imageUrl?: string | null;
+  /** CDN URL of the song's artwork, else its album's cover: what to show. */
+  imageSrc?: string | null;
   trackNumber?: number | null;
   albumId?: string | null;
   createdAt?: string;

@@ -419,6 +419,8 @@ mod tests {
             "a b@example.com",
             "Ada <ada@example.com>",
             "josé@example.com",
+            "ada@exämple.com",
+            "ada@例え.jp",
             "a@exa_mple.com",
             "a@-example.com",
             "\"unterminated@example.com",

@@ -18,6 +18,7 @@ use crate::cdn::CdnInvalidator;
 use crate::config::Config;
 use crate::effects::Effects;
 use crate::openapi;
+use crate::orphans::KeyLocks;
 use crate::routes::{albums, songs, upload};
 use crate::storage::MediaStore;
 
@@ -29,6 +30,8 @@ pub struct AppState {
     pub db: PgPool,
     pub media: MediaStore,
     pub effects: Effects,
+    /// Per-object-key locks between creators and purges (see `orphans`).
+    pub key_locks: KeyLocks,
     pub verifier: TokenVerifier,
     /// CDN origin for cover URLs, if configured.
     pub cdn_base_url: Option<Arc<str>>,
@@ -98,6 +101,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     // Revocations made before this replica started must be known before it serves.
     verifier.denylist().wait_first_load().await;
 
+    let key_locks = KeyLocks::connect_lazy(&config.database_url).context("DATABASE_URL")?;
     let state = AppState {
         db: db.clone(),
         media: media.clone(),
@@ -105,7 +109,9 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             Publisher::new(redis_conn.clone(), config.redis_namespace.clone()),
             media.clone(),
             cdn,
+            key_locks.clone(),
         ),
+        key_locks,
         verifier,
         cdn_base_url: config.cdn_base_url.as_deref().map(Arc::from),
         _denylist_sync: Arc::new(denylist_sync),
@@ -137,14 +143,14 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     settings.body_limit_bytes = BODY_LIMIT_BYTES;
     let router = standard_layers(
         Router::new()
-            .nest("/api/admin", api(state.clone()))
+            .nest("/api/admin", api(state.clone(), config.api_docs))
             .merge(health::routes(readiness)),
         &settings,
     );
     Ok(App { router, state })
 }
 
-fn api(state: AppState) -> Router {
+fn api(state: AppState, api_docs: bool) -> Router {
     Router::new()
         .route("/upload-url", post(upload::create_upload_url))
         .route("/album", get(albums::list).post(albums::create))
@@ -153,6 +159,6 @@ fn api(state: AppState) -> Router {
         .route("/song", get(songs::list).post(songs::create))
         .route("/song/{id}", patch(songs::update).delete(songs::delete))
         .route("/openapi.json", get(openapi::openapi_json))
-        .route("/docs", get(openapi::docs))
         .with_state(state)
+        .merge(cadenza_platform::docs::routes("/docs", api_docs))
 }

@@ -31,6 +31,8 @@ pub struct Config {
     pub cloudfront_endpoint: Option<String>,
     /// Apply pending migrations when `serve` starts (dev and tests).
     pub migrate_on_start: bool,
+    /// Serve the API reference page (`API_DOCS`, default true).
+    pub api_docs: bool,
 }
 
 impl Config {
@@ -58,6 +60,7 @@ impl Config {
                 .map(|u| config::check_base_url("AWS_ENDPOINT_URL_CLOUDFRONT", &u))
                 .transpose()?,
             migrate_on_start: config::flag("MIGRATE_ON_START", false)?,
+            api_docs: cadenza_platform::docs::enabled_from_env()?,
         })
     }
 }

@@ -5,14 +5,19 @@
 //! at-most-once by contract (consumers keep TTL backstops), so a failed
 //! publish is logged. Object deletion runs in the background with retries;
 //! if it still fails, the object is orphaned and logged (harmless: nothing
-//! references it, and the CDN needs a signed URL for `songs/`).
+//! references it, and the CDN needs a signed URL for `songs/`). An object
+//! is deleted only if, under its key's lock, no row references it any more
+//! (a create may have reused it since the commit; see `orphans`).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use cadenza_events::{Envelope, Publisher};
 use serde::Serialize;
 
 use crate::cdn::CdnInvalidator;
+use crate::orphans::KeyLocks;
 use crate::storage::MediaStore;
 
 const DELETE_BACKOFF: [Duration; 3] = [
@@ -26,14 +31,41 @@ pub struct Effects {
     publisher: Publisher,
     media: MediaStore,
     cdn: Option<CdnInvalidator>,
+    key_locks: KeyLocks,
+    purges: Arc<InFlight>,
+}
+
+/// Background purges still running.
+#[derive(Default)]
+struct InFlight {
+    count: AtomicUsize,
+    done: tokio::sync::Notify,
 }
 
 impl Effects {
-    pub fn new(publisher: Publisher, media: MediaStore, cdn: Option<CdnInvalidator>) -> Self {
+    pub fn new(
+        publisher: Publisher,
+        media: MediaStore,
+        cdn: Option<CdnInvalidator>,
+        key_locks: KeyLocks,
+    ) -> Self {
         Self {
             publisher,
             media,
             cdn,
+            key_locks,
+            purges: Arc::default(),
+        }
+    }
+
+    /// Waits until no purge is running (tests, shutdown).
+    pub async fn purges_settled(&self) {
+        loop {
+            let done = self.purges.done.notified();
+            if self.purges.count.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            done.await;
         }
     }
 
@@ -71,23 +103,38 @@ impl Effects {
         }
         let media = self.media.clone();
         let cdn = self.cdn.clone();
+        let locks = self.key_locks.clone();
+        let purges = self.purges.clone();
+        purges.count.fetch_add(1, Ordering::SeqCst);
         Some(tokio::spawn(async move {
-            futures::future::join_all(keys.iter().map(|k| delete_with_retry(&media, k))).await;
-            if let Some(cdn) = cdn {
-                invalidate_with_retry(&cdn, &keys).await;
+            let deleted: Vec<bool> = futures::future::join_all(
+                keys.iter().map(|k| delete_with_retry(&locks, &media, k)),
+            )
+            .await;
+            let gone: Vec<String> = keys
+                .into_iter()
+                .zip(deleted)
+                .filter_map(|(k, d)| d.then_some(k))
+                .collect();
+            if let (Some(cdn), false) = (cdn, gone.is_empty()) {
+                invalidate_with_retry(&cdn, &gone).await;
             }
+            purges.count.fetch_sub(1, Ordering::SeqCst);
+            purges.done.notify_waiters();
         }))
     }
 }
 
-async fn delete_with_retry(media: &MediaStore, key: &str) {
+/// `true` when the object was deleted.
+async fn delete_with_retry(locks: &KeyLocks, media: &MediaStore, key: &str) -> bool {
     let mut attempt = 0;
     loop {
-        match media.delete(key).await {
-            Ok(()) => {
+        match locks.delete_if_unreferenced(media, key).await {
+            Ok(true) => {
                 tracing::info!(key, "media object deleted");
-                return;
+                return true;
             }
+            Ok(false) => return false,
             Err(e) if attempt < DELETE_BACKOFF.len() => {
                 tracing::warn!(key, error = %e, attempt, "media delete failed; retrying");
                 tokio::time::sleep(DELETE_BACKOFF[attempt]).await;
@@ -96,7 +143,7 @@ async fn delete_with_retry(media: &MediaStore, key: &str) {
             Err(e) => {
                 metrics::counter!("admin_orphaned_objects_total").increment(1);
                 tracing::error!(key, error = %e, "media delete failed; object orphaned");
-                return;
+                return false;
             }
         }
     }

@@ -30,6 +30,20 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Copy the catalogue of a spotify-microservices deployment (its
+    /// PostgreSQL tables "album" and "song") into DATABASE_URL, keeping ids,
+    /// keys and timestamps. Safe to run again: existing ids are left alone.
+    ImportSeed {
+        /// The seed's PostgreSQL URL (read only).
+        #[arg(long)]
+        from_database_url: String,
+        /// Report what would be imported, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Skip rows whose S3 objects are missing (default: import and report).
+        #[arg(long)]
+        skip_missing_objects: bool,
+    },
 }
 
 #[tokio::main]
@@ -76,13 +90,48 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::ImportSeed {
+            from_database_url,
+            dry_run,
+            skip_missing_objects,
+        } => {
+            let cfg = config::or_exit(NAME, admin_svc::config::SweepConfig::from_env());
+            let target = admin_svc::app::connect_db(&cfg.database_url).await?;
+            cadenza_catalog::migrate(&target)
+                .await
+                .context("applying migrations")?;
+            let seed = admin_svc::app::connect_db(&from_database_url)
+                .await
+                .context("connecting to the seed database")?;
+            let sdk = cadenza_aws::sdk_config().await;
+            let media = admin_svc::storage::MediaStore::new(
+                &sdk,
+                &cfg.s3_bucket,
+                cfg.s3_endpoint.as_deref(),
+                None,
+                cfg.s3_force_path_style,
+            );
+            let report = admin_svc::import::import_seed(
+                &seed,
+                &target,
+                &media,
+                admin_svc::import::ImportOptions {
+                    dry_run,
+                    skip_missing_objects,
+                },
+            )
+            .await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         Command::Serve => {
             let config = config::or_exit(NAME, Config::from_env());
             let port = config.port;
             let app = admin_svc::build(config).await?;
-            let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
-                .await
-                .with_context(|| format!("binding port {port}"))?;
+            let listener =
+                tokio::net::TcpListener::bind((config::or_exit(NAME, config::bind_addr()), port))
+                    .await
+                    .with_context(|| format!("binding port {port}"))?;
             tracing::info!(port, "admin-svc listening");
             shutdown::serve(
                 listener,

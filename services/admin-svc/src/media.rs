@@ -47,6 +47,14 @@ impl MediaKind {
         }
     }
 
+    /// The type the seed signed for `{type}`-only requests.
+    pub fn default_content_type(self) -> &'static str {
+        match self {
+            Self::Cover => "image/jpeg",
+            Self::Audio => "audio/mpeg",
+        }
+    }
+
     /// The file extension for an allowed content type of this kind.
     pub fn extension(self, content_type: &str) -> Option<&'static str> {
         let ext = match (self, content_type) {

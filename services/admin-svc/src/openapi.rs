@@ -1,7 +1,6 @@
 //! The OpenAPI 3.1 document and the docs page.
 
-use axum::http::header;
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 use utoipa::{Modify, OpenApi};
 
 use cadenza_platform::openapi::{BearerAuth, FieldErrorDoc, ProblemDoc};
@@ -107,16 +106,4 @@ impl Modify for ProblemResponses {
 
 pub async fn openapi_json() -> impl IntoResponse {
     axum::Json(ApiDoc::openapi())
-}
-
-/// The Scalar UI loads its script from jsDelivr, so this page alone gets a
-/// CSP that allows it (the standard layers only add theirs when absent).
-const DOCS_CSP: &str = "default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; \
-    style-src 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; \
-    font-src data: https://cdn.jsdelivr.net https://fonts.gstatic.com; img-src 'self' data: https:; \
-    connect-src 'self'; frame-ancestors 'none'";
-
-pub async fn docs() -> impl IntoResponse {
-    let html = utoipa_scalar::Scalar::new(ApiDoc::openapi()).to_html();
-    ([(header::CONTENT_SECURITY_POLICY, DOCS_CSP)], Html(html))
 }

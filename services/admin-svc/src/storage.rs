@@ -64,12 +64,13 @@ impl MediaStore {
         &self.bucket
     }
 
-    /// A PUT URL that only accepts exactly this type and length.
+    /// A PUT URL that only accepts exactly this type, and this length when
+    /// one is given (the seed's clients give none).
     pub async fn presign_put(
         &self,
         key: &str,
         content_type: &str,
-        size: i64,
+        size: Option<i64>,
     ) -> Result<PresignedUpload, String> {
         let config = PresigningConfig::expires_in(UPLOAD_URL_TTL).map_err(|e| e.to_string())?;
         let start = Utc::now();
@@ -79,7 +80,7 @@ impl MediaStore {
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
-            .content_length(size)
+            .set_content_length(size)
             .presigned(config)
             .await
             .map_err(|e| format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))?;
@@ -95,7 +96,10 @@ impl MediaStore {
         }
         // The client must send both even if a future SDK stops listing them.
         headers.insert("Content-Type".into(), content_type.to_owned());
-        headers.insert("Content-Length".into(), size.to_string());
+        match size {
+            Some(size) => headers.insert("Content-Length".into(), size.to_string()),
+            None => headers.remove("Content-Length"),
+        };
         Ok(PresignedUpload {
             url: presigned.uri().to_owned(),
             headers,

@@ -12,6 +12,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 
 use crate::media::MediaKind;
+use crate::orphans::KeyLocks;
 use crate::storage::MediaStore;
 use crate::store;
 
@@ -37,6 +38,7 @@ pub async fn sweep(
     dry_run: bool,
 ) -> anyhow::Result<SweepReport> {
     let cutoff = chrono::Utc::now().timestamp() - grace.as_secs() as i64;
+    let locks = KeyLocks::new(db.clone());
     let mut report = SweepReport::default();
     for kind in [MediaKind::Cover, MediaKind::Audio] {
         let objects = media
@@ -55,17 +57,15 @@ pub async fn sweep(
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             for key in orphans {
                 if !dry_run {
-                    // Re-check right before deleting: a row may have been
-                    // created since the batch was checked.
-                    let still = store::unreferenced_keys(db, vec![key.clone()])
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
-                    if still.is_empty() {
-                        continue;
-                    }
-                    if let Err(e) = media.delete(&key).await {
-                        tracing::warn!(key, error = %e, "sweep: delete failed");
-                        report.failed.push(key.clone());
+                    // Re-checked and deleted under the key's lock: a create
+                    // that reuses the object meanwhile keeps it (see `orphans`).
+                    match locks.delete_if_unreferenced(media, &key).await {
+                        Ok(true) => {}
+                        Ok(false) => continue,
+                        Err(e) => {
+                            tracing::warn!(key, error = %e, "sweep: delete failed");
+                            report.failed.push(key.clone());
+                        }
                     }
                 }
                 report.orphans.push(key);

@@ -210,9 +210,19 @@ async fn openapi_document_and_docs_page_are_served() {
         .to_str()
         .unwrap()
         .to_owned();
-    assert!(csp.contains("cdn.jsdelivr.net"), "{csp}");
+    assert_eq!(csp, cadenza_platform::docs::DOCS_CSP);
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("://"),
+        "{csp}"
+    );
     let html = resp.text().await.unwrap();
-    assert!(html.contains("Cadenza admin API"));
+    assert!(html.contains("data-spec=\"openapi.json\""), "{html}");
+    assert!(
+        !html.contains("://"),
+        "the page names another origin: {html}"
+    );
+    let js = w.http.get(w.url("/docs/app.js")).send().await.unwrap();
+    assert_eq!(js.status(), 200);
 }
 
 #[tokio::test]

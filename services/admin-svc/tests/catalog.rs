@@ -456,7 +456,10 @@ async fn lists_paginate_with_opaque_cursors() {
         .json()
         .await
         .unwrap();
-    assert_eq!(page["songs"][0]["id"], x["id"]);
+    assert_eq!(
+        page["songs"][0]["id"], y["id"],
+        "newest first, as in the seed"
+    );
     let next: Value = w
         .get(&format!("/song?limit=1&cursor={}", s(&page["nextCursor"])))
         .send()
@@ -465,7 +468,7 @@ async fn lists_paginate_with_opaque_cursors() {
         .json()
         .await
         .unwrap();
-    assert_eq!(next["songs"][0]["id"], y["id"]);
+    assert_eq!(next["songs"][0]["id"], x["id"]);
 
     assert_problem(w.get("/album?limit=0").send().await.unwrap(), 422, "limit").await;
     assert_problem(

@@ -139,7 +139,12 @@ async fn upload_url_validates_type_content_type_and_size() {
             json!({"type": "song", "contentType": "audio/mpeg", "size": 0}),
             "size",
         ),
-        (json!({"type": "song", "contentType": "audio/mpeg"}), "size"),
+        (json!({"type": "song", "size": 0}), "size"),
+        (json!({"contentType": "audio/mpeg"}), "type"),
+        (
+            json!({"type": "thumbnail", "contentType": "audio/mpeg"}),
+            "contentType",
+        ),
         (
             json!({"type": "song", "contentType": "audio/mpeg", "size": "big"}),
             "size",
@@ -251,6 +256,10 @@ async fn create_refuses_missing_empty_oversized_or_mistyped_objects() {
         body["message"].as_str().unwrap().contains("larger"),
         "{body}"
     );
+    assert!(
+        !w.bucket_keys().await.contains(&big),
+        "an oversized object no row uses is deleted"
+    );
 
     // the wrong prefix: a cover as audio, audio as a cover
     let cover = w.cover().await;
@@ -289,4 +298,162 @@ async fn create_refuses_missing_empty_oversized_or_mistyped_objects() {
     assert_eq!(songs["songs"].as_array().unwrap().len(), 0);
     let albums: Value = w.get("/album").send().await.unwrap().json().await.unwrap();
     assert_eq!(albums["albums"].as_array().unwrap().len(), 1);
+}
+
+/// The seed's dashboard: `{type}` alone, then a PUT carrying only
+/// `Content-Type: file.type`. The URL signs the type's default and no length.
+#[tokio::test]
+async fn the_seed_type_only_request_signs_the_default_type_and_no_length() {
+    let w = World::new().await;
+    for (kind, default, ext) in [
+        ("thumbnail", "image/jpeg", ".jpg"),
+        ("song", "audio/mpeg", ".mp3"),
+    ] {
+        let resp = upload_url(&w, json!({"type": kind})).await;
+        assert_eq!(resp.status(), 200, "{kind}");
+        let body: Value = resp.json().await.unwrap();
+        let key = body["fileKey"].as_str().unwrap().to_owned();
+        assert!(key.ends_with(ext), "{key}");
+        assert_eq!(body["headers"]["Content-Type"], default);
+        assert!(body["headers"].get("Content-Length").is_none(), "{body}");
+        let url = body["presignedURL"].as_str().unwrap();
+        let http = reqwest::Client::new();
+        // Another type is refused, as it was by the seed's signed URL.
+        let other = if kind == "song" {
+            "audio/ogg"
+        } else {
+            "image/png"
+        };
+        let wrong = http
+            .put(url)
+            .header("Content-Type", other)
+            .body(vec![1u8; 9])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), 403, "{kind}");
+        // Any length goes through: only the type is signed.
+        for len in [9usize, 33] {
+            let put = http
+                .put(url)
+                .header("Content-Type", default)
+                .body(vec![1u8; len])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(put.status(), 200, "{kind} {len}");
+        }
+        assert!(w.bucket_keys().await.contains(&key));
+    }
+    // A `contentType` without `size` is signed as given.
+    let body: Value = upload_url(&w, json!({"type": "thumbnail", "contentType": "image/png"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(body["fileKey"].as_str().unwrap().ends_with(".png"));
+    assert_eq!(body["headers"]["Content-Type"], "image/png");
+}
+
+/// Without a signed length the cap holds at create and PATCH: the HEAD
+/// check answers 422 naming the field and deletes the oversized upload.
+#[tokio::test]
+async fn oversized_seed_uploads_are_refused_and_deleted_at_create_and_patch() {
+    let w = World::new().await;
+    let seed_upload = |bytes: usize| {
+        let w = &w;
+        async move {
+            let body: Value = upload_url(w, json!({"type": "thumbnail"}))
+                .await
+                .json()
+                .await
+                .unwrap();
+            let put = reqwest::Client::new()
+                .put(body["presignedURL"].as_str().unwrap())
+                .header("Content-Type", "image/jpeg")
+                .body(vec![0u8; bytes])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(put.status(), 200);
+            body["fileKey"].as_str().unwrap().to_owned()
+        }
+    };
+    let over = 10 * 1024 * 1024 + 1;
+
+    let big = seed_upload(over).await;
+    assert!(w.bucket_keys().await.contains(&big));
+    assert_problem(
+        w.post(
+            "/album",
+            json!({"name": "n", "artist": "a", "thumbnailKey": big}),
+        )
+        .send()
+        .await
+        .unwrap(),
+        422,
+        "thumbnailKey",
+    )
+    .await;
+    assert!(!w.bucket_keys().await.contains(&big), "deleted at create");
+
+    let fits = seed_upload(1024).await;
+    let resp = w
+        .post(
+            "/album",
+            json!({"name": "n", "artist": "a", "thumbnailKey": fits}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let album: Value = resp.json().await.unwrap();
+    let id = album["album"]["id"].as_str().unwrap().to_owned();
+
+    let big = seed_upload(over).await;
+    assert_problem(
+        w.patch(&format!("/album/{id}"), json!({"thumbnailKey": big}))
+            .send()
+            .await
+            .unwrap(),
+        422,
+        "thumbnailKey",
+    )
+    .await;
+    assert!(!w.bucket_keys().await.contains(&big), "deleted at PATCH");
+    let song_art = seed_upload(over).await;
+    let audio = w.audio().await;
+    assert_problem(
+        w.post("/song", json!({"title": "t", "artist": "a", "audioKey": audio, "duration": 1, "albumId": id, "imageUrl": song_art}))
+            .send()
+            .await
+            .unwrap(),
+        422,
+        "imageUrl",
+    )
+    .await;
+    assert!(!w.bucket_keys().await.contains(&song_art));
+
+    // An object a row already uses (an imported seed cover may exceed
+    // today's cap) is refused for the new row but never deleted.
+    let imported = seed_upload(over).await;
+    sqlx::query("UPDATE albums SET thumbnail_key = $1 WHERE id = $2::uuid")
+        .bind(&imported)
+        .bind(&id)
+        .execute(&w.state.db)
+        .await
+        .unwrap();
+    assert_problem(
+        w.post(
+            "/album",
+            json!({"name": "m", "artist": "a", "thumbnailKey": imported}),
+        )
+        .send()
+        .await
+        .unwrap(),
+        422,
+        "thumbnailKey",
+    )
+    .await;
+    assert!(w.bucket_keys().await.contains(&imported), "still in use");
 }

@@ -24,6 +24,8 @@ pub struct Config {
     pub database_max_connections: u32,
     /// The catalogue cache's TTL backstop (`CATALOG_CACHE_TTL_SECS`).
     pub cache_ttl: Duration,
+    /// Serve the API reference page (`API_DOCS`, default true).
+    pub api_docs: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -64,6 +66,7 @@ impl Config {
             signer: Arc::new(signer),
             database_max_connections: config::parse_or("DATABASE_MAX_CONNECTIONS", 16)?,
             cache_ttl: cache_ttl()?,
+            api_docs: cadenza_platform::docs::enabled_from_env()?,
         })
     }
 }

@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::http::{header, HeaderValue};
 use axum::routing::get;
 use axum::Router;
 use bytes::Bytes;
@@ -24,7 +23,6 @@ use cadenza_auth::TokenVerifier;
 use cadenza_platform::health::{self, Readiness};
 use cadenza_platform::http::{standard_layers, HttpSettings};
 use sqlx::postgres::PgPoolOptions;
-use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::OpenApi;
 
 pub use crate::cache::CatalogCache;
@@ -34,12 +32,6 @@ use crate::store::Store;
 use crate::stream::StreamSigner;
 
 pub const PREFIX: &str = "/api/song";
-
-/// Lets the API reference page load its script and styles.
-const DOCS_CSP: &str = "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; \
-style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; \
-font-src 'self' data: https://fonts.gstatic.com https://cdn.jsdelivr.net; img-src 'self' data: https:; \
-connect-src 'self'; frame-ancestors 'none'";
 
 /// The built service: its router, and a handle on its cache (tests watch it).
 pub struct App {
@@ -124,16 +116,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         .route(&format!("{PREFIX}/openapi.json"), get(routes::openapi))
         .route(&format!("{PREFIX}/{{id}}"), get(routes::song))
         .with_state(state);
-    let docs: Router = Router::from(
-        <utoipa_scalar::Scalar<_> as utoipa_scalar::Servable<_>>::with_url(
-            format!("{PREFIX}/docs"),
-            openapi,
-        ),
-    )
-    .layer(SetResponseHeaderLayer::overriding(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(DOCS_CSP),
-    ));
+    let docs = cadenza_platform::docs::routes(&format!("{PREFIX}/docs"), config.api_docs);
 
     let router = api.merge(docs).merge(health::routes(readiness));
     Ok(App {

@@ -10,9 +10,10 @@ async fn main() -> anyhow::Result<()> {
     let config = config::or_exit("song-svc", Config::from_env());
     let port = config.port;
     let router = song_svc::build(config).await.context("starting song-svc")?;
-    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
-        .await
-        .with_context(|| format!("binding port {port}"))?;
+    let listener =
+        tokio::net::TcpListener::bind((config::or_exit("song-svc", config::bind_addr()), port))
+            .await
+            .with_context(|| format!("binding port {port}"))?;
     tracing::info!(port, "song-svc listening");
     shutdown::serve(
         listener,

@@ -166,7 +166,7 @@ pub enum SongsResponse {
     Page(crate::store::SongsPage),
 }
 
-/// Every song, oldest first: a bare array, as in the seed.
+/// Every song, newest first: a bare array, as in the seed.
 #[utoipa::path(get, path = "/api/song/", tag = "songs", params(PageParams),
     responses(
         (status = 200, description = "All songs (or one page with `limit`/`cursor`: `{songs, nextCursor}`)", body = SongsResponse),

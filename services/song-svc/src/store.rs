@@ -18,6 +18,9 @@ pub struct AlbumView {
     pub id: Uuid,
     pub name: String,
     pub artist: String,
+    /// S3 key of the cover (`thumbnails/…`), as in the seed: a client builds
+    /// `<CDN>/<key>` from it.
+    pub thumbnail_key: String,
     /// Plain CDN URL of the cover.
     pub thumbnail_url: String,
     pub created_at: DateTime<Utc>,
@@ -32,8 +35,11 @@ pub struct SongView {
     pub artist: String,
     /// Seconds.
     pub duration: f64,
-    /// The song's own artwork, else its album's cover (plain CDN URL).
-    pub image_url: String,
+    /// S3 key of the song's own artwork, null when it has none (as in the
+    /// seed: a client builds `<CDN>/<key>` from it).
+    pub image_url: Option<String>,
+    /// Plain CDN URL of the song's own artwork, else of its album's cover.
+    pub image_src: String,
     pub track_number: i32,
     pub album_id: Uuid,
     pub created_at: DateTime<Utc>,
@@ -131,6 +137,7 @@ impl Store {
         AlbumView {
             id: row.id,
             thumbnail_url: self.cdn_url(&row.thumbnail_key),
+            thumbnail_key: row.thumbnail_key,
             name: row.name,
             artist: row.artist,
             created_at: row.created_at,
@@ -141,7 +148,8 @@ impl Store {
         let image = row.image_key.as_deref().unwrap_or(&row.album_thumbnail_key);
         SongView {
             id: row.id,
-            image_url: self.cdn_url(image),
+            image_src: self.cdn_url(image),
+            image_url: row.image_key,
             title: row.title,
             artist: row.artist,
             duration: row.duration_seconds,
@@ -204,10 +212,11 @@ impl Store {
     /// Every song, read in one snapshot (cached).
     pub async fn songs(&self) -> sqlx::Result<Versioned<Vec<SongView>>> {
         let mut snap = Snapshot::begin(&self.pool).await?;
-        let rows =
-            sqlx::query_as::<_, SongListRow>(&format!("{SONG_SELECT} ORDER BY s.created_at, s.id"))
-                .fetch_all(&mut *snap.tx)
-                .await?;
+        let rows = sqlx::query_as::<_, SongListRow>(&format!(
+            "{SONG_SELECT} ORDER BY s.created_at DESC, s.id DESC"
+        ))
+        .fetch_all(&mut *snap.tx)
+        .await?;
         let version = snap.version;
         snap.finish().await?;
         Ok(Versioned {
@@ -218,8 +227,8 @@ impl Store {
 
     pub async fn songs_page(&self, limit: i64, after: Option<Cursor>) -> sqlx::Result<SongsPage> {
         let rows = sqlx::query_as::<_, SongListRow>(&format!(
-            "{SONG_SELECT} WHERE $1::timestamptz IS NULL OR (s.created_at, s.id) > ($1, $2) \
-             ORDER BY s.created_at, s.id LIMIT $3"
+            "{SONG_SELECT} WHERE $1::timestamptz IS NULL OR (s.created_at, s.id) < ($1, $2) \
+             ORDER BY s.created_at DESC, s.id DESC LIMIT $3"
         ))
         .bind(after.map(|c| c.created_at))
         .bind(after.map(|c| c.id))
@@ -444,7 +453,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn song_view_falls_back_to_the_album_cover_and_hides_the_audio_key() {
+    async fn song_view_keeps_the_key_and_falls_back_to_the_album_cover_for_the_src() {
         let store = Store {
             pool: PgPool::connect_lazy("postgres://x@127.0.0.1/x").unwrap(),
             cdn: "https://cdn.example".into(),
@@ -460,12 +469,12 @@ mod tests {
             created_at: Utc::now(),
             album_thumbnail_key: "thumbnails/album.jpg".into(),
         };
-        assert_eq!(
-            store.song_view(row(None)).image_url,
-            "https://cdn.example/thumbnails/album.jpg"
-        );
+        let bare = store.song_view(row(None));
+        assert_eq!(bare.image_src, "https://cdn.example/thumbnails/album.jpg");
+        assert_eq!(bare.image_url, None, "the seed's imageUrl was null");
         let v = store.song_view(row(Some("thumbnails/own.png")));
-        assert_eq!(v.image_url, "https://cdn.example/thumbnails/own.png");
+        assert_eq!(v.image_src, "https://cdn.example/thumbnails/own.png");
+        assert_eq!(v.image_url.as_deref(), Some("thumbnails/own.png"));
         let json = serde_json::to_string(&v).unwrap();
         assert!(!json.contains("audio"), "{json}");
         assert!(

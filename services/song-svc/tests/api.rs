@@ -65,7 +65,23 @@ async fn catalogue_shapes_order_and_no_audio_keys() {
         .map(|k| k.as_str())
         .collect();
     keys.sort();
-    assert_eq!(keys, ["artist", "createdAt", "id", "name", "thumbnailUrl"]);
+    assert_eq!(
+        keys,
+        [
+            "artist",
+            "createdAt",
+            "id",
+            "name",
+            "thumbnailKey",
+            "thumbnailUrl"
+        ]
+    );
+    let key = list[1]["thumbnailKey"].as_str().unwrap();
+    assert!(
+        key.starts_with("thumbnails/"),
+        "a key, as in the seed: {key}"
+    );
+    assert_eq!(thumb, format!("https://cdn.cadenza.test/{key}"));
 
     let detail = fetch(&format!("/album/{older}")).await;
     assert_eq!(detail["album"]["id"], older.to_string());
@@ -92,6 +108,7 @@ async fn catalogue_shapes_order_and_no_audio_keys() {
             "createdAt",
             "duration",
             "id",
+            "imageSrc",
             "imageUrl",
             "title",
             "trackNumber"
@@ -100,15 +117,25 @@ async fn catalogue_shapes_order_and_no_audio_keys() {
     assert_eq!(songs[1]["duration"], 67.5);
     assert_eq!(songs[1]["trackNumber"], 2);
     assert_eq!(
-        songs[1]["imageUrl"],
+        songs[1]["imageUrl"], "thumbnails/own.png",
+        "a key, as in the seed"
+    );
+    assert_eq!(
+        songs[1]["imageSrc"],
         "https://cdn.cadenza.test/thumbnails/own.png"
     );
-    assert_eq!(songs[0]["imageUrl"], thumb, "falls back to the album cover");
+    assert!(songs[0]["imageUrl"].is_null(), "null, as in the seed");
+    assert_eq!(songs[0]["imageSrc"], thumb, "falls back to the album cover");
 
     let all = fetch("/").await;
     let all = all.as_array().expect("a bare array, as in the seed");
     assert_eq!(all.len(), 3);
-    assert_eq!(all[0]["id"], s3.to_string(), "oldest first");
+    let order: Vec<&str> = all.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        order,
+        [s2.to_string(), s1.to_string(), s3.to_string()],
+        "newest first, as in the seed"
+    );
     let also = fetch("").await;
     assert_eq!(also.as_array().unwrap().len(), 3);
 
@@ -178,7 +205,8 @@ async fn lists_page_with_keyset_cursors() {
             None => break,
         }
     }
-    assert_eq!(seen, ids);
+    ids.reverse();
+    assert_eq!(seen, ids, "pages walk newest first, like the full list");
 
     for _ in 0..2 {
         insert_album(&w.db.pool, "More", "M").await;
@@ -303,6 +331,8 @@ async fn openapi_document_and_docs_page() {
         assert!(doc["paths"][path]["get"].is_object(), "{path} missing");
     }
     assert!(doc["components"]["schemas"]["SongView"]["properties"]["imageUrl"].is_object());
+    assert!(doc["components"]["schemas"]["SongView"]["properties"]["imageSrc"].is_object());
+    assert!(doc["components"]["schemas"]["AlbumView"]["properties"]["thumbnailKey"].is_object());
     assert!(doc["components"]["schemas"]["SongView"]["properties"]
         .get("audioKey")
         .is_none());
@@ -312,8 +342,13 @@ async fn openapi_document_and_docs_page() {
         .to_str()
         .unwrap()
         .to_owned();
-    assert!(csp.contains("cdn.jsdelivr.net"), "{csp}");
-    assert!(docs.text().await.unwrap().contains("openapi"));
+    assert_eq!(csp, cadenza_platform::docs::DOCS_CSP);
+    let page = docs.text().await.unwrap();
+    assert!(
+        page.contains("openapi.json") && !page.contains("://"),
+        "{page}"
+    );
+    assert_eq!(w.get("/docs/app.css").await.status(), 200);
     // The API itself keeps the strict policy.
     let api = w.get("/album").await;
     assert_eq!(

@@ -114,7 +114,7 @@ async fn events_invalidate_cached_reads() {
         "album:updated to reach song covers",
         || async {
             let s = w.json(&format!("/{second}")).await;
-            (s["imageUrl"] == "https://cdn.cadenza.test/thumbnails/new-cover.jpg").then_some(())
+            (s["imageSrc"] == "https://cdn.cadenza.test/thumbnails/new-cover.jpg").then_some(())
         },
     )
     .await;

@@ -4,17 +4,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::FromRef;
-use axum::http::{header, HeaderValue};
 use axum::routing::{delete, get, post};
 use axum::Router;
 use cadenza_auth::{
-    PublicJwk, PublicKeySet, RevocationPublisher, TokenVerifier, ACCESS_TOKEN_TTL_SECS,
+    Denylist, PublicJwk, PublicKeySet, RevocationPublisher, TokenVerifier, ACCESS_TOKEN_TTL_SECS,
 };
 use cadenza_platform::health::{self, Readiness};
 use cadenza_platform::http::{standard_layers, HttpSettings};
 use redis::aio::ConnectionManager;
 use tokio::task::JoinHandle;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::client_ip::ProxyPolicy;
 use crate::config::Config;
@@ -62,12 +60,15 @@ impl FromRef<AppState> for ProxyPolicy {
 }
 
 /// Publishes revocations to the other services (CONTRACTS §3). MongoDB is
-/// the source of truth and is written first; if Redis is down, publishing
-/// is retried in the background for a while, and in the worst case other
-/// services accept a revoked access token until it expires (15 min).
+/// the source of truth and is written first; then this replica's own
+/// denylist, so that it refuses the token at once even if Redis is down;
+/// then Redis. If Redis is down, publishing is retried in the background
+/// for a while, and in the worst case other services accept a revoked
+/// access token until it expires (15 min).
 #[derive(Clone)]
 pub struct Revocations {
     publisher: RevocationPublisher,
+    local: Denylist,
 }
 
 impl Revocations {
@@ -83,6 +84,7 @@ impl Revocations {
 
     pub async fn session(&self, sid: &str, user_id: &str) {
         let exp = Self::token_exp();
+        self.local.revoke_sid(sid, exp);
         if let Err(e) = self.publisher.revoke_session(sid, user_id, exp).await {
             tracing::warn!(error = %e, "session revocation not published; retrying in background");
             let p = self.publisher.clone();
@@ -102,6 +104,7 @@ impl Revocations {
     /// Every token of the user issued before now is refused.
     pub async fn user(&self, user_id: &str) {
         let nbf = chrono::Utc::now().timestamp();
+        self.local.revoke_user_before(user_id, nbf);
         if let Err(e) = self.publisher.revoke_user(user_id, nbf).await {
             tracing::warn!(error = %e, "user revocation not published; retrying in background");
             let p = self.publisher.clone();
@@ -197,6 +200,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     );
     let relay_task = tokio::spawn(relay.clone().run());
 
+    let local_denylist = verifier.denylist().clone();
     let state = AppState {
         store: store.clone(),
         hasher: PasswordHasher::new().await?,
@@ -204,6 +208,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         verifier,
         revocations: Revocations {
             publisher: RevocationPublisher::new(redis.clone(), ns.clone()),
+            local: local_denylist,
         },
         limiter: RateLimiter::new(redis.clone(), ns),
         limits: Arc::new(config.limits.clone()),
@@ -234,7 +239,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         });
 
     let router = Router::new()
-        .nest("/api/user", api_routes(state.clone()))
+        .nest("/api/user", api_routes(state.clone(), config.api_docs))
         .merge(health::routes(readiness));
     let router = standard_layers(router, &HttpSettings::new(config.public_base_url.clone()));
     Ok(App {
@@ -244,13 +249,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     })
 }
 
-/// A Content-Security-Policy that lets the API reference page load its script.
-const DOCS_CSP: &str = "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; \
-style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; \
-font-src 'self' data: https://fonts.gstatic.com https://cdn.jsdelivr.net; img-src 'self' data: https:; \
-connect-src 'self'; frame-ancestors 'none'";
-
-fn api_routes(state: AppState) -> Router {
+fn api_routes(state: AppState, api_docs: bool) -> Router {
     use routes::{account, favorites, meta, sessions};
     let api = Router::new()
         .route("/register", post(account::register))
@@ -277,15 +276,5 @@ fn api_routes(state: AppState) -> Router {
         .route("/.well-known/jwks.json", get(meta::jwks))
         .route("/openapi.json", get(meta::openapi))
         .with_state(state);
-    let docs: Router = Router::from(
-        <utoipa_scalar::Scalar<_> as utoipa_scalar::Servable<_>>::with_url(
-            "/docs",
-            <crate::openapi::ApiDoc as utoipa::OpenApi>::openapi(),
-        ),
-    )
-    .layer(SetResponseHeaderLayer::overriding(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(DOCS_CSP),
-    ));
-    api.merge(docs)
+    api.merge(cadenza_platform::docs::routes("/docs", api_docs))
 }

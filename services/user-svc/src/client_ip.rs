@@ -64,8 +64,24 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-pub const DEFAULT_TRUSTED_PROXIES: &str =
-    "127.0.0.0/8,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,::1/128,fc00::/7";
+/// Loopback only: a gateway on the same host. Anything wider (the ingress
+/// controller's pod range) must be configured explicitly, since every host in
+/// a trusted range can choose the client address the limits are keyed on.
+pub const DEFAULT_TRUSTED_PROXIES: &str = "127.0.0.1/32,::1/128";
+
+/// The key per-IP rate limits count on: the address itself for IPv4, its
+/// /64 for IPv6. One IPv6 subscriber (a home, a VM) is routed a whole /64 and
+/// can pick any of its 2^64 addresses per request, so keying on the /128
+/// would hand it unlimited attempts.
+pub fn limit_key(ip: IpAddr) -> String {
+    match canonical(ip) {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let net = u128::from(v6) & (u128::MAX << 64);
+            format!("{}/64", std::net::Ipv6Addr::from(net))
+        }
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct ProxyPolicy {
@@ -88,7 +104,7 @@ impl ProxyPolicy {
     }
 
     /// `TRUST_PROXY_HEADERS` (default false) and `TRUSTED_PROXIES` (CIDRs,
-    /// default loopback and private ranges).
+    /// default loopback only: the dev gateway on 127.0.0.1).
     pub fn from_env() -> Result<Self, ConfigError> {
         if !config::flag("TRUST_PROXY_HEADERS", false)? {
             return Ok(Self::none());
@@ -174,6 +190,33 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_clients_are_keyed_on_their_64() {
+        let a = limit_key(ip("2001:db8:1:2::1"));
+        assert_eq!(a, "2001:db8:1:2::/64");
+        assert_eq!(a, limit_key(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")));
+        assert_ne!(a, limit_key(ip("2001:db8:1:3::1")));
+        assert_eq!(limit_key(ip("198.51.100.7")), "198.51.100.7");
+        assert_eq!(limit_key(ip("::ffff:198.51.100.7")), "198.51.100.7");
+    }
+
+    #[test]
+    fn the_default_trusts_only_loopback() {
+        let p = ProxyPolicy::trusting(DEFAULT_TRUSTED_PROXIES).unwrap();
+        assert_eq!(p.client_ip(ip("127.0.0.1"), Some("1.2.3.4")), ip("1.2.3.4"));
+        assert_eq!(p.client_ip(ip("::1"), Some("1.2.3.4")), ip("1.2.3.4"));
+        // A pod or a neighbour on a private network is not a proxy by default.
+        for peer in [
+            "10.0.0.5",
+            "192.168.1.9",
+            "172.16.0.1",
+            "127.0.0.2",
+            "fd00::1",
+        ] {
+            assert_eq!(p.client_ip(ip(peer), Some("1.2.3.4")), ip(peer), "{peer}");
+        }
+    }
+
+    #[test]
     fn forwarded_for_is_ignored_unless_trusted() {
         let none = ProxyPolicy::none();
         assert_eq!(
@@ -190,7 +233,7 @@ mod tests {
 
     #[test]
     fn the_rightmost_untrusted_hop_is_the_client() {
-        let p = ProxyPolicy::trusting(DEFAULT_TRUSTED_PROXIES).unwrap();
+        let p = ProxyPolicy::trusting("127.0.0.0/8,10.0.0.0/8").unwrap();
         // The client forged "6.6.6.6"; nginx appended the real peer, the ingress its own hop.
         let xff = "6.6.6.6, 198.51.100.7, 10.1.2.3";
         assert_eq!(p.client_ip(ip("127.0.0.1"), Some(xff)), ip("198.51.100.7"));

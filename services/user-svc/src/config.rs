@@ -34,6 +34,8 @@ pub struct Config {
     pub outbox_base_backoff: Duration,
     /// How often the relay looks for due outbox entries.
     pub outbox_poll_interval: Duration,
+    /// Serve the API reference page (`API_DOCS`, default true).
+    pub api_docs: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -55,11 +57,18 @@ impl std::fmt::Debug for Config {
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         let jwt_private_key = config::require("JWT_PRIVATE_KEY")?;
-        cadenza_auth::PublicJwk::from_private_pem(&jwt_private_key)
+        let signing = cadenza_auth::PublicJwk::from_private_pem(&jwt_private_key)
+            .map_err(|e| ConfigError::new("JWT_PRIVATE_KEY", e))?;
+        // The test keys' private halves are public (crates/testkit).
+        let allow_test_keys = config::flag("ALLOW_TEST_KEYS", false)?;
+        cadenza_auth::keys::refuse_test_keys(&[signing], allow_test_keys)
             .map_err(|e| ConfigError::new("JWT_PRIVATE_KEY", e))?;
         let jwt_public_keys = config::var("JWT_PUBLIC_KEYS")?;
         if let Some(pems) = &jwt_public_keys {
-            crate::tokens::public_jwks(pems).map_err(|e| ConfigError::new("JWT_PUBLIC_KEYS", e))?;
+            let jwks = crate::tokens::public_jwks(pems)
+                .map_err(|e| ConfigError::new("JWT_PUBLIC_KEYS", e))?;
+            cadenza_auth::keys::refuse_test_keys(&jwks, allow_test_keys)
+                .map_err(|e| ConfigError::new("JWT_PUBLIC_KEYS", e))?;
         }
         let sqs_endpoint = match config::var("AWS_ENDPOINT_URL_SQS")? {
             Some(raw) => Some(config::check_base_url("AWS_ENDPOINT_URL_SQS", &raw)?),
@@ -80,7 +89,13 @@ impl Config {
             sqs_endpoint,
             cookie_secure: config::flag("COOKIE_SECURE", true)?,
             proxy: ProxyPolicy::from_env()?,
-            limits: Limits::default(),
+            limits: Limits {
+                mail_per_address_per_day: config::parse_or(
+                    "MAIL_DAILY_CAP_PER_ADDRESS",
+                    crate::ratelimit::DEFAULT_MAIL_DAILY_CAP,
+                )?,
+                ..Limits::default()
+            },
             refresh_grace: Duration::from_secs(config::parse_or("REFRESH_GRACE_SECS", 10u64)?),
             outbox_base_backoff: Duration::from_millis(config::parse_or(
                 "OUTBOX_BASE_BACKOFF_MS",
@@ -90,6 +105,7 @@ impl Config {
                 "OUTBOX_POLL_INTERVAL_MS",
                 1000u64,
             )?),
+            api_docs: cadenza_platform::docs::enabled_from_env()?,
         })
     }
 }

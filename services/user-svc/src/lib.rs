@@ -5,6 +5,7 @@ pub mod app;
 pub mod client_ip;
 pub mod config;
 pub mod domain;
+pub mod import;
 pub mod openapi;
 pub mod outbox;
 pub mod ratelimit;

@@ -29,6 +29,20 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Copy the users and favourites of a spotify-microservices deployment
+    /// (Prisma on MongoDB) into MONGODB_URI / MONGODB_DB, keeping ids and
+    /// bcrypt hashes. Safe to run again: existing ids are left alone.
+    ImportSeed {
+        /// The seed's MongoDB URI (read only).
+        #[arg(long)]
+        from_mongodb_uri: String,
+        /// The seed's database name.
+        #[arg(long)]
+        from_db: String,
+        /// Report what would be imported, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -58,6 +72,22 @@ enum UserAction {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init("user-svc");
+    if let Some(Command::ImportSeed {
+        from_mongodb_uri,
+        from_db,
+        dry_run,
+    }) = &cli.command
+    {
+        // Needs only the target database, not the service's whole config.
+        let uri = config::or_exit("user-svc", config::require("MONGODB_URI"));
+        let db = config::or_exit("user-svc", config::var("MONGODB_DB"))
+            .unwrap_or_else(|| "cadenza".into());
+        let target = Store::connect(&uri, &db).await?;
+        let seed = user_svc::import::seed_database(from_mongodb_uri, from_db).await?;
+        let report = user_svc::import::import_seed(&seed, &target, *dry_run).await?;
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
     let config = config::or_exit("user-svc", Config::from_env());
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
@@ -67,15 +97,17 @@ async fn main() -> anyhow::Result<()> {
         Command::User {
             action: UserAction::Create { email, password },
         } => create_account(&config, &email, Some(password), Role::User).await,
+        Command::ImportSeed { .. } => unreachable!("handled above"),
     }
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let port = config.port;
     let app = user_svc::build(config).await.context("starting user-svc")?;
-    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
-        .await
-        .with_context(|| format!("binding port {port}"))?;
+    let listener =
+        tokio::net::TcpListener::bind((config::or_exit("user-svc", config::bind_addr()), port))
+            .await
+            .with_context(|| format!("binding port {port}"))?;
     tracing::info!(port, "user-svc listening");
     shutdown::serve(
         listener,

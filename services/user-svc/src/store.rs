@@ -10,7 +10,7 @@ use std::time::Duration;
 use cadenza_auth::Role;
 use cadenza_platform::Problem;
 use futures::TryStreamExt;
-use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
+use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
 use mongodb::error::{Error as MongoError, ErrorKind, WriteFailure, TRANSIENT_TRANSACTION_ERROR};
 use mongodb::options::{ClientOptions, IndexOptions, ReturnDocument};
 use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
@@ -86,10 +86,75 @@ pub fn rfc3339(t: DateTime) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// A user's `_id`: an ObjectId for accounts created here, or the cuid
+/// string of an account imported from the seed (`user-svc import-seed`).
+/// Both appear as `sub` in access tokens and as `userId` elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum UserId {
+    Oid(ObjectId),
+    Seed(String),
+}
+
+impl UserId {
+    /// The id as `sub` carries it: 24 hex digits are an ObjectId; a seed id
+    /// is 1 to 64 ASCII letters, digits, `-` or `_` (cuids are 25 of them).
+    pub fn parse(raw: &str) -> Option<Self> {
+        if let Ok(oid) = ObjectId::parse_str(raw) {
+            return Some(Self::Oid(oid));
+        }
+        let seed_like = !raw.is_empty()
+            && raw.len() <= 64
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        seed_like.then(|| Self::Seed(raw.to_owned()))
+    }
+}
+
+impl std::fmt::Display for UserId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Oid(oid) => f.write_str(&oid.to_hex()),
+            Self::Seed(id) => f.write_str(id),
+        }
+    }
+}
+
+/// (`&UserId` converts through bson's blanket `From<&T>`.)
+impl From<UserId> for Bson {
+    fn from(id: UserId) -> Bson {
+        match id {
+            UserId::Oid(oid) => Bson::ObjectId(oid),
+            UserId::Seed(id) => Bson::String(id),
+        }
+    }
+}
+
+impl Serialize for UserId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Oid(oid) => oid.serialize(s),
+            Self::Seed(id) => s.serialize_str(id),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for UserId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Bson::deserialize(d)? {
+            Bson::ObjectId(oid) => Ok(Self::Oid(oid)),
+            Bson::String(id) => Ok(Self::Seed(id)),
+            other => Err(serde::de::Error::custom(format!(
+                "a user _id is an ObjectId or a string, not {other}"
+            ))),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UserDoc {
     #[serde(rename = "_id")]
-    pub id: ObjectId,
+    pub id: UserId,
     pub email: String,
     /// PHC argon2id string, or a bcrypt hash imported from the seed.
     pub password: String,
@@ -113,7 +178,7 @@ impl UserDoc {
     pub fn new(email: &str, password_hash: String, role: Role, verified: bool) -> Self {
         let t = now();
         Self {
-            id: ObjectId::new(),
+            id: UserId::Oid(ObjectId::new()),
             email: email.to_owned(),
             password: password_hash,
             role: role.as_str().to_owned(),
@@ -133,7 +198,7 @@ impl UserDoc {
     }
 
     pub fn id_str(&self) -> String {
-        self.id.to_hex()
+        self.id.to_string()
     }
 }
 
@@ -166,12 +231,23 @@ pub struct SessionDoc {
     pub ip: Option<String>,
     #[serde(rename = "revokedAt")]
     pub revoked_at: Option<DateTime>,
+    /// The user's `tokenVersion` when the session began: a password reset
+    /// or change bumps it, and a session of an older version is dead even
+    /// if it was inserted after the reset committed (a login racing it).
+    /// `None` on sessions created before this field existed.
+    #[serde(rename = "tokenVersion", default)]
+    pub token_version: Option<i64>,
 }
 
 impl SessionDoc {
     pub fn is_live(&self) -> bool {
         let t = now();
         self.revoked_at.is_none() && self.expires_at > t && self.idle_expires_at > t
+    }
+
+    /// Whether the session was started under the user's current credentials.
+    pub fn matches_credentials(&self, user: &UserDoc) -> bool {
+        self.token_version.is_none_or(|v| v == user.token_version)
     }
 }
 
@@ -205,6 +281,9 @@ pub struct EmailTokenDoc {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FavoriteDoc {
+    /// An ObjectId here, or the seed's cuid string for an imported favourite.
+    #[serde(rename = "_id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<UserId>,
     #[serde(rename = "userId")]
     pub user_id: String,
     #[serde(rename = "songId")]
@@ -219,7 +298,9 @@ pub struct OutboxDoc {
     #[serde(rename = "_id")]
     pub id: String,
     pub kind: String,
-    /// The exact SQS message body (CONTRACTS §6).
+    /// The exact SQS message body (CONTRACTS §6). Removed once sent: it
+    /// holds the link with its one-time token.
+    #[serde(default)]
     pub body: String,
     pub status: String,
     pub attempts: i32,
@@ -365,10 +446,10 @@ impl Store {
     }
 
     pub async fn user_by_id(&self, id: &str) -> DbResult<Option<UserDoc>> {
-        let Ok(oid) = ObjectId::parse_str(id) else {
+        let Some(id) = UserId::parse(id) else {
             return Ok(None);
         };
-        self.users().find_one(doc! {"_id": oid}).await
+        self.users().find_one(doc! {"_id": id}).await
     }
 
     /// Inserts a new user, its verification token and the job mailing it, atomically.
@@ -404,7 +485,7 @@ impl Store {
             (Some(u), _) => {
                 self.users()
                     .update_one(
-                        doc! {"_id": u.id},
+                        doc! {"_id": &u.id},
                         doc! {"$set": {"role": "admin", "verified": true, "updatedAt": now()}},
                     )
                     .await?;
@@ -435,7 +516,7 @@ impl Store {
     }
 
     /// Swaps a hash for a stronger one, unless the password changed meanwhile.
-    pub async fn upgrade_hash(&self, user_id: ObjectId, old: &str, new: &str) -> DbResult<()> {
+    pub async fn upgrade_hash(&self, user_id: &UserId, old: &str, new: &str) -> DbResult<()> {
         self.users()
             .update_one(
                 doc! {"_id": user_id, "password": old},
@@ -499,7 +580,7 @@ impl Store {
                 s.abort_transaction().await?;
                 return Ok(None);
             };
-            let Ok(oid) = ObjectId::parse_str(&token.user_id) else {
+            let Some(oid) = UserId::parse(&token.user_id) else {
                 s.abort_transaction().await?;
                 return Ok(None);
             };
@@ -537,7 +618,7 @@ impl Store {
                 })
                 .session(&mut s)
                 .await?;
-            let Some(oid) = token.and_then(|t| ObjectId::parse_str(&t.user_id).ok()) else {
+            let Some(oid) = token.and_then(|t| UserId::parse(&t.user_id)) else {
                 s.abort_transaction().await?;
                 return Ok(None);
             };
@@ -582,18 +663,32 @@ impl Store {
             let mut s = self.begin().await?;
             let updated = self
                 .users()
-                .update_one(
-                    doc! {"_id": user.id, "password": &user.password},
+                .find_one_and_update(
+                    doc! {"_id": &user.id, "password": &user.password},
                     doc! {"$set": {"password": new_hash, "updatedAt": now()}, "$inc": {"tokenVersion": 1}},
+                )
+                .return_document(ReturnDocument::After)
+                .session(&mut s)
+                .await?;
+            let Some(updated) = updated else {
+                s.abort_transaction().await?;
+                return Ok(None);
+            };
+            let revoked = self
+                .revoke_user_sessions_in(&mut s, &user.id_str(), Some(keep_sid))
+                .await?;
+            // The session that changed the password lives on under the new version.
+            self.sessions()
+                .update_one(
+                    doc! {"_id": keep_sid, "userId": user.id_str()},
+                    doc! {"$set": {"tokenVersion": updated.token_version}},
                 )
                 .session(&mut s)
                 .await?;
-            if updated.matched_count == 0 {
-                s.abort_transaction().await?;
-                return Ok(None);
-            }
-            let revoked = self
-                .revoke_user_sessions_in(&mut s, &user.id_str(), Some(keep_sid))
+            // A reset link mailed before the change must not undo it.
+            self.email_tokens()
+                .delete_many(doc! {"userId": user.id_str(), "purpose": Purpose::PasswordReset.as_str()})
+                .session(&mut s)
                 .await?;
             self.outbox().insert_one(job).session(&mut s).await?;
             s.commit_transaction().await?;
@@ -628,7 +723,9 @@ impl Store {
     }
 
     /// Rotates `old` to `new` if `old` is still current; `None` when another
-    /// request won the race.
+    /// request won the race. The rotation and the record of the retired
+    /// token are one transaction: if either write fails, neither happens,
+    /// so the client's retry with `old` is a normal refresh, not "reuse".
     pub async fn rotate(
         &self,
         session: &SessionDoc,
@@ -636,42 +733,50 @@ impl Store {
         new: &str,
         idle: Duration,
     ) -> DbResult<Option<SessionDoc>> {
-        let t = now();
-        let rotated = self
-            .sessions()
-            .find_one_and_update(
-                doc! {"_id": &session.id, "tokenHash": old, "revokedAt": null},
-                doc! {"$set": {
-                    "tokenHash": new,
-                    "previousTokenHash": old,
-                    "rotatedAt": t,
-                    "lastUsedAt": t,
-                    "idleExpiresAt": after(idle),
-                }},
-            )
-            .return_document(ReturnDocument::After)
-            .await?;
-        if rotated.is_some() {
-            // The token before `old` is now two generations back: remember it
-            // so that its reuse is still recognised as theft.
-            if let Some(older) = &session.previous_token_hash {
-                let r = self
-                    .retired()
-                    .insert_one(doc! {
-                        "tokenHash": older,
-                        "sessionId": &session.id,
-                        "userId": &session.user_id,
-                        "expiresAt": session.expires_at,
-                    })
-                    .await;
-                if let Err(e) = r {
-                    if !is_duplicate(&e) {
-                        return Err(e);
-                    }
-                }
+        with_retry(|| async {
+            let t = now();
+            let mut s = self.begin().await?;
+            let rotated = self
+                .sessions()
+                .find_one_and_update(
+                    doc! {"_id": &session.id, "tokenHash": old, "revokedAt": null},
+                    doc! {"$set": {
+                        "tokenHash": new,
+                        "previousTokenHash": old,
+                        "rotatedAt": t,
+                        "lastUsedAt": t,
+                        "idleExpiresAt": after(idle),
+                    }},
+                )
+                .return_document(ReturnDocument::After)
+                .session(&mut s)
+                .await?;
+            if rotated.is_none() {
+                s.abort_transaction().await?;
+                return Ok(None);
             }
-        }
-        Ok(rotated)
+            // The token before `old` is now two generations back: remember it
+            // so that its reuse is still recognised as theft. An upsert, so a
+            // record that already exists is not an error.
+            if let Some(older) = &session.previous_token_hash {
+                self.retired()
+                    .update_one(
+                        doc! {"tokenHash": older},
+                        doc! {"$setOnInsert": {
+                            "tokenHash": older,
+                            "sessionId": &session.id,
+                            "userId": &session.user_id,
+                            "expiresAt": session.expires_at,
+                        }},
+                    )
+                    .upsert(true)
+                    .session(&mut s)
+                    .await?;
+            }
+            s.commit_transaction().await?;
+            Ok(rotated)
+        })
+        .await
     }
 
     pub async fn touch_session(&self, id: &str, idle: Duration) -> DbResult<()> {
@@ -777,6 +882,7 @@ impl Store {
     /// Adds a favourite; an existing one is returned unchanged.
     pub async fn add_favorite(&self, user_id: &str, song_id: &str) -> DbResult<FavoriteDoc> {
         let fav = FavoriteDoc {
+            id: Some(UserId::Oid(ObjectId::new())),
             user_id: user_id.to_owned(),
             song_id: song_id.to_owned(),
             created_at: now(),
@@ -826,7 +932,8 @@ impl Store {
         self.outbox()
             .update_one(
                 doc! {"_id": id},
-                doc! {"$set": {"status": SENT, "sentAt": now(), "lastError": null}},
+                doc! {"$set": {"status": SENT, "sentAt": now(), "lastError": null},
+                "$unset": {"body": ""}},
             )
             .await
             .map(|_| ())

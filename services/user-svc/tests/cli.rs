@@ -12,7 +12,8 @@ fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_user-svc"));
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "error");
+        .env("RUST_LOG", "error")
+        .env("ALLOW_TEST_KEYS", "true");
     c
 }
 
@@ -120,4 +121,55 @@ async fn admin_create_makes_a_verified_admin_and_promotes_existing_users() {
         .output()
         .unwrap();
     assert!(!out.status.success());
+}
+
+#[test]
+fn the_committed_test_key_is_refused_outside_tests() {
+    let run_with = |private: &str, allow: Option<&str>, public: Option<&str>| {
+        let mut c = bin();
+        c.env_remove("ALLOW_TEST_KEYS");
+        if let Some(a) = allow {
+            c.env("ALLOW_TEST_KEYS", a);
+        }
+        c.env("PUBLIC_BASE_URL", PUBLIC_BASE_URL)
+            .env("JWT_PRIVATE_KEY", private)
+            .env("MONGODB_URI", "mongodb://x")
+            .env("REDIS_URL", "redis://x")
+            .env("SQS_EMAIL_QUEUE_URL", "http://q")
+            .env("COOKIE_SECURE", "maybe");
+        if let Some(p) = public {
+            c.env("JWT_PUBLIC_KEYS", p);
+        }
+        let out = c.arg("serve").output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let run = |allow, public| run_with(keys::JWT_PRIVATE_PEM, allow, public);
+    for allow in [None, Some("false")] {
+        let (code, err) = run(allow, None);
+        assert_eq!(code, Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("JWT_PRIVATE_KEY") && err.contains("test key"),
+            "{err}"
+        );
+    }
+    // Allowed: start-up goes on to the next (deliberately bad) variable.
+    let (code, err) = run(Some("true"), None);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("COOKIE_SECURE"), "{err}");
+    // A test key among the extra verification keys is refused as well (the
+    // signing key here is another RSA key, not one of the JWT test keys).
+    let (code, err) = run_with(
+        keys::CLOUDFRONT_PRIVATE_PEM,
+        None,
+        Some(keys::OTHER_PUBLIC_PEM),
+    );
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("JWT_PUBLIC_KEYS") && err.contains("test key"),
+        "{err}"
+    );
 }

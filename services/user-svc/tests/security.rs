@@ -383,8 +383,17 @@ async fn users_cannot_see_or_end_each_others_sessions_or_favourites() {
         .await;
     assert_eq!(list.status, StatusCode::OK);
     assert_eq!(list.json["favorites"].as_array().unwrap().len(), 1);
-    assert_eq!(list.json["favorites"][0]["songId"], song);
-    assert!(list.json["favorites"][0]["createdAt"].is_string());
+    let fav = &list.json["favorites"][0];
+    assert_eq!(fav["songId"], song);
+    assert!(fav["createdAt"].is_string());
+    // The seed's item fields: id, userId, songId, addedAt.
+    assert_eq!(fav["id"], r.json["favorite"]["id"]);
+    assert!(!fav["id"].as_str().unwrap().is_empty());
+    assert_eq!(fav["addedAt"], fav["createdAt"]);
+    let me = w
+        .call(Req::get("/api/user/check-auth").bearer(&a.access))
+        .await;
+    assert_eq!(fav["userId"], me.json["user"]["id"]);
 
     let bobs = w
         .call(Req::get("/api/user/favorites").bearer(&b.access))
@@ -533,10 +542,11 @@ async fn jwks_openapi_docs_and_probes() {
         .to_str()
         .unwrap()
         .starts_with("text/html"));
-    assert!(r.headers["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .contains("script-src"));
+    assert_eq!(
+        r.headers["content-security-policy"],
+        cadenza_platform::docs::DOCS_CSP
+    );
+    assert!(!r.text.contains("://"), "{}", r.text);
 
     assert_eq!(w.call(Req::get("/healthz")).await.status, StatusCode::OK);
     let ready = w.call(Req::get("/readyz")).await;
@@ -666,4 +676,94 @@ async fn favourites_page_with_limit_and_offset() {
         .call(Req::get("/api/user/favorites?limit=lots").bearer(&s.access))
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+/// POSTs /api/user/refresh-token (no cookie: 401 until the per-IP limit,
+/// then 429) from the local address `from`, claiming `xff`.
+async fn refresh_from(w: &World, from: &str, xff: &str) -> StatusCode {
+    let http = reqwest::Client::builder()
+        .local_address(from.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    http.post(w.url("/api/user/refresh-token"))
+        .header("x-forwarded-for", xff)
+        .send()
+        .await
+        .expect("request")
+        .status()
+}
+
+#[tokio::test]
+async fn a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored() {
+    // The gateway is 127.0.0.2; 127.0.0.1 is a client that reached the
+    // service directly and forges a fresh X-Forwarded-For on every request.
+    let w = World::with(|c| {
+        c.proxy = user_svc::client_ip::ProxyPolicy::trusting("127.0.0.2/32").unwrap();
+        c.limits.refresh_per_ip = user_svc::ratelimit::Rule::per_minute(2);
+    })
+    .await;
+    assert_eq!(
+        refresh_from(&w, "127.0.0.1", "203.0.113.1").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        refresh_from(&w, "127.0.0.1", "203.0.113.2").await,
+        StatusCode::UNAUTHORIZED
+    );
+    // Before the fix (any private peer trusted) this was a fresh budget.
+    assert_eq!(
+        refresh_from(&w, "127.0.0.1", "203.0.113.3").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Through the gateway, the header is believed: another client, its own budget.
+    assert_eq!(
+        refresh_from(&w, "127.0.0.2", "203.0.113.4").await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn two_ipv6_addresses_in_one_64_share_one_limit() {
+    let w = World::with(|c| {
+        c.proxy = user_svc::client_ip::ProxyPolicy::trusting("127.0.0.1/32").unwrap();
+        c.limits.refresh_per_ip = user_svc::ratelimit::Rule::per_minute(2);
+    })
+    .await;
+    for xff in ["2001:db8:1:2::1", "2001:db8:1:2:aaaa:bbbb:cccc:dddd"] {
+        assert_eq!(
+            refresh_from(&w, "127.0.0.1", xff).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // A third address of the same /64 is the same subscriber: limited.
+    assert_eq!(
+        refresh_from(&w, "127.0.0.1", "2001:db8:1:2::ffff").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // The neighbouring /64 is someone else.
+    assert_eq!(
+        refresh_from(&w, "127.0.0.1", "2001:db8:1:3::1").await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn api_docs_false_answers_404_for_the_docs_page_and_its_assets() {
+    let w = World::with(|c| c.api_docs = false).await;
+    for path in [
+        "/api/user/docs",
+        "/api/user/docs/app.js",
+        "/api/user/docs/app.css",
+    ] {
+        assert_eq!(
+            w.call(Req::get(path)).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    // The machine-readable document stays.
+    assert_eq!(
+        w.call(Req::get("/api/user/openapi.json")).await.status,
+        StatusCode::OK
+    );
 }

@@ -129,6 +129,7 @@ pub fn user_config(
         refresh_grace: Duration::from_secs(10),
         outbox_base_backoff: Duration::from_millis(200),
         outbox_poll_interval: Duration::from_millis(200),
+        api_docs: true,
     }
 }
 
@@ -154,6 +155,7 @@ pub fn admin_config(
         cdn_base_url: None,
         cloudfront_endpoint: None,
         migrate_on_start: true,
+        api_docs: true,
     }
 }
 
@@ -169,6 +171,7 @@ pub fn song_config(stores: &Stores, database_url: &str, ns: &Namespace) -> song_
         signer: Arc::new(cdn_signer()),
         database_max_connections: 5,
         cache_ttl: song_svc::cache::DEFAULT_TTL,
+        api_docs: true,
     }
 }
 

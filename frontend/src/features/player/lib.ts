@@ -8,7 +8,7 @@ export function songToTrack(song: Song, album?: Pick<Album, 'thumbnailUrl'> | nu
     title: song.title,
     artist: song.artist,
     duration: song.duration,
-    artworkUrl: song.imageUrl || album?.thumbnailUrl || null,
+    artworkUrl: song.imageSrc || album?.thumbnailUrl || null,
     albumId: song.albumId ?? null,
   };
 }

@@ -110,8 +110,14 @@ pub async fn create(
     let name = text("name", &req.name, &mut errors);
     let artist = text("artist", &req.artist, &mut errors);
     check(errors)?;
+    // Held from the HEAD to the commit, so no purge deletes the cover between.
+    let hold = state
+        .key_locks
+        .hold([req.thumbnail_key.trim()])
+        .await
+        .map_err(db_problem)?;
     let cover = verify_object(
-        &state.media,
+        &state,
         "thumbnailKey",
         MediaKind::Cover,
         req.thumbnail_key.trim(),
@@ -125,8 +131,9 @@ pub async fn create(
             thumbnail_key: cover.key,
         },
     )
-    .await
-    .map_err(|e| store_problem(e, "album"))?;
+    .await;
+    hold.release().await;
+    let written = written.map_err(|e| store_problem(e, "album"))?;
     let row = written.value;
     state
         .effects
@@ -170,9 +177,14 @@ pub async fn update(
         .as_deref()
         .map(|v| text("artist", v, &mut errors));
     check(errors)?;
+    let hold = state
+        .key_locks
+        .hold(req.thumbnail_key.as_deref().map(str::trim))
+        .await
+        .map_err(db_problem)?;
     let thumbnail_key = match req.thumbnail_key.as_deref() {
         Some(key) => Some(
-            verify_object(&state.media, "thumbnailKey", MediaKind::Cover, key.trim())
+            verify_object(&state, "thumbnailKey", MediaKind::Cover, key.trim())
                 .await?
                 .key,
         ),
@@ -187,8 +199,9 @@ pub async fn update(
             thumbnail_key,
         },
     )
-    .await
-    .map_err(|e| store_problem(e, "album"))?;
+    .await;
+    hold.release().await;
+    let written = written.map_err(|e| store_problem(e, "album"))?;
     state
         .effects
         .publish(

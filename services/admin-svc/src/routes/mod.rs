@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::app::AppState;
 use crate::media::{normalize_content_type, MediaKind};
-use crate::storage::MediaStore;
 use crate::store::{StoreError, VerifiedObject};
 /// The route modules document their errors with the shared schema.
 pub use cadenza_platform::openapi::ProblemDoc;
@@ -141,8 +141,12 @@ pub fn check(errors: Vec<FieldError>) -> Result<(), Problem> {
 
 /// Checks a key's shape, then asks S3 whether the object exists with a type
 /// matching the key's extension and a size within the kind's cap.
+///
+/// The seed's `{type}`-only upload URL does not sign the length, so this
+/// HEAD is where the cap holds: an oversized object that no row references
+/// is deleted before the 422.
 pub async fn verify_object(
-    media: &MediaStore,
+    state: &AppState,
     field: &str,
     kind: MediaKind,
     key: &str,
@@ -150,7 +154,8 @@ pub async fn verify_object(
     let ext = kind
         .check_key(key)
         .map_err(|m| Problem::invalid_field(field, m))?;
-    let info = media
+    let info = state
+        .media
         .head(key)
         .await
         .map_err(|e| Problem::unavailable("s3", e))?
@@ -172,6 +177,7 @@ pub async fn verify_object(
         ));
     }
     if info.size > kind.max_bytes() {
+        discard_unreferenced(state, key).await?;
         return Err(Problem::invalid_field(
             field,
             format!(
@@ -185,6 +191,28 @@ pub async fn verify_object(
         content_type,
         size_bytes: info.size,
     })
+}
+
+/// Deletes an object that failed the checks, unless a row already uses it
+/// (an imported seed object may exceed today's caps and must stay).
+async fn discard_unreferenced(state: &AppState, key: &str) -> Result<(), Problem> {
+    let referenced: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM albums WHERE thumbnail_key = $1) \
+             OR EXISTS (SELECT 1 FROM songs WHERE audio_key = $1 OR image_key = $1)",
+    )
+    .bind(key)
+    .fetch_one(&state.db)
+    .await
+    .map_err(db_problem)?;
+    if !referenced {
+        state
+            .media
+            .delete(key)
+            .await
+            .map_err(|e| Problem::unavailable("s3", e))?;
+        tracing::info!(key, "oversized upload deleted");
+    }
+    Ok(())
 }
 
 /// Maps store failures; `what` names the path resource for 404s.

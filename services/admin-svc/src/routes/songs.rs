@@ -71,7 +71,7 @@ fn blank_to_none(v: Option<&str>) -> Option<&str> {
     v.map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// Songs, oldest first.
+/// Songs, newest first (as in the seed).
 #[utoipa::path(
     get, path = "/song", tag = "songs", params(PageParams),
     responses((status = 200, body = SongList), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc)),
@@ -137,16 +137,16 @@ pub async fn create(
     {
         return Err(Problem::invalid_field("albumId", "no such album"));
     }
-    let audio = verify_object(
-        &state.media,
-        "audioKey",
-        MediaKind::Audio,
-        req.audio_key.trim(),
-    )
-    .await?;
+    // Held from the HEADs to the commit, so no purge deletes the objects between.
+    let hold = state
+        .key_locks
+        .hold(std::iter::once(req.audio_key.trim()).chain(blank_to_none(req.image_url.as_deref())))
+        .await
+        .map_err(db_problem)?;
+    let audio = verify_object(&state, "audioKey", MediaKind::Audio, req.audio_key.trim()).await?;
     let image_key = match blank_to_none(req.image_url.as_deref()) {
         Some(key) => Some(
-            verify_object(&state.media, "imageUrl", MediaKind::Cover, key)
+            verify_object(&state, "imageUrl", MediaKind::Cover, key)
                 .await?
                 .key,
         ),
@@ -164,8 +164,9 @@ pub async fn create(
             image_key,
         },
     )
-    .await
-    .map_err(|e| store_problem(e, "song"))?;
+    .await;
+    hold.release().await;
+    let written = written.map_err(|e| store_problem(e, "song"))?;
     let row = written.value;
     state
         .effects
@@ -225,10 +226,19 @@ pub async fn update(
         .track_number
         .map(|n| track_number("trackNumber", n, &mut errors));
     check(errors)?;
+    let hold = state
+        .key_locks
+        .hold(
+            req.audio_key.as_deref().map(str::trim).into_iter().chain(
+                req.image_url
+                    .as_ref()
+                    .and_then(|v| blank_to_none(v.as_deref())),
+            ),
+        )
+        .await
+        .map_err(db_problem)?;
     let audio = match req.audio_key.as_deref() {
-        Some(key) => {
-            Some(verify_object(&state.media, "audioKey", MediaKind::Audio, key.trim()).await?)
-        }
+        Some(key) => Some(verify_object(&state, "audioKey", MediaKind::Audio, key.trim()).await?),
         None => None,
     };
     let image_key = match &req.image_url {
@@ -236,7 +246,7 @@ pub async fn update(
         Some(v) => match blank_to_none(v.as_deref()) {
             None => Some(None),
             Some(key) => Some(Some(
-                verify_object(&state.media, "imageUrl", MediaKind::Cover, key)
+                verify_object(&state, "imageUrl", MediaKind::Cover, key)
                     .await?
                     .key,
             )),
@@ -255,8 +265,9 @@ pub async fn update(
             image_key,
         },
     )
-    .await
-    .map_err(|e| store_problem(e, "song"))?;
+    .await;
+    hold.release().await;
+    let written = written.map_err(|e| store_problem(e, "song"))?;
     let (before, after) = written.value;
     state
         .effects

@@ -19,11 +19,15 @@ pub struct UploadUrlRequest {
     #[schema(example = "song")]
     pub kind: String,
     /// image/jpeg, image/png, image/webp; audio/mpeg, audio/flac, audio/ogg, audio/mp4, audio/wav.
+    /// Without it (the seed's request), the type's default: image/jpeg for
+    /// `thumbnail`, audio/mpeg for `song`.
     #[schema(example = "audio/mpeg")]
-    pub content_type: String,
+    pub content_type: Option<String>,
     /// Exact byte length of the file (covers ≤ 10 MiB, audio ≤ 500 MiB).
+    /// Recommended: when given, S3 refuses any other length. Without it (the
+    /// seed's request), the cap is checked when the album or song is created.
     #[schema(example = 4_194_304)]
-    pub size: i64,
+    pub size: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,7 +39,8 @@ pub struct UploadUrlResponse {
     /// Reference this key when creating the album or song.
     pub file_key: String,
     /// Send exactly these headers with the PUT: they are signed, so S3
-    /// refuses another type or length.
+    /// refuses another type or length (Content-Length only when `size` was
+    /// given).
     pub headers: BTreeMap<String, String>,
     pub expires_at: DateTime<Utc>,
 }
@@ -58,7 +63,10 @@ pub async fn create_upload_url(
 ) -> ApiResult<Json<UploadUrlResponse>> {
     let kind = MediaKind::parse(&req.kind)
         .ok_or_else(|| Problem::invalid_field("type", "must be \"thumbnail\" or \"song\""))?;
-    let content_type = normalize_content_type(&req.content_type);
+    let content_type = match req.content_type.as_deref() {
+        Some(raw) => normalize_content_type(raw),
+        None => kind.default_content_type().to_owned(),
+    };
     let mut errors = vec![];
     let ext = kind.extension(&content_type);
     if ext.is_none() {
@@ -67,7 +75,10 @@ pub async fn create_upload_url(
             format!("must be {} for type {:?}", kind.allowed_types(), req.kind),
         ));
     }
-    if req.size < 1 || req.size > kind.max_bytes() {
+    if req
+        .size
+        .is_some_and(|size| size < 1 || size > kind.max_bytes())
+    {
         errors.push(FieldError::new(
             "size",
             format!("must be between 1 byte and {} MiB", kind.max_bytes() / MIB),
@@ -80,7 +91,7 @@ pub async fn create_upload_url(
         .presign_put(&key, &content_type, req.size)
         .await
         .map_err(|e| Problem::unavailable("s3", e))?;
-    tracing::info!(admin = %admin.sub, key, size = req.size, "upload URL issued");
+    tracing::info!(admin = %admin.sub, key, size = ?req.size, "upload URL issued");
     Ok(Json(UploadUrlResponse {
         presigned_url: upload.url,
         file_key: key,

@@ -70,6 +70,7 @@ pub fn config(
         cdn_base_url: Some(CDN_BASE.to_owned()),
         cloudfront_endpoint: Some(infra.aws_endpoint.clone()),
         migrate_on_start: true,
+        api_docs: true,
     }
 }
 
@@ -288,6 +289,10 @@ pub async fn assert_problem(resp: reqwest::Response, status: u16, field: &str) -
     assert_eq!(got, status, "{body}");
     assert_eq!(ct, "application/problem+json", "{body}");
     assert_eq!(body["message"], body["detail"]);
+    assert_eq!(
+        body["error"], body["detail"],
+        "the seed's auth pages read `error`: {body}"
+    );
     if !field.is_empty() {
         let fields: Vec<&str> = body["errors"]
             .as_array()

@@ -43,6 +43,7 @@ pub fn config(db_url: &str, redis_url: &str, ns: &Namespace, cdn: &str) -> Confi
         signer: Arc::new(StreamUrlSigner::from_pem(KEY_PAIR_ID, CLOUDFRONT_PRIVATE_PEM).unwrap()),
         database_max_connections: 5,
         cache_ttl: song_svc::cache::DEFAULT_TTL,
+        api_docs: true,
     }
 }
 

@@ -12,6 +12,14 @@ impl Email {
         if email.is_empty() {
             return Err("is required".into());
         }
+        // The mailer (and SES) cannot deliver SMTPUTF8 addresses: an account
+        // under one could never verify or reset. Refuse them everywhere,
+        // before anything is stored (issue 14).
+        if !email.is_ascii() {
+            return Err(
+                "must be an ASCII address (internationalised addresses cannot be mailed)".into(),
+            );
+        }
         if email.len() > MAX_EMAIL_LEN {
             return Err(format!("must be at most {MAX_EMAIL_LEN} characters"));
         }
@@ -90,6 +98,9 @@ mod tests {
             "a@example..com",
             "a@exa_mple.com",
             "<script>@x.com",
+            "josé@example.com",
+            "ada@exämple.com",
+            "ada@例え.jp",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
         }

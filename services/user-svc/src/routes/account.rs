@@ -140,7 +140,7 @@ pub async fn register(
     let email = Email::from_field("email", &body.email)?;
     state
         .limiter
-        .hit("register:ip", &ip.to_string(), state.limits.register_per_ip)
+        .hit_ip("register:ip", ip, state.limits.register_per_ip)
         .await?;
     state
         .limiter
@@ -177,7 +177,21 @@ pub async fn register(
         }
     };
     if job.kind == JobKind::AccountExists.as_str() {
+        if !state
+            .limiter
+            .allow_mail(email.as_str(), state.limits.mail_per_address_per_day)
+            .await
+        {
+            return Ok((StatusCode::CREATED, Message::new(REGISTERED)).into_response());
+        }
         state.store.insert_job(&job).await.map_err(db_problem)?;
+    } else {
+        // A first registration's verify mail is counted, never dropped: it
+        // happens once per account.
+        state
+            .limiter
+            .allow_mail(email.as_str(), state.limits.mail_per_address_per_day)
+            .await;
     }
     state.relay.kick(job.id);
     Ok((StatusCode::CREATED, Message::new(REGISTERED)).into_response())
@@ -196,11 +210,25 @@ pub async fn login(
     let email = Email::from_field("email", &body.email)?;
     state
         .limiter
-        .hit("login:ip", &ip.to_string(), state.limits.login_per_ip)
+        .hit_ip("login:ip", ip, state.limits.login_per_ip)
+        .await?;
+    // Failures, not attempts: each attempt reserves one failure on its
+    // (email, client IP) pair and on the address, atomically, so concurrent
+    // guesses cannot slip past the limit; a success clears both. Junk logins
+    // from one client lock only that client's pair. Checked pair first, so a
+    // refused pair does not add to the address-wide count.
+    let pair = format!("{}|{ip}", email.as_str());
+    state
+        .limiter
+        .hit("login:fail:email-ip", &pair, state.limits.login_per_email)
         .await?;
     state
         .limiter
-        .hit("login:email", email.as_str(), state.limits.login_per_email)
+        .hit(
+            "login:fail:email",
+            email.as_str(),
+            state.limits.login_failures_per_email,
+        )
         .await?;
     if body.password.is_empty() || body.password.chars().count() > MAX_LEN * 8 {
         return Err(Problem::unauthorized(BAD_CREDENTIALS));
@@ -222,7 +250,7 @@ pub async fn login(
             let new = state.hasher.hash(&body.password).await?;
             if let Err(e) = state
                 .store
-                .upgrade_hash(user.id, &user.password, &new)
+                .upgrade_hash(&user.id, &user.password, &new)
                 .await
             {
                 tracing::warn!(error = %e, "password hash upgrade failed; will retry at next login");
@@ -232,6 +260,11 @@ pub async fn login(
         }
     }
     let started = start_session(&state, &user, ip, &headers).await?;
+    state.limiter.clear("login:fail:email-ip", &pair).await;
+    state
+        .limiter
+        .clear("login:fail:email", email.as_str())
+        .await;
     let body = LoginResponse {
         message: "Login successful".into(),
         user_data: UserData {
@@ -295,11 +328,7 @@ async fn mail_token_if(
     let scope = purpose.as_str();
     state
         .limiter
-        .hit(
-            &format!("{scope}:ip"),
-            &ip.to_string(),
-            state.limits.email_action_per_ip,
-        )
+        .hit_ip(&format!("{scope}:ip"), ip, state.limits.email_action_per_ip)
         .await?;
     state
         .limiter
@@ -315,6 +344,13 @@ async fn mail_token_if(
         .await
         .map_err(db_problem)?;
     if let Some(user) = user.filter(|u| pick(u)) {
+        if !state
+            .limiter
+            .allow_mail(&user.email, state.limits.mail_per_address_per_day)
+            .await
+        {
+            return Ok(());
+        }
         let (token, job) = email_token(state, &user, purpose);
         let job = job.into_outbox();
         state
@@ -428,9 +464,16 @@ pub async fn change_password(
     AuthUser(claims): AuthUser,
     Json(body): Json<ChangePassword>,
 ) -> ApiResult<Response> {
+    crate::routes::require_live_session(&state, &claims).await?;
+    // Failures of this account's own sessions (an attacker needs a token of
+    // the account to add to them); a success clears them.
     state
         .limiter
-        .hit("login:email", &claims.email, state.limits.login_per_email)
+        .hit(
+            "change-password:user",
+            &claims.sub,
+            state.limits.login_per_email,
+        )
         .await?;
     let user = state
         .store
@@ -458,6 +501,10 @@ pub async fn change_password(
         .ok_or_else(|| Problem::conflict("the password was changed concurrently; try again"))?;
     state.revocations.sessions(&revoked).await;
     state.relay.kick(job.id);
+    state
+        .limiter
+        .clear("change-password:user", &claims.sub)
+        .await;
     Ok(Message::new("Password changed. Your other sessions were signed out.").into_response())
 }
 

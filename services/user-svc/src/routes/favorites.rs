@@ -18,19 +18,29 @@ pub struct SongRef {
     pub song_id: String,
 }
 
+/// One favourite: the seed's `id, userId, songId, addedAt`, plus
+/// `createdAt` (the same instant).
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Favorite {
-    #[serde(rename = "songId")]
+    pub id: String,
+    pub user_id: String,
     pub song_id: String,
-    #[serde(rename = "createdAt")]
+    /// RFC 3339, when the song was added.
+    pub added_at: String,
+    /// Same as `addedAt`.
     pub created_at: String,
 }
 
 impl From<FavoriteDoc> for Favorite {
     fn from(f: FavoriteDoc) -> Self {
+        let at = store::rfc3339(f.created_at);
         Self {
+            id: f.id.map(|id| id.to_string()).unwrap_or_default(),
+            user_id: f.user_id,
             song_id: f.song_id,
-            created_at: store::rfc3339(f.created_at),
+            added_at: at.clone(),
+            created_at: at,
         }
     }
 }
@@ -117,6 +127,7 @@ pub async fn add(
     AuthUser(claims): AuthUser,
     Json(body): Json<SongRef>,
 ) -> ApiResult<Response> {
+    crate::routes::require_live_session(&state, &claims).await?;
     let id = song_id(&body.song_id)?;
     let fav = state
         .store
@@ -155,6 +166,7 @@ pub async fn remove(
     AuthUser(claims): AuthUser,
     Path(song): Path<String>,
 ) -> ApiResult<Response> {
+    crate::routes::require_live_session(&state, &claims).await?;
     remove_id(&state, &claims.sub, &song).await
 }
 
@@ -166,5 +178,6 @@ pub async fn remove_seed(
     AuthUser(claims): AuthUser,
     Json(body): Json<SongRef>,
 ) -> ApiResult<Response> {
+    crate::routes::require_live_session(&state, &claims).await?;
     remove_id(&state, &claims.sub, &body.song_id).await
 }

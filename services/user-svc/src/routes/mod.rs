@@ -6,10 +6,30 @@ pub mod meta;
 pub mod sessions;
 
 use axum::http::{header, HeaderMap, HeaderValue};
+use cadenza_auth::Claims;
+use cadenza_platform::{ApiResult, Problem};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::store::UserDoc;
+use crate::app::AppState;
+use crate::store::{db_problem, UserDoc};
+
+/// For user-svc's sensitive routes: the token's session must still exist,
+/// unrevoked, in MongoDB. The in-memory denylist alone can lag a revocation
+/// made on another replica while Redis is unreachable.
+pub async fn require_live_session(state: &AppState, claims: &Claims) -> ApiResult<()> {
+    let live = state
+        .store
+        .session_by_id(&claims.sid)
+        .await
+        .map_err(db_problem)?
+        .is_some_and(|s| s.user_id == claims.sub && s.revoked_at.is_none());
+    if live {
+        Ok(())
+    } else {
+        Err(Problem::unauthorized("session revoked"))
+    }
+}
 
 pub const REFRESH_COOKIE: &str = "refreshToken";
 const COOKIE_PATH: &str = "/api/user";

@@ -64,12 +64,29 @@ pub async fn start_session(
         user_agent: user_agent(headers),
         ip: Some(ip.to_string()),
         revoked_at: None,
+        token_version: Some(user.token_version),
     };
     state
         .store
         .insert_session(&session)
         .await
         .map_err(db_problem)?;
+    // `user` was read before the password was checked (argon2 can queue for
+    // seconds): a reset or change that committed meanwhile revoked only the
+    // sessions that existed then. Re-read now that ours exists; if the
+    // credentials moved on, this login is void. A change committing after
+    // this read is caught by refresh, which compares the versions again.
+    let current = state
+        .store
+        .user_by_id(&session.user_id)
+        .await
+        .map_err(db_problem)?;
+    if !current.is_some_and(|u| session.matches_credentials(&u)) {
+        revoke_family(state, &sid).await?;
+        return Err(Problem::unauthorized(
+            "the password changed while signing in; please sign in again",
+        ));
+    }
     let access_token = mint(state, user, &sid)?;
     Ok(Started {
         access_token,
@@ -121,7 +138,7 @@ pub async fn refresh(
 ) -> ApiResult<Response> {
     state
         .limiter
-        .hit("refresh:ip", &ip.to_string(), state.limits.refresh_per_ip)
+        .hit_ip("refresh:ip", ip, state.limits.refresh_per_ip)
         .await?;
     let Some(presented) = refresh_cookie(&headers) else {
         return Ok(refused(&state, "missing refresh token"));
@@ -137,6 +154,22 @@ pub async fn refresh(
         if !session.is_live() {
             return Ok(refused(&state, "session expired"));
         }
+        let Some(user) = state
+            .store
+            .user_by_id(&session.user_id)
+            .await
+            .map_err(db_problem)?
+        else {
+            revoke_family(&state, &session.id).await?;
+            return Ok(refused(&state, "account no longer exists"));
+        };
+        if !session.matches_credentials(&user) {
+            revoke_family(&state, &session.id).await?;
+            return Ok(refused(
+                &state,
+                "the password was changed; please sign in again",
+            ));
+        }
         let new_token = random_token();
         let rotated = state
             .store
@@ -144,15 +177,6 @@ pub async fn refresh(
             .await
             .map_err(db_problem)?;
         if let Some(session) = rotated {
-            let Some(user) = state
-                .store
-                .user_by_id(&session.user_id)
-                .await
-                .map_err(db_problem)?
-            else {
-                revoke_family(&state, &session.id).await?;
-                return Ok(refused(&state, "account no longer exists"));
-            };
             let access_token = mint(&state, &user, &session.id)?;
             return Ok((
                 [(
@@ -186,6 +210,13 @@ pub async fn refresh(
             else {
                 return Ok(refused(&state, "account no longer exists"));
             };
+            if !session.matches_credentials(&user) {
+                revoke_family(&state, &session.id).await?;
+                return Ok(refused(
+                    &state,
+                    "the password was changed; please sign in again",
+                ));
+            }
             let access_token = mint(&state, &user, &session.id)?;
             // No cookie: the racing request that rotated holds the new one.
             return Ok(axum::Json(AccessTokenResponse { access_token }).into_response());
@@ -278,6 +309,7 @@ pub async fn logout_all(
     State(state): State<AppState>,
     AuthUser(claims): AuthUser,
 ) -> ApiResult<Response> {
+    crate::routes::require_live_session(&state, &claims).await?;
     let revoked = state
         .store
         .revoke_user_sessions(&claims.sub)
@@ -320,6 +352,7 @@ pub async fn list(
     State(state): State<AppState>,
     AuthUser(claims): AuthUser,
 ) -> ApiResult<Response> {
+    crate::routes::require_live_session(&state, &claims).await?;
     let sessions = state
         .store
         .live_sessions(&claims.sub)
@@ -347,6 +380,7 @@ pub async fn revoke(
     AuthUser(claims): AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    crate::routes::require_live_session(&state, &claims).await?;
     if id.len() > 64 {
         return Err(Problem::not_found("no such session"));
     }

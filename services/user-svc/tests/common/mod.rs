@@ -49,6 +49,7 @@ pub fn config(mongo_db: &str, ns: &Namespace, queue_url: &str, sqs_endpoint: &st
         refresh_grace: Duration::from_secs(10),
         outbox_base_backoff: Duration::from_millis(200),
         outbox_poll_interval: Duration::from_millis(200),
+        api_docs: true,
     }
 }
 

@@ -2,7 +2,11 @@ import { api } from '@/lib/api-client';
 import type { Song } from '@/types/catalog';
 
 export interface Favorite {
+  id?: string;
+  userId?: string;
   songId: string;
+  /** When it was added (the seed's field); `createdAt` is the same instant. */
+  addedAt?: string;
   createdAt?: string;
 }
 

@@ -68,7 +68,7 @@ export function FavoritesPage() {
                     className="flex min-w-0 flex-1 items-center gap-3 rounded-md text-left focus-ring"
                   >
                     <span className="w-6 text-right text-sm tabular-nums text-fg-muted">{i + 1}</span>
-                    <Cover src={song.imageUrl} seed={song.albumId ?? song.id} alt="" className="h-10 w-10 shrink-0" />
+                    <Cover src={song.imageSrc} seed={song.albumId ?? song.id} alt="" className="h-10 w-10 shrink-0" />
                     <span className="min-w-0 flex-1">
                       <span className={cn('block truncate', isCurrent ? 'font-semibold text-accent' : '')}>{song.title}</span>
                       <span className="block truncate text-sm text-fg-muted">{song.artist}</span>

@@ -142,7 +142,7 @@ export function SearchPage() {
         {options.map((opt, i) => {
           const heading =
             i === 0 && opt.kind === 'album' ? 'Albums' : (i === albumCount && opt.kind === 'song') ? 'Songs' : null;
-          const cover = opt.kind === 'album' ? opt.album.thumbnailUrl : opt.song.imageUrl;
+          const cover = opt.kind === 'album' ? opt.album.thumbnailUrl : opt.song.imageSrc;
           const seed = opt.kind === 'album' ? opt.album.id : (opt.song.albumId ?? opt.song.id);
           return (
             <li key={opt.key} role="presentation">
