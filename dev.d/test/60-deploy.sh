@@ -194,7 +194,8 @@ if [[ "${DEPLOY_SKIP_SELFTEST:-0}" != 1 ]]; then
     if check_chart "$tmp/chart" "$tmp/out" "selftest-$name" 2>"$tmp/err"; then
       rm -rf "$tmp"; fail "self-test '$name': the broken chart PASSED validation"
     fi
-    local why; why=$(grep -m1 -E 'ERROR|Error|POLICY|FAIL|error' "$tmp/err" | sed 's/^[ |]*//' | cut -c1-150)
+    # The first line that says why (any first line if none is tagged).
+    local why; why=$({ grep -m1 -E 'ERROR|Error|POLICY|FAIL|error|invalid|not match' "$tmp/err" || head -n1 "$tmp/err"; } | sed 's/^[ |]*//' | cut -c1-150)
     rm -rf "$tmp"
     ok "rejects $name: $why"
   }
@@ -208,9 +209,10 @@ if [[ "${DEPLOY_SKIP_SELFTEST:-0}" != 1 ]]; then
   mutate 'plaintext Secret' templates/configmap.yaml '0,/^kind: ConfigMap$/s//kind: Secret/'
   mutate 'unknown field' templates/service.yaml 's/^  type: ClusterIP$/  type: ClusterIP\n  bogusField: 1/'
   # Trusting X-Forwarded-For from everyone (or from no stated range) multiplies the per-IP limits.
-  mutate 'TRUSTED_PROXIES 0.0.0.0/0 (values)' values.yaml 's|controllerPodCIDRs: \[10.244.0.0/16\]|controllerPodCIDRs: [0.0.0.0/0]|'
+  mutate 'TRUSTED_PROXIES trusting everyone (values)' values.yaml 's|controllerPodCIDRs: \[10.244.0.0/16\]|controllerPodCIDRs: [0.0.0.0/0]|'
   mutate 'JWKS over plain http (values)' values.yaml \
     's|^      CLOUDFRONT_KEY_PAIR_ID: K000000000000 .*$|&\n      JWT_JWKS_URL: http://cadenza-user-svc:5000/api/user/.well-known/jwks.json|'
+  # shellcheck disable=SC2016 # a literal $env in the template
   mutate 'TRUSTED_PROXIES not rendered (template)' templates/configmap.yaml 's/set \$env "TRUSTED_PROXIES"/set $env "UNUSED_PROXIES"/'
 fi
 
@@ -218,6 +220,7 @@ step "gateway access log"
 # One-time tokens travel as ?token=: no log format may record the query string.
 fmt=$(awk '/log_format/,/;/' dev.d/gateway/nginx.conf.tmpl)
 [[ -n "$fmt" ]] || fail "gateway: no log_format in dev.d/gateway/nginx.conf.tmpl"
+# shellcheck disable=SC2016 # literal nginx variables
 if grep -qE '\$(request|request_uri|args|query_string|arg_[a-z_]+)([^a-z_]|$)' <<<"$fmt"; then
   fail "gateway log_format records the query string (use \$request_method \$uri)"
 fi
