@@ -75,6 +75,17 @@ pub struct Written<T> {
     pub orphaned_keys: Vec<String>,
 }
 
+impl<T> Written<T> {
+    /// A new row: nothing it replaced, so nothing orphaned.
+    fn inserted(value: T, version: i64) -> Self {
+        Self {
+            value,
+            version,
+            orphaned_keys: vec![],
+        }
+    }
+}
+
 /// Starts a catalogue write: a transaction that has already taken the next
 /// catalogue version (and with it the lock that orders writers).
 async fn begin_write(pool: &PgPool) -> StoreResult<(Transaction<'static, Postgres>, i64)> {
@@ -94,11 +105,7 @@ pub async fn insert_album(pool: &PgPool, new: &NewAlbum) -> StoreResult<Written<
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Written {
-        value: row,
-        version,
-        orphaned_keys: vec![],
-    })
+    Ok(Written::inserted(row, version))
 }
 
 /// Returns the album before and after.
@@ -221,11 +228,7 @@ pub async fn insert_song(pool: &PgPool, new: &NewSong) -> StoreResult<Written<So
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Written {
-        value: row,
-        version,
-        orphaned_keys: vec![],
-    })
+    Ok(Written::inserted(row, version))
 }
 
 /// Returns the song before and after.
