@@ -36,6 +36,8 @@ export PUBLIC_BASE_URL=http://127.0.0.1:8080
 export JWT_PUBLIC_KEYS_FILE="$KEYS/jwt.pub.pem"
 export JWT_ISSUER=cadenza-user JWT_AUDIENCE=cadenza-api
 export REDIS_URL="$CADENZA_REDIS_URL"
+# The gateway on 127.0.0.1 says who the client is (the search limit is per client).
+export TRUST_PROXY_HEADERS=true TRUSTED_PROXIES=127.0.0.1/32
 export CLOUDFRONT_DOMAIN=http://127.0.0.1:8090
 CLOUDFRONT_KEY_PAIR_ID=$(<"$KEYS/cloudfront.key-pair-id")
 export CLOUDFRONT_KEY_PAIR_ID

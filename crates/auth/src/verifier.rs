@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::claims::Claims;
 use crate::denylist::Denylist;
-use crate::keys::{PublicJwk, PublicKeySet};
+use crate::keys::{refuse_test_keys, PublicJwk, PublicKeySet};
 use crate::LEEWAY_SECS;
 
 #[derive(Debug, Clone)]
@@ -36,8 +36,12 @@ impl VerifierConfig {
             config::var("JWT_JWKS_URL")?,
         ) {
             (Some(pems), _) => {
-                PublicKeySet::from_pems(&pems)
-                    .map_err(|e| ConfigError::new("JWT_PUBLIC_KEYS", e))?;
+                let named = |e| ConfigError::new("JWT_PUBLIC_KEYS", e);
+                PublicKeySet::from_pems(&pems).map_err(named)?;
+                // Whoever holds a committed test key's private half (anyone
+                // with the source) could mint tokens this service accepts.
+                let jwks = PublicJwk::all_from_public_pems(&pems).map_err(named)?;
+                refuse_test_keys(&jwks, config::flag("ALLOW_TEST_KEYS", false)?).map_err(named)?;
                 KeySource::Pems(pems)
             }
             (None, Some(url)) => {

@@ -2,6 +2,7 @@
 //! is only its domain: configuration, telemetry, RFC 9457 errors, validated
 //! extractors, probes, metrics, the standard HTTP layer stack and shutdown.
 
+pub mod client_ip;
 pub mod config;
 pub mod docs;
 pub mod extract;
@@ -9,6 +10,7 @@ pub mod health;
 pub mod http;
 pub mod openapi;
 pub mod problem;
+pub mod ratelimit;
 pub mod redis;
 pub mod shutdown;
 pub mod telemetry;

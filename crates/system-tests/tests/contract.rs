@@ -172,11 +172,13 @@ fn full_env(bin: &str) -> HashMap<&'static str, String> {
         }
         "admin-svc" => {
             env.insert("JWT_PUBLIC_KEYS", keys::JWT_PUBLIC_PEM.into());
+            env.insert("ALLOW_TEST_KEYS", "true".into());
             env.insert("DATABASE_URL", i.pg_admin_url.clone());
             env.insert("S3_BUCKET", i.s3_bucket.clone());
         }
         "song-svc" => {
             env.insert("JWT_PUBLIC_KEYS", keys::JWT_PUBLIC_PEM.into());
+            env.insert("ALLOW_TEST_KEYS", "true".into());
             env.insert("DATABASE_URL", i.pg_admin_url.clone());
             env.insert("CLOUDFRONT_DOMAIN", CDN.into());
             env.insert("CLOUDFRONT_KEY_PAIR_ID", KEY_PAIR_ID.into());
@@ -283,6 +285,33 @@ fn each_binary_refuses_to_start_without_each_required_variable() {
         checked += 1;
     }
     assert_eq!(checked, 19 + 4);
+}
+
+/// The attack: the test key pairs are committed (crates/testkit), so anyone
+/// can sign tokens with them. A deployment that mounted one of them by
+/// mistake must not start; before the check moved into the shared verifier
+/// only user-svc refused, and admin-svc/song-svc accepted forged admin tokens.
+#[test]
+fn every_binary_refuses_the_committed_test_keys_outside_tests() {
+    for (bin, var) in [
+        ("user-svc", "JWT_PRIVATE_KEY"),
+        ("admin-svc", "JWT_PUBLIC_KEYS"),
+        ("song-svc", "JWT_PUBLIC_KEYS"),
+    ] {
+        let mut env = full_env(bin);
+        env.remove("ALLOW_TEST_KEYS");
+        let (code, stderr) = run_without(bin, &env, &[]);
+        assert!(stderr.contains("test key"), "{bin}: {stderr:?}");
+        assert_one_line_naming(bin, "with a committed test key", var, (code, stderr));
+        // The same with the flag set to anything but true.
+        env.insert("ALLOW_TEST_KEYS", "false".into());
+        assert_one_line_naming(
+            bin,
+            "with ALLOW_TEST_KEYS=false",
+            var,
+            run_without(bin, &env, &[]),
+        );
+    }
 }
 
 /// A running binary; SIGKILLed on drop if a test fails before stopping it.

@@ -141,6 +141,7 @@ fn missing_configuration_exits_naming_the_variable() {
     let out = bin()
         .env("PUBLIC_BASE_URL", "http://127.0.0.1:8080")
         .env("JWT_PUBLIC_KEYS", cadenza_testkit::keys::JWT_PUBLIC_PEM)
+        .env("ALLOW_TEST_KEYS", "true")
         .env("DATABASE_URL", "postgres://x")
         .env("REDIS_URL", "redis://x")
         .env("S3_BUCKET", "b")

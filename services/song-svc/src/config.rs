@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use cadenza_auth::VerifierConfig;
 use cadenza_cdn::StreamUrlSigner;
+use cadenza_platform::client_ip::ProxyPolicy;
 use cadenza_platform::config::{self, ConfigError};
+use cadenza_platform::ratelimit::Rule;
 use cadenza_platform::redis::Namespace;
 
 #[derive(Clone)]
@@ -26,6 +28,12 @@ pub struct Config {
     pub cache_ttl: Duration,
     /// Serve the API reference page (`API_DOCS`, default true).
     pub api_docs: bool,
+    /// Who may say who the client is (`TRUST_PROXY_HEADERS`, `TRUSTED_PROXIES`).
+    pub proxy: ProxyPolicy,
+    /// Searches that reach PostgreSQL, per client address
+    /// (`SEARCH_RATE_PER_MINUTE`, default 120); answers from the search
+    /// cache are not counted.
+    pub search_per_ip: Rule,
 }
 
 impl std::fmt::Debug for Config {
@@ -67,8 +75,24 @@ impl Config {
             database_max_connections: config::parse_or("DATABASE_MAX_CONNECTIONS", 16)?,
             cache_ttl: cache_ttl()?,
             api_docs: cadenza_platform::docs::enabled_from_env()?,
+            proxy: ProxyPolicy::from_env()?,
+            search_per_ip: search_rate()?,
         })
     }
+}
+
+pub const DEFAULT_SEARCH_RATE_PER_MINUTE: u32 = 120;
+
+/// `SEARCH_RATE_PER_MINUTE`: 1 to 100 000.
+fn search_rate() -> Result<Rule, ConfigError> {
+    let max: u32 = config::parse_or("SEARCH_RATE_PER_MINUTE", DEFAULT_SEARCH_RATE_PER_MINUTE)?;
+    if !(1..=100_000).contains(&max) {
+        return Err(ConfigError::new(
+            "SEARCH_RATE_PER_MINUTE",
+            format!("{max} is outside 1..=100000"),
+        ));
+    }
+    Ok(Rule::per_minute(max))
 }
 
 /// `CATALOG_CACHE_TTL_SECS`: 1 s to 1 day, default 600 s (CONTRACTS §5).

@@ -22,6 +22,7 @@ use bytes::Bytes;
 use cadenza_auth::TokenVerifier;
 use cadenza_platform::health::{self, Readiness};
 use cadenza_platform::http::{standard_layers, HttpSettings};
+use cadenza_platform::ratelimit::RateLimiter;
 use sqlx::postgres::PgPoolOptions;
 use utoipa::OpenApi;
 
@@ -32,6 +33,9 @@ use crate::store::Store;
 use crate::stream::StreamSigner;
 
 pub const PREFIX: &str = "/api/song";
+
+/// Counter of requests refused by a rate limit, labelled by scope.
+pub const REJECTED_METRIC: &str = "songsvc_rate_limited_total";
 
 /// The built service: its router, and a handle on its cache (tests watch it).
 pub struct App {
@@ -70,6 +74,11 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         config.cache_ttl,
     );
     cache.connect(redis.clone());
+    let limiter = RateLimiter::connecting(
+        redis.clone(),
+        config.redis_namespace.clone(),
+        REJECTED_METRIC,
+    );
     let catalogue = cadenza_events::Subscriber::spawn(
         redis,
         config.redis_namespace.clone(),
@@ -88,6 +97,9 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         )),
         verifier,
         openapi: Bytes::from(openapi.to_json().context("rendering OpenAPI")?),
+        proxy: config.proxy.clone(),
+        limiter,
+        search_per_ip: config.search_per_ip,
         _subscriptions: Arc::new(vec![revocations, catalogue]),
     };
 

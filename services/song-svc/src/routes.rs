@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use cadenza_auth::AuthUser;
 use cadenza_catalog::Cursor;
+use cadenza_platform::client_ip::ClientIp;
 use cadenza_platform::extract::{Path, Query};
 use cadenza_platform::{ApiResult, Problem};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -243,10 +244,12 @@ pub struct SearchParams {
         (status = 200, body = crate::store::SearchBody),
         (status = 400, description = "`q` missing"),
         (status = 422, description = "`q` empty or longer than 100 characters, or bad `limit`"),
+        (status = 429, description = "Too many searches from this client address (`Retry-After` says when to retry)"),
         (status = 503, description = "PostgreSQL unavailable, or the search ran past its time limit"),
     ))]
 pub async fn search(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Query(params): Query<SearchParams>,
 ) -> ApiResult<Response> {
     let q = params.q.trim();
@@ -273,9 +276,14 @@ pub async fn search(
     let store = state.store.clone();
     let query = q.to_lowercase();
     let key = format!("{limit}:{query}");
+    let (limiter, rule) = (state.limiter.clone(), state.search_per_ip);
     let bytes = state
         .cache
         .search_or_load(&key, || async move {
+            // Only searches that reach PostgreSQL count: a popular query
+            // answered from memory costs nothing, a scan of fresh queries
+            // from one address is cut off.
+            limiter.hit_ip("search:ip", ip, rule).await?;
             let body = store
                 .search(&query, limit as i64)
                 .await

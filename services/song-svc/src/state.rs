@@ -3,6 +3,8 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use bytes::Bytes;
 use cadenza_auth::TokenVerifier;
+use cadenza_platform::client_ip::ProxyPolicy;
+use cadenza_platform::ratelimit::{RateLimiter, Rule};
 
 use crate::cache::CatalogCache;
 use crate::store::Store;
@@ -17,8 +19,17 @@ pub struct AppState {
     pub verifier: TokenVerifier,
     /// Rendered once at start.
     pub openapi: Bytes,
+    pub proxy: ProxyPolicy,
+    pub limiter: RateLimiter,
+    pub search_per_ip: Rule,
     /// Background subscriptions; they stop when the last state clone goes.
     pub _subscriptions: Arc<Vec<cadenza_events::Subscriber>>,
+}
+
+impl FromRef<AppState> for ProxyPolicy {
+    fn from_ref(state: &AppState) -> Self {
+        state.proxy.clone()
+    }
 }
 
 impl FromRef<AppState> for TokenVerifier {

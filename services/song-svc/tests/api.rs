@@ -486,3 +486,82 @@ async fn search_results_are_kept_until_the_catalogue_changes() {
     })
     .await;
 }
+
+/// The attack (issue 14 item 9): an unauthenticated client scans the table
+/// with a stream of fresh queries, spread over the replicas so that no
+/// in-process cache absorbs them. The per-address limit lives in Redis, so
+/// it holds across replicas and concurrent clients exactly; another
+/// address, and queries answered from the search cache, are not affected.
+#[tokio::test]
+async fn a_scan_of_fresh_queries_from_one_address_is_cut_off_across_replicas() {
+    const LIMIT: u32 = 10;
+    let tweak = |c: &mut song_svc::Config| {
+        // The test client speaks through a "gateway" on loopback.
+        c.proxy = cadenza_platform::client_ip::ProxyPolicy::trusting("127.0.0.1/32").unwrap();
+        c.search_per_ip = cadenza_platform::ratelimit::Rule::per_minute(LIMIT);
+    };
+    let a = World::configured(
+        &cadenza_testkit::infra().redis_url.clone(),
+        "https://cdn.cadenza.test",
+        tweak,
+    )
+    .await;
+    let mut cfg = config(&a.db.url, &a.redis_url, &a.ns, "https://cdn.cadenza.test");
+    tweak(&mut cfg);
+    let b_app = song_svc::build_app(cfg).await.unwrap();
+    let b = cadenza_testkit::TestServer::start(b_app.router).await;
+    a.cache_live().await;
+    let b_cache = b_app.cache.clone();
+    cadenza_testkit::eventually(Duration::from_secs(15), "replica b's cache", || {
+        let live = b_cache.usable();
+        async move { live.then_some(()) }
+    })
+    .await;
+    insert_album(&a.db.pool, "Scanned", "S").await;
+    let replicas = [a.url("/search"), b.url("/api/song/search")];
+    let search = |replica: usize, q: String, from: &'static str| {
+        a.http
+            .get(&replicas[replica % 2])
+            .query(&[("q", q)])
+            .header("x-forwarded-for", from)
+            .send()
+    };
+
+    // A query kept in each replica's cache before the scan starts.
+    for r in 0..2 {
+        let resp = search(r, "scanned".into(), "198.51.100.7").await.unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+
+    // 16 concurrent clients from one address, 3 fresh queries each.
+    let attempts: Vec<_> = (0..48)
+        .map(|i| search(i, format!("scan{i:02}"), "198.51.100.7"))
+        .collect();
+    let answers = futures::future::join_all(attempts).await;
+    let mut ok = 0;
+    let mut limited = 0;
+    for resp in answers {
+        let resp = resp.unwrap();
+        match resp.status().as_u16() {
+            200 => ok += 1,
+            429 => {
+                limited += 1;
+                assert!(resp.headers().contains_key("retry-after"));
+                assert_eq!(resp.headers()["content-type"], "application/problem+json");
+            }
+            s => panic!("unexpected {s}"),
+        }
+    }
+    // The two warm-up searches counted too (each a miss on its replica).
+    assert_eq!(ok, LIMIT as usize - 2, "fresh searches allowed");
+    assert_eq!(limited, 48 - ok, "the rest refused");
+
+    // A kept answer costs nothing and is still served to that address.
+    for r in 0..2 {
+        let resp = search(r, "scanned".into(), "198.51.100.7").await.unwrap();
+        assert_eq!(resp.status(), 200, "cached on replica {r}");
+    }
+    // Another address searches on.
+    let resp = search(1, "fresh".into(), "203.0.113.9").await.unwrap();
+    assert_eq!(resp.status(), 200);
+}

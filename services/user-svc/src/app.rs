@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use tokio_util::task::TaskTracker;
 
 use axum::extract::FromRef;
 use axum::routing::{delete, get, post};
@@ -44,6 +45,9 @@ pub struct AppState {
     pub public_base_url: Arc<str>,
     pub cookie_secure: bool,
     pub refresh_grace: Duration,
+    /// Work a handler started after replying (the mails of forgot-password
+    /// and resend-verification); shutdown waits for it.
+    pub after_reply: TaskTracker,
     _denylist_sync: Arc<cadenza_events::Subscriber>,
 }
 
@@ -210,7 +214,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             publisher: RevocationPublisher::new(redis.clone(), ns.clone()),
             local: local_denylist,
         },
-        limiter: RateLimiter::new(redis.clone(), ns),
+        limiter: RateLimiter::new(redis.clone(), ns, crate::ratelimit::REJECTED_METRIC),
         limits: Arc::new(config.limits.clone()),
         relay,
         proxy: config.proxy.clone(),
@@ -218,6 +222,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         public_base_url: config.public_base_url.clone().into(),
         cookie_secure: config.cookie_secure,
         refresh_grace: config.refresh_grace,
+        after_reply: TaskTracker::new(),
         _denylist_sync: Arc::new(denylist_sync),
     };
 

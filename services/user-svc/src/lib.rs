@@ -2,7 +2,7 @@
 //! password reset, favourites, and the only RS256 signing key.
 
 pub mod app;
-pub mod client_ip;
+pub use cadenza_platform::client_ip;
 pub mod config;
 pub mod domain;
 pub mod import;

@@ -116,6 +116,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         Duration::from_secs(20),
     )
     .await?;
+    // Mails a request decided to send after its reply went out.
+    let pending = &app.state.after_reply;
+    pending.close();
+    if tokio::time::timeout(Duration::from_secs(10), pending.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            tasks = pending.len(),
+            "stopping with work after reply unfinished"
+        );
+    }
     Ok(())
 }
 

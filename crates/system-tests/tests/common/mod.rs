@@ -172,6 +172,10 @@ pub fn song_config(stores: &Stores, database_url: &str, ns: &Namespace) -> song_
         database_max_connections: 5,
         cache_ttl: song_svc::cache::DEFAULT_TTL,
         api_docs: true,
+        proxy: cadenza_platform::client_ip::ProxyPolicy::none(),
+        search_per_ip: cadenza_platform::ratelimit::Rule::per_minute(
+            song_svc::config::DEFAULT_SEARCH_RATE_PER_MINUTE,
+        ),
     }
 }
 

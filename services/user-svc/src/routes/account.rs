@@ -14,6 +14,7 @@ use crate::client_ip::ClientIp;
 use crate::domain::password::{Verified, MAX_LEN};
 use crate::domain::{Email, PasswordPolicy};
 use crate::outbox::{EmailJob, JobKind};
+use crate::ratelimit::allow_mail;
 use crate::routes::sessions::start_session;
 use crate::routes::{set_refresh_cookie, Message, PublicUser};
 use crate::store::{self, db_problem, EmailTokenDoc, Purpose, StoreError, UserDoc};
@@ -177,10 +178,12 @@ pub async fn register(
         }
     };
     if job.kind == JobKind::AccountExists.as_str() {
-        if !state
-            .limiter
-            .allow_mail(email.as_str(), state.limits.mail_per_address_per_day)
-            .await
+        if !allow_mail(
+            &state.limiter,
+            email.as_str(),
+            state.limits.mail_per_address_per_day,
+        )
+        .await
         {
             return Ok((StatusCode::CREATED, Message::new(REGISTERED)).into_response());
         }
@@ -188,10 +191,12 @@ pub async fn register(
     } else {
         // A first registration's verify mail is counted, never dropped: it
         // happens once per account.
-        state
-            .limiter
-            .allow_mail(email.as_str(), state.limits.mail_per_address_per_day)
-            .await;
+        allow_mail(
+            &state.limiter,
+            email.as_str(),
+            state.limits.mail_per_address_per_day,
+        )
+        .await;
     }
     state.relay.kick(job.id);
     Ok((StatusCode::CREATED, Message::new(REGISTERED)).into_response())
@@ -338,27 +343,32 @@ async fn mail_token_if(
             state.limits.email_action_per_email,
         )
         .await?;
+    // One find, whatever the outcome: a MongoDB outage is still a 503.
     let user = state
         .store
         .user_by_email(email.as_str())
         .await
         .map_err(db_problem)?;
+    // What happens only for an account (the daily cap, the token and its
+    // outbox entry: several writes) runs after the reply, so that the
+    // answer takes the same time either way and does not tell which
+    // addresses have accounts (issue 14 item 5).
     if let Some(user) = user.filter(|u| pick(u)) {
-        if !state
-            .limiter
-            .allow_mail(&user.email, state.limits.mail_per_address_per_day)
-            .await
-        {
-            return Ok(());
-        }
-        let (token, job) = email_token(state, &user, purpose);
-        let job = job.into_outbox();
-        state
-            .store
-            .issue_email_token(&token, &job)
-            .await
-            .map_err(db_problem)?;
-        state.relay.kick(job.id);
+        let state = state.clone();
+        state.after_reply.clone().spawn(async move {
+            let cap = state.limits.mail_per_address_per_day;
+            if !allow_mail(&state.limiter, &user.email, cap).await {
+                return;
+            }
+            let (token, job) = email_token(&state, &user, purpose);
+            let job = job.into_outbox();
+            match state.store.issue_email_token(&token, &job).await {
+                Ok(()) => state.relay.kick(job.id),
+                // The listener saw "on its way"; asking again sends one.
+                Err(e) => tracing::error!(purpose = purpose.as_str(), error = %e,
+                    "could not issue an email token after replying"),
+            }
+        });
     }
     Ok(())
 }

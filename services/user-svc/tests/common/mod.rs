@@ -109,6 +109,15 @@ impl World {
         self.server.url(path)
     }
 
+    /// Waits for the work handlers started after replying (the mails of
+    /// forgot-password and resend-verification).
+    pub async fn settled(&self) {
+        let pending = &self.app.state.after_reply;
+        pending.close();
+        pending.wait().await;
+        pending.reopen();
+    }
+
     pub async fn call(&self, req: Req<'_>) -> Resp {
         let mut b = self.http.request(req.method.clone(), self.url(req.path));
         if let Some(t) = req.bearer {

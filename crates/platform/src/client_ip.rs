@@ -8,9 +8,9 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use crate::config::{self, ConfigError};
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
-use cadenza_platform::config::{self, ConfigError};
 
 /// An IP network, `addr/prefix`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
