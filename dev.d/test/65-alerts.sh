@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Alerts and dashboards of the Helm chart, without a cluster:
+#  - promtool (Debian's prometheus package, unpacked into .dev/ops/prometheus,
+#    no daemon started) checks the PrometheusRule of every environment and runs
+#    the unit tests in helm/cadenza/tests-alerts/ against the default render;
+#  - every alert fires in one test and stays silent in another, has a severity,
+#    summary, description and a runbook_url whose anchor is a section of
+#    docs/runbooks.md (and every alert section there is an alert);
+#  - dashboards are valid JSON with unique uids, and dashboards and rules name
+#    only metrics the services export (dev.d/alerts/exported-metrics.txt; the
+#    live comparison is dev.d/test/72-metrics-live.sh);
+#  - self-tests: a broken rule, a missing runbook section and a dashboard with an
+#    unknown metric must each make these checks fail.
+#   ALERTS_SKIP_SELFTEST=1  skip the self-tests
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+ROOT=$(pwd)
+OPS="$ROOT/.dev/ops"
+CHART=helm/cadenza
+OUT="$OPS/out-alerts"
+T0=$(date +%s)
+log() { printf '\033[1;34m[alerts]\033[0m %s\n' "$*"; }
+fail() { printf '\033[1;31m[alerts] FAIL:\033[0m %s\n' "$*" >&2; exit 1; }
+PASSED=0
+ok() { PASSED=$((PASSED + 1)); printf '[alerts]   ok  %s\n' "$*"; }
+
+# ---------------------------------------------------------------- tools
+# helm, yamllint and a Python with PyYAML come from 60-deploy.sh's install (same .dev/ops).
+if [[ ! -x "$OPS/bin/helm" || ! -x "$OPS/venv/bin/python" || ! -x "$OPS/bin/yamllint" ]]; then
+  log "installing the deploy tools (dev.d/test/60-deploy.sh, install only)"
+  DEPLOY_ONLY_INSTALL=1 DEPLOY_SKIP_IMAGES=1 bash dev.d/test/60-deploy.sh >/dev/null
+fi
+export PATH="$OPS/bin:$PATH"
+PY="$OPS/venv/bin/python"
+# shellcheck source=dev.d/alerts/promtool.sh
+source dev.d/alerts/promtool.sh
+ensure_prometheus_bins || fail "could not unpack Debian's prometheus package"
+log "$("$PROMTOOL" --version 2>&1 | head -n 1)"
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+quiet() { # LOG CMD...: output in $OUT/LOG.log, shown on failure
+  local f="$OUT/$1.log" rc=0
+  shift
+  "$@" >"$f" 2>&1 || rc=$?
+  if ((rc != 0)); then tail -n 40 "$f" | sed 's/^/    | /' >&2; fi
+  return "$rc"
+}
+
+# check_all CHART_DIR RUNBOOKS DASHBOARD_DIR DIR TAG: render, promtool check + test,
+# coverage, runbooks, metric names. Non-zero on the first failure (the self-tests rely on it).
+check_all() {
+  local chart=$1 runbooks=$2 dashdir=$3 dir=$4 tag=$5 env
+  local -a vf
+  mkdir -p "$dir"
+  for env in default staging production; do
+    vf=(--set prometheusRule.enabled=true)
+    [[ $env == default ]] || vf=(-f "$chart/values-$env.yaml" --set prometheusRule.enabled=true)
+    quiet "$tag-render-$env" helm template cadenza "$chart" --namespace cadenza "${vf[@]}" \
+      --show-only templates/prometheusrule.yaml --output-dir "$dir/render-$env" || return 1
+    quiet "$tag-extract-$env" "$PY" dev.d/alerts/check.py extract \
+      "$dir/render-$env/cadenza/templates/prometheusrule.yaml" "$dir/rules-$env.yaml" || return 1
+    quiet "$tag-check-$env" "$PROMTOOL" check rules "$dir/rules-$env.yaml" || return 1
+  done
+  # The unit tests are written against the default values (release and namespace "cadenza").
+  cp "$dir/rules-default.yaml" "$dir/rules.yaml"
+  cp "$chart"/tests-alerts/*.test.yaml "$dir/"
+  quiet "$tag-promtool-test" bash -c 'cd "$1" && shift && "$@"' _ "$dir" "$PROMTOOL" test rules ./*.test.yaml || return 1
+  quiet "$tag-coverage" "$PY" dev.d/alerts/check.py coverage "$dir/rules.yaml" "$chart"/tests-alerts/*.test.yaml || return 1
+  quiet "$tag-runbooks" "$PY" dev.d/alerts/check.py runbooks "$dir/rules.yaml" "$runbooks" || return 1
+  quiet "$tag-metrics" "$PY" dev.d/alerts/check.py metrics dev.d/alerts/exported-metrics.txt "$dir/rules.yaml" "$dashdir" || return 1
+}
+
+log "== rules, runbooks, dashboards"
+check_all "$CHART" docs/runbooks.md "$CHART/dashboards" "$OUT/main" main || fail "alert/dashboard checks (logs in ${OUT#"$ROOT"/})"
+ok "$(cat "$OUT/main-extract-default.log")"
+ok "promtool check rules: PrometheusRule of default, staging and production values"
+ok "promtool test rules: $(grep -c '^  - name:' "$CHART"/tests-alerts/*.test.yaml | awk -F: '{ s += $2 } END { print s }') cases in ${CHART}/tests-alerts/"
+ok "$(tail -n 1 "$OUT/main-coverage.log")"
+ok "$(tail -n 1 "$OUT/main-runbooks.log")"
+ok "$(tail -n 1 "$OUT/main-metrics.log")"
+
+# The environments that enable the rules must render them (not only with --set).
+helm template cadenza "$CHART" --namespace cadenza -f "$CHART/values-production.yaml" >"$OUT/production.yaml"
+grep -q '^kind: PrometheusRule$' "$OUT/production.yaml" || fail "production values render no PrometheusRule"
+grep -q 'grafana_dashboard: "1"' "$OUT/production.yaml" || fail "production values render no dashboard ConfigMap"
+ok "production values render the PrometheusRule and the dashboard ConfigMaps"
+
+YAMLLINT_CONF='{extends: relaxed, rules: {line-length: {max: 200}, indentation: {spaces: consistent, indent-sequences: whatever}}}'
+quiet yamllint yamllint -s -d "$YAMLLINT_CONF" "$CHART"/tests-alerts "$OUT/main/rules-default.yaml" || fail "yamllint"
+ok "yamllint: tests-alerts, rendered rules"
+quiet shellcheck shellcheck -x dev.d/test/65-alerts.sh dev.d/test/72-metrics-live.sh dev.d/alerts/promtool.sh dev.d/up/45-prometheus.sh ||
+  fail "shellcheck"
+ok "shellcheck"
+
+# ---------------------------------------------------------------- self-tests
+if [[ "${ALERTS_SKIP_SELFTEST:-0}" != 1 ]]; then
+  log "== self-tests: each broken input must fail the checks above"
+  # mutate NAME FILE SED-SCRIPT: FILE is relative to a copy of the repo parts checked here.
+  mutate() {
+    local name=$1 file=$2 script=$3 tmp why
+    tmp=$(mktemp -d)
+    mkdir -p "$tmp/docs"
+    cp -r "$CHART" "$tmp/chart"
+    cp docs/runbooks.md "$tmp/docs/"
+    sed -i -e "$script" "$tmp/$file"
+    if cmp -s "$tmp/$file" "$(sed 's#^chart/#'"$CHART"'/#' <<<"$file")"; then
+      rm -rf "$tmp"
+      fail "self-test '$name': the mutation changed nothing"
+    fi
+    if check_all "$tmp/chart" "$tmp/docs/runbooks.md" "$tmp/chart/dashboards" "$tmp/out" "selftest" 2>"$tmp/err"; then
+      rm -rf "$tmp"
+      fail "self-test '$name': the broken input PASSED"
+    fi
+    why=$({ grep -m1 -E 'FAIL|FAILED|Error|error|unknown|no section' "$tmp/err" || head -n1 "$tmp/err"; } | sed 's/^[ |]*//' | cut -c1-140)
+    rm -rf "$tmp"
+    ok "rejects $name: $why"
+  }
+  # A wrong comparison: the refresh-reuse alert would page on quiet days and stay silent in a spike.
+  mutate 'inverted alert threshold' chart/templates/prometheusrule.yaml \
+    's/\[15m\])) > {{ $pr.thresholds.refreshReusePer15m }}/[15m])) < {{ $pr.thresholds.refreshReusePer15m }}/'
+  # The fast burn without its short window: it would keep paging after recovery.
+  mutate 'fast burn without its 5m window' chart/templates/prometheusrule.yaml \
+    's/(dict "speed" "Fast" "long" "1h" "short" "5m"/(dict "speed" "Fast" "long" "1h" "short" "1h"/'
+  mutate 'PromQL syntax error' chart/templates/prometheusrule.yaml 's/sum by (namespace, pod) (increase(/sum by (namespace, pod) (increase((/'
+  mutate 'misspelt metric' chart/templates/prometheusrule.yaml 's/songsvc_cache_errors_total/songsvc_cache_error_total/'
+  mutate 'runbook section missing' docs/runbooks.md '/^## CadenzaPodNotReady$/d'
+  mutate 'runbook section for no alert' docs/runbooks.md 's/^## CadenzaPodNotReady$/## CadenzaPodNotReadyAtAll/'
+  mutate 'dashboard with an unknown metric' chart/dashboards/song-svc.json 's/songsvc_stream_sign_total/songsvc_stream_signed_total/'
+  mutate 'dashboard uid used twice' chart/dashboards/song-svc.json 's/"uid": "cadenza-song-svc"/"uid": "cadenza-overview"/'
+fi
+
+log "alerts checks finished in $(($(date +%s) - T0))s"
+printf 'alerts: %d passed, 0 failed\n' "$PASSED"
