@@ -100,7 +100,7 @@ ok "production values render the PrometheusRule and the dashboard ConfigMaps"
 YAMLLINT_CONF='{extends: relaxed, rules: {line-length: {max: 200}, indentation: {spaces: consistent, indent-sequences: whatever}}}'
 quiet yamllint yamllint -s -d "$YAMLLINT_CONF" "$CHART"/tests-alerts "$OUT/main/render-default.yaml" "$OUT/main/render-production.yaml" || fail "yamllint"
 ok "yamllint: tests-alerts, rendered PrometheusRule (default, production)"
-quiet shellcheck shellcheck -x dev.d/test/65-alerts.sh dev.d/test/72-metrics-live.sh dev.d/alerts/promtool.sh dev.d/up/45-prometheus.sh ||
+quiet shellcheck shellcheck -x dev.d/test/65-alerts.sh dev.d/test/72-metrics-live.sh dev.d/alerts/promtool.sh dev.d/alerts/targets.sh dev.d/up/45-prometheus.sh ||
   fail "shellcheck"
 ok "shellcheck"
 
