@@ -75,8 +75,11 @@ check_all() {
     fi
     quiet "$tag-check-$env" "$PROMTOOL" check rules "$dir/rules-$env.yaml" || return 1
   done
-  # The unit tests are written against the default values (release and namespace "cadenza").
-  cp "$dir/rules-default.yaml" "$dir/rules.yaml"
+  # The unit tests are written against the default values (release and namespace "cadenza"),
+  # with a fixed runbook base URL (the default one follows Chart.yaml's home).
+  quiet "$tag-render-test" render_rules "$chart" "$dir/render-test.yaml" --set prometheusRule.enabled=true \
+    --set prometheusRule.runbookBaseUrl=https://runbooks.example/docs/runbooks.md || return 1
+  quiet "$tag-extract-test" "$PY" dev.d/alerts/check.py extract "$dir/render-test.yaml" "$dir/rules.yaml" || return 1
   cp "$chart"/tests-alerts/*.test.yaml "$dir/"
   # shellcheck disable=SC2016 # expanded by the inner bash
   quiet "$tag-promtool-test" bash -c 'cd "$1" && "$2" test rules ./*.test.yaml' _ "$dir" "$PROMTOOL" || return 1
