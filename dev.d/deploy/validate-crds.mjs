@@ -1,6 +1,6 @@
 // Validate the custom resources in rendered manifests against their schemas
 // (kubernetes-models): SealedSecret, ArgoCD Application/ApplicationSet/AppProject,
-// Prometheus Operator ServiceMonitor.
+// Prometheus Operator ServiceMonitor and PrometheusRule.
 // Core kinds are left to kubernetes-validate. An unknown custom kind fails.
 //   OPS_NODE_MODULES=.dev/ops/node/node_modules node validate-crds.mjs FILE...
 import { readFileSync } from "node:fs";
@@ -19,6 +19,7 @@ const models = {
   "argoproj.io/v1alpha1/ApplicationSet": ["@kubernetes-models/argo-cd/argoproj.io/v1alpha1/ApplicationSet", "ApplicationSet"],
   "argoproj.io/v1alpha1/AppProject": ["@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject", "AppProject"],
   "monitoring.coreos.com/v1/ServiceMonitor": ["@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor", "ServiceMonitor"],
+  "monitoring.coreos.com/v1/PrometheusRule": ["@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule", "PrometheusRule"],
 };
 
 let checked = 0, failed = 0;

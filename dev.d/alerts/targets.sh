@@ -1,0 +1,22 @@
+# shellcheck shell=bash
+# Sourced by dev.d/up/45-prometheus.sh and dev.d/test/72-metrics-live.sh (after dev.d/lib.sh).
+#
+# metrics_targets: "NAME PORT" for every dev process that serves GET /metrics,
+# from the URLs the up hooks registered ($CADENZA_RUN/urls), falling back to
+# the services' fixed dev ports. A process whose /metrics answers 404 (the dev
+# edge; the mailer poller has no HTTP port) is left out.
+METRICS_SERVICES=(user-svc:5000 admin-svc:5001 song-svc:7000 dev-edge:8090)
+metrics_targets() {
+  local entry name port reg code
+  for entry in "${METRICS_SERVICES[@]}"; do
+    name=${entry%%:*}
+    port=${entry#*:}
+    if [[ -f "$CADENZA_RUN/urls" ]]; then
+      reg=$(awk -v n="$name" '$1 == n { print $2; exit }' "$CADENZA_RUN/urls" | sed -nE 's#^[a-z]+://[^/:]+:([0-9]+).*#\1#p')
+      port=${reg:-$port}
+    fi
+    code=$(http_code "http://127.0.0.1:$port/metrics")
+    [[ "$code" == 200 ]] && printf '%s %s\n' "$name" "$port"
+  done
+  return 0
+}
