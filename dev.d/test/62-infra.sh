@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# AWS infrastructure as code (infra/*.yaml): cfn-lint, sam validate --lint,
+# checkov, the project's own assertions (dev.d/deploy/infra-policy.py), then a
+# deploy of every stack into a private moto server started here on a free
+# loopback port and stopped again (dev.d/deploy/infra-moto.py), and a
+# self-test: broken copies of the templates must fail.
+# Tools live in .dev/ops behind stamp files (pinned versions below).
+#   INFRA_SKIP_SELFTEST=1  skip the broken-template self-test
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+ROOT=$(pwd)
+OPS="$ROOT/.dev/ops"
+STAMPS="$OPS/stamps"
+mkdir -p "$STAMPS"
+exec 8>"$OPS/.infra-lock"
+flock 8
+
+T0=$(date +%s)
+log()  { printf '\033[1;34m[infra]\033[0m %s\n' "$*"; }
+fail() { printf '\033[1;31m[infra] FAIL:\033[0m %s\n' "$*" >&2; exit 1; }
+PASSED=0
+ok() { PASSED=$((PASSED + 1)); printf '[infra]   ok  %s\n' "$*"; }
+stamped() { [[ -f "$STAMPS/$1" && "$(cat "$STAMPS/$1")" == "$2" ]]; }
+stamp()   { printf '%s' "$2" > "$STAMPS/$1"; }
+
+# ---------------------------------------------------------------- tools
+# moto + the SAM translator (transform before deploying into moto) + cfn-lint
+# (its YAML loader) in one venv; the SAM CLI in its own (it pins its own
+# boto3); checkov is shared with 60-deploy.sh and pinned there.
+INFRA_PKGS=("moto[server]==5.2.6" aws-sam-translator==1.115.0 cfn-lint==1.58.0)
+SAM_PKGS=(aws-sam-cli==1.170.0 cfn-lint==1.58.0)
+CHECKOV_PKGS=$(sed -n 's/^CHECKOV_PKGS="\(.*\)"$/\1/p' dev.d/test/60-deploy.sh)
+[[ -n $CHECKOV_PKGS ]] || fail "cannot read the checkov pin from dev.d/test/60-deploy.sh"
+
+venv_install() { # NAME PKG...
+  local name=$1; shift
+  if ! stamped "$name" "$*"; then
+    log "pip install $* (.dev/ops/$name)"
+    [[ -x "$OPS/$name/bin/python" ]] || python3 -m venv "$OPS/$name"
+    "$OPS/$name/bin/pip" install -q --disable-pip-version-check "$@"
+    stamp "$name" "$*"
+  fi
+}
+python3 -c 'import venv, ensurepip' 2>/dev/null || fail "python3-venv is missing (apt-get install python3-venv)"
+venv_install infra-venv "${INFRA_PKGS[@]}"
+venv_install sam-venv "${SAM_PKGS[@]}"
+# shellcheck disable=SC2086 # one pin, no spaces
+venv_install checkov-venv $CHECKOV_PKGS
+PY="$OPS/infra-venv/bin/python"
+export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=eu-west-1
+log "tools ready ($(($(date +%s) - T0))s)"
+
+OUT="$OPS/out-infra"
+rm -rf "$OUT"; mkdir -p "$OUT"
+quiet() { # LOG CMD...: output to $OUT/LOG.log, shown on failure
+  local logf="$OUT/$1.log" rc=0; shift
+  "$@" >"$logf" 2>&1 || rc=$?
+  ((rc == 0)) || tail -n 40 "$logf" | sed 's/^/    | /' >&2
+  return "$rc"
+}
+
+# check_static DIR TAG: every static check of one copy of infra/ (all of
+# them run; CAUGHT names the ones that failed). Non-zero if any failed.
+CAUGHT=()
+check_static() {
+  local dir=$1 tag=$2
+  CAUGHT=()
+  quiet "$tag-cfn-lint" "$OPS/infra-venv/bin/cfn-lint" --regions eu-west-1 us-east-1 -- "$dir"/*.yaml || CAUGHT+=(cfn-lint)
+  quiet "$tag-sam-validate" "$OPS/sam-venv/bin/sam" validate --lint --region eu-west-1 -t "$dir/mailer.yaml" || CAUGHT+=(sam-validate)
+  quiet "$tag-checkov" "$OPS/checkov-venv/bin/checkov" -d "$dir" --framework cloudformation --compact --quiet --skip-download || CAUGHT+=(checkov)
+  quiet "$tag-policy" "$PY" dev.d/deploy/infra-policy.py "$dir" .gitlab-ci.yml || CAUGHT+=(policy)
+  ((${#CAUGHT[@]} == 0))
+}
+
+check_static infra infra || fail "static checks of infra/"
+ok "cfn-lint (eu-west-1, us-east-1): $(ls infra/*.yaml | tr '\n' ' ')"
+ok "sam validate --lint infra/mailer.yaml"
+ok "checkov (cloudformation): $(sed -n 's/^Passed checks: \([0-9]*\), Failed checks: \([0-9]*\), Skipped checks: \([0-9]*\).*/\1 passed, \2 failed, \3 skipped with a written reason/p' "$OUT/infra-checkov.log")"
+ok "infra-policy.py: buckets, TLS-only policies, OAC, signed URLs, /api/*, queue, mailer, IAM"
+
+# ---------------------------------------------------------------- moto
+PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$OPS/infra-venv/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$OUT/moto.log" 2>&1 &
+MOTO_PID=$!
+stop_moto() {
+  [[ -n ${MOTO_PID:-} ]] || return 0
+  kill "$MOTO_PID" 2>/dev/null || true
+  wait "$MOTO_PID" 2>/dev/null || true
+  MOTO_PID=""
+}
+TMPD=$(mktemp -d)
+trap 'stop_moto; rm -rf "$TMPD"' EXIT
+for ((i = 0; i < 100; i++)); do
+  curl -sf -o /dev/null "http://127.0.0.1:$PORT/moto-api/" && break
+  kill -0 "$MOTO_PID" 2>/dev/null || { cat "$OUT/moto.log" >&2; fail "moto_server exited"; }
+  sleep 0.2
+done
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 2>/dev/null | openssl pkey -pubout >"$TMPD/signing.pub"
+if ! AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test "$PY" dev.d/deploy/infra-moto.py "http://127.0.0.1:$PORT" "$TMPD/signing.pub" >"$OUT/moto-deploy.log" 2>&1; then
+  sed 's/^/    | /' "$OUT/moto-deploy.log" >&2
+  fail "deploy into moto"
+fi
+stop_moto
+sed -n 's/^  ok   /[infra]     moto: /p' "$OUT/moto-deploy.log"
+sed -n '/^not represented/,$p' "$OUT/moto-deploy.log" | sed 's/^/[infra]     /'
+ok "3 stacks CREATE_COMPLETE in moto ($(grep -c '^  ok ' "$OUT/moto-deploy.log") read-back checks)"
+
+# ---------------------------------------------------------------- self-test
+if [[ "${INFRA_SKIP_SELFTEST:-0}" != 1 ]]; then
+  # mutate NAME FILE SED-SCRIPT MUST-CATCH...: the broken copy must fail, and
+  # each named check (checkov, policy, ...) must be among those that fail it.
+  mutate() {
+    local name=$1 file=$2 script=$3 d why want; shift 3
+    d=$(mktemp -d -p "$TMPD")
+    cp infra/*.yaml "$d/"
+    sed -i -e "$script" "$d/$file"
+    cmp -s "infra/$file" "$d/$file" && fail "self-test '$name': the mutation changed nothing"
+    if check_static "$d" "selftest" 2>"$d/err"; then fail "self-test '$name': the broken template PASSED"; fi
+    for want in "$@"; do
+      [[ " ${CAUGHT[*]} " == *" $want "* ]] || fail "self-test '$name': $want did not catch it (caught by: ${CAUGHT[*]})"
+    done
+    why=$({ grep -m1 -E 'POLICY|FAILED|^E[0-9]|Error|error' "$d/err" || head -n1 "$d/err"; } | sed "s|$d/||g; s/^[ |]*//" | cut -c1-120)
+    ok "rejects $name (caught by ${CAUGHT[*]}): $why"
+  }
+  mutate 'a public-read media bucket' edge.yaml \
+    '/^  MediaBucket:$/,/^  MediaBucketPolicy:$/{s/^      BlockPublicAcls: true$/      BlockPublicAcls: false/;s/^    Properties:$/    Properties:\n      AccessControl: PublicRead/}' \
+    checkov policy
+  mutate 'no TLS-only statement in the media bucket policy' edge.yaml \
+    '/^  MediaBucketPolicy:$/,/^  MediaOAC:$/{/Sid: DenyInsecureTransport/,/aws:SecureTransport/d}' policy
+  mutate 'media without a trusted key group' edge.yaml '/TrustedKeyGroups: \[!Ref SigningKeyGroup\]/d' policy
+  mutate 'an arm64 mailer (CI builds x86_64)' mailer.yaml 's/Architectures: \[x86_64\]/Architectures: [arm64]/' policy
+  mutate 'maxReceiveCount 10' mailer.yaml 's/maxReceiveCount: 5/maxReceiveCount: 10/' policy
+  mutate 'a mapping without ReportBatchItemFailures' mailer.yaml '/FunctionResponseTypes: \[ReportBatchItemFailures\]/d' policy
+  mutate 'user-svc allowed sqs:* on any queue' iam.yaml \
+    's/Action: sqs:SendMessage/Action: "sqs:*"/;s/Resource: !Ref EmailQueueArn/Resource: "*"/' policy
+fi
+
+log "infra checks finished in $(($(date +%s) - T0))s"
+printf 'infra: %d passed, 0 failed\n' "$PASSED"
