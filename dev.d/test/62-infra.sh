@@ -74,7 +74,7 @@ check_static() {
 }
 
 check_static infra infra || fail "static checks of infra/"
-ok "cfn-lint (eu-west-1, us-east-1): $(ls infra/*.yaml | tr '\n' ' ')"
+ok "cfn-lint (eu-west-1, us-east-1): $(echo infra/*.yaml)"
 ok "sam validate --lint infra/mailer.yaml"
 ok "checkov (cloudformation): $(sed -n 's/^Passed checks: \([0-9]*\), Failed checks: \([0-9]*\), Skipped checks: \([0-9]*\).*/\1 passed, \2 failed, \3 skipped with a written reason/p' "$OUT/infra-checkov.log")"
 ok "infra-policy.py: buckets, TLS-only policies, OAC, signed URLs, /api/*, queue, mailer, IAM"
