@@ -42,7 +42,13 @@ venv_install() { # NAME PKG...
     stamp "$name" "$*"
   fi
 }
-python3 -c 'import venv, ensurepip' 2>/dev/null || fail "python3-venv is missing (apt-get install python3-venv)"
+# Bare CI images (rust:bookworm) may lack the venv module.
+if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  SUDO=(); ((EUID == 0)) || SUDO=(sudo -n)
+  log "apt-get install python3-venv"
+  "${SUDO[@]}" apt-get update -qq >/dev/null
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+fi
 venv_install infra-venv "${INFRA_PKGS[@]}"
 venv_install sam-venv "${SAM_PKGS[@]}"
 # shellcheck disable=SC2086 # one pin, no spaces
@@ -91,12 +97,22 @@ stop_moto() {
 }
 TMPD=$(mktemp -d)
 trap 'stop_moto; rm -rf "$TMPD"' EXIT
-for ((i = 0; i < 100; i++)); do
-  curl -sf -o /dev/null "http://127.0.0.1:$PORT/moto-api/" && break
+up=0
+for ((i = 0; i < 150; i++)); do
+  if "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+    "http://127.0.0.1:$PORT/moto-api/" 2>/dev/null; then up=1; break; fi
   kill -0 "$MOTO_PID" 2>/dev/null || { cat "$OUT/moto.log" >&2; fail "moto_server exited"; }
   sleep 0.2
 done
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 2>/dev/null | openssl pkey -pubout >"$TMPD/signing.pub"
+((up)) || fail "moto_server did not answer on 127.0.0.1:$PORT"
+# A throwaway signing key for the edge stack's PublicKey parameter.
+"$PY" - >"$TMPD/signing.pub" <<'PY'
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+print(key.public_key().public_bytes(serialization.Encoding.PEM,
+      serialization.PublicFormat.SubjectPublicKeyInfo).decode(), end="")
+PY
 if ! AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test "$PY" dev.d/deploy/infra-moto.py "http://127.0.0.1:$PORT" "$TMPD/signing.pub" >"$OUT/moto-deploy.log" 2>&1; then
   sed 's/^/    | /' "$OUT/moto-deploy.log" >&2
   fail "deploy into moto"
