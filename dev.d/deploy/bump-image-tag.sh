@@ -2,7 +2,7 @@
 # Set the image tag of one or more services in a chart values file, then
 # (optionally) commit and push the change so ArgoCD rolls it out.
 #
-#   bump-image-tag.sh [--values FILE] [--no-commit] [--push] SERVICE=TAG...
+#   bump-image-tag.sh [--values FILE] [--no-commit] [--push] SERVICE=TAG[@sha256:DIGEST]...
 #
 #   --values FILE  values file to edit (default: helm/cadenza/values-staging.yaml)
 #   --no-commit    only edit the file
@@ -13,6 +13,9 @@
 #                  (default oauth2; x-access-token for GitHub) with BUMP_GIT_TOKEN
 #
 # A tag line is found by its marker comment:   tag: "abc123" # bump:user-svc
+# and, when the file has one, the digest line:  digest: "sha256:…" # digest:user-svc
+# SERVICE=TAG@sha256:DIGEST sets both (the chart deploys by digest when one is
+# set); SERVICE=TAG alone empties the digest, so a stale digest never wins.
 # Plain POSIX sh + sed + git: runs on any shell image (alpine/busybox too).
 set -eu
 
@@ -36,13 +39,19 @@ done
 summary=""
 for pair in "$@"; do
   svc=${pair%%=*}
-  tag=${pair#*=}
+  ref=${pair#*=}
+  tag=${ref%%@*}
+  digest=""
+  [ "$tag" = "$ref" ] || digest=${ref#*@}
   case $svc in
     ''|*[!a-z0-9-]*) echo "bump: bad service name '$svc'" >&2; exit 2 ;;
   esac
   case $tag in
     ''|*[!A-Za-z0-9_.-]*|[.-]*) echo "bump: bad image tag '$tag'" >&2; exit 2 ;;
   esac
+  if [ -n "$digest" ] && ! printf '%s\n' "$digest" | grep -Eq '^sha256:[a-f0-9]{64}$'; then
+    echo "bump: bad image digest '$digest'" >&2; exit 2
+  fi
   n=$(grep -c "^[[:space:]]*tag:.*# bump:${svc}[[:space:]]*\$" "$values" || true)
   [ "$n" -eq 1 ] || { echo "bump: expected exactly one '# bump:$svc' tag line in $values, found $n" >&2; exit 1; }
   tmp=$(mktemp)
@@ -50,8 +59,18 @@ for pair in "$@"; do
   cat "$tmp" > "$values"   # keep the file's mode and inode
   rm -f "$tmp"
   grep -q "tag: \"$tag\" # bump:$svc\$" "$values" || { echo "bump: rewrite of $svc failed" >&2; exit 1; }
-  echo "bump: $svc -> $tag in $values"
-  summary="$summary $svc=$tag"
+  n=$(grep -c "^[[:space:]]*digest:.*# digest:${svc}[[:space:]]*\$" "$values" || true)
+  if [ "$n" -eq 1 ]; then
+    tmp=$(mktemp)
+    sed "s|^\([[:space:]]*digest:[[:space:]]*\).*\(# digest:$svc\)[[:space:]]*\$|\1\"$digest\" \2|" "$values" > "$tmp"
+    cat "$tmp" > "$values"
+    rm -f "$tmp"
+    grep -q "digest: \"$digest\" # digest:$svc\$" "$values" || { echo "bump: digest rewrite of $svc failed" >&2; exit 1; }
+  elif [ -n "$digest" ] || [ "$n" -gt 1 ]; then
+    echo "bump: expected exactly one '# digest:$svc' line in $values, found $n" >&2; exit 1
+  fi
+  echo "bump: $svc -> $ref in $values"
+  summary="$summary $svc=$ref"
 done
 
 [ "$commit" -eq 1 ] || exit 0

@@ -1,6 +1,6 @@
 // Validate the custom resources in rendered manifests against their schemas
 // (kubernetes-models): SealedSecret, ArgoCD Application/ApplicationSet/AppProject,
-// Prometheus Operator ServiceMonitor and PrometheusRule.
+// Prometheus Operator ServiceMonitor and PrometheusRule, Gateway API HTTPRoute.
 // Core kinds are left to kubernetes-validate. An unknown custom kind fails.
 //   OPS_NODE_MODULES=.dev/ops/node/node_modules node validate-crds.mjs FILE...
 import { readFileSync } from "node:fs";
@@ -18,6 +18,7 @@ const models = {
   "argoproj.io/v1alpha1/Application": ["@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application", "Application"],
   "argoproj.io/v1alpha1/ApplicationSet": ["@kubernetes-models/argo-cd/argoproj.io/v1alpha1/ApplicationSet", "ApplicationSet"],
   "argoproj.io/v1alpha1/AppProject": ["@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject", "AppProject"],
+  "gateway.networking.k8s.io/v1/HTTPRoute": ["@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute", "HTTPRoute"],
   "monitoring.coreos.com/v1/ServiceMonitor": ["@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor", "ServiceMonitor"],
   "monitoring.coreos.com/v1/PrometheusRule": ["@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule", "PrometheusRule"],
 };
@@ -28,7 +29,8 @@ for (const file of process.argv.slice(2)) {
     if (!doc || typeof doc !== "object") continue;
     const { apiVersion = "", kind = "" } = doc;
     const group = apiVersion.includes("/") ? apiVersion.split("/")[0] : "";
-    if (!group.includes(".") || group.endsWith(".k8s.io")) continue; // core: kubernetes-validate
+    const core = !group.includes(".") || group.endsWith(".k8s.io");
+    if (core && !models[`${apiVersion}/${kind}`]) continue; // core: kubernetes-validate
     const id = `${file}: ${kind} ${doc.metadata?.name ?? "?"}`;
     const entry = models[`${apiVersion}/${kind}`];
     if (!entry) { console.error(`FAIL ${id}: no schema for ${apiVersion} ${kind}`); failed++; continue; }

