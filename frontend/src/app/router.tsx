@@ -3,6 +3,7 @@ import { createBrowserRouter } from 'react-router';
 import { PageSpinner } from '@/components/ui';
 import {
   AccountPage,
+  logoutAll,
   ForgotPasswordPage,
   LoginPage,
   RegisterPage,
@@ -43,7 +44,7 @@ export const router = createBrowserRouter([
       { path: 'search', element: <SearchPage /> },
       { path: 'favorites', element: <FavoritesPage /> },
       { path: 'account', element: <AccountPage /> },
-      { path: 'account/sessions', element: <SessionsPage /> },
+      { path: 'account/sessions', element: <SessionsPage onLogoutAll={logoutAll} /> },
       {
         path: 'admin',
         element: (
