@@ -20,4 +20,5 @@ npm run lint
 node eslint/self-check.js
 
 npm test -- --run
-npm run build
+# `npm run build` is `tsc --noEmit && vite build`; the type check ran above.
+npx vite build
