@@ -3,9 +3,9 @@ import { createBrowserRouter } from 'react-router';
 import { PageSpinner } from '@/components/ui';
 import {
   AccountPage,
-  logoutAll,
   ForgotPasswordPage,
   LoginPage,
+  logoutAll,
   RegisterPage,
   RequireAuth,
   RequireRole,
@@ -18,6 +18,7 @@ import { FavoritesPage } from '@/features/favorites';
 import { SearchPage } from '@/features/search';
 import { SessionsPage } from '@/features/sessions';
 import { AppLayout } from './layout/AppLayout';
+import { PlaybackProvider } from './playback';
 import { NotFoundPage, RouteErrorPage } from './routes/NotFoundPage';
 
 // The dashboard is only for admins: keep it out of the listeners' bundle.
@@ -34,7 +35,9 @@ export const router = createBrowserRouter([
   {
     element: (
       <RequireAuth>
-        <AppLayout />
+        <PlaybackProvider>
+          <AppLayout />
+        </PlaybackProvider>
       </RequireAuth>
     ),
     errorElement: <RouteErrorPage />,
