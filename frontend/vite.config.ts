@@ -29,7 +29,7 @@ export default defineConfig({
   },
   test: {
     environment: 'node',
-    include: ['src/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'eslint/**/*.test.js'],
     restoreMocks: true,
     unstubGlobals: true,
   },

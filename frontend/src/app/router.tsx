@@ -5,6 +5,7 @@ import {
   AccountPage,
   ForgotPasswordPage,
   LoginPage,
+  logoutAll,
   RegisterPage,
   RequireAuth,
   RequireRole,
@@ -17,6 +18,7 @@ import { FavoritesPage } from '@/features/favorites';
 import { SearchPage } from '@/features/search';
 import { SessionsPage } from '@/features/sessions';
 import { AppLayout } from './layout/AppLayout';
+import { PlaybackProvider } from './playback';
 import { NotFoundPage, RouteErrorPage } from './routes/NotFoundPage';
 
 // The dashboard is only for admins: keep it out of the listeners' bundle.
@@ -33,7 +35,9 @@ export const router = createBrowserRouter([
   {
     element: (
       <RequireAuth>
-        <AppLayout />
+        <PlaybackProvider>
+          <AppLayout />
+        </PlaybackProvider>
       </RequireAuth>
     ),
     errorElement: <RouteErrorPage />,
@@ -43,7 +47,7 @@ export const router = createBrowserRouter([
       { path: 'search', element: <SearchPage /> },
       { path: 'favorites', element: <FavoritesPage /> },
       { path: 'account', element: <AccountPage /> },
-      { path: 'account/sessions', element: <SessionsPage /> },
+      { path: 'account/sessions', element: <SessionsPage onLogoutAll={logoutAll} /> },
       {
         path: 'admin',
         element: (

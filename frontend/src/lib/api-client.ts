@@ -70,7 +70,7 @@ export function errorMessage(err: unknown, fallback = 'Something went wrong'): s
 }
 
 async function parseError(res: Response): Promise<ApiError> {
-  let body: unknown = undefined;
+  let body: unknown;
   try {
     const text = await res.text();
     body = text ? JSON.parse(text) : undefined;

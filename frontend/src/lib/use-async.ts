@@ -9,10 +9,12 @@ export interface AsyncState<T> {
 }
 
 /**
- * Runs `load` whenever `deps` change, ignoring results from superseded runs.
- * A deliberately small server-state helper; the app has few list screens.
+ * Runs `load` on mount and whenever `key` changes (e.g. the id the load depends
+ * on), ignoring results from superseded runs. `load` itself may change on every
+ * render; only `key` restarts it. A deliberately small server-state helper; the
+ * app has few list screens.
  */
-export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[]): AsyncState<T> {
+export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, key: string | number | null = null): AsyncState<T> {
   const [data, setDataState] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [loading, setLoading] = useState(true);
@@ -36,7 +38,7 @@ export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: unk
         if (!ctrl.signal.aborted) setLoading(false);
       });
     return () => ctrl.abort();
-  }, [...deps, nonce]);
+  }, [key, nonce]);
 
   const reload = useCallback(() => setNonce((n) => n + 1), []);
   const setData = useCallback((updater: (prev: T | undefined) => T | undefined) => setDataState(updater), []);

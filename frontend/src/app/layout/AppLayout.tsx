@@ -3,8 +3,8 @@ import { NavLink, Outlet, useNavigate } from 'react-router';
 import { HeartIcon, HomeIcon, MusicIcon, SearchIcon, ShieldIcon, UserIcon } from '@/components/ui';
 import { cn } from '@/lib/cn';
 import { logout, useAuthStore } from '@/features/auth';
-import { FavoriteButton } from '@/features/favorites';
 import { AudioEngine, PlayerBar } from '@/features/player';
+import { trackActions } from '../playback';
 
 interface NavItem {
   to: string;
@@ -50,7 +50,7 @@ export function AppLayout() {
 
   const onLogout = async () => {
     await logout();
-    navigate('/login', { replace: true });
+    void navigate('/login', { replace: true });
   };
 
   return (
@@ -113,7 +113,7 @@ export function AppLayout() {
         <NavItems items={items} compact />
       </nav>
 
-      <PlayerBar trackActions={(track) => <FavoriteButton songId={track.id} title={track.title} />} />
+      <PlayerBar trackActions={trackActions} />
       <AudioEngine />
     </div>
   );

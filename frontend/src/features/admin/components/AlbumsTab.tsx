@@ -153,7 +153,7 @@ function EditAlbumModal({ album, onClose, onSaved }: { album: AdminAlbum; onClos
 }
 
 export function AlbumsTab() {
-  const { data: albums, error, loading, reload, setData } = useAsync((signal) => listAlbums(signal), []);
+  const { data: albums, error, loading, reload, setData } = useAsync((signal) => listAlbums(signal));
   const [editing, setEditing] = useState<AdminAlbum | null>(null);
   const [deleting, setDeleting] = useState<AdminAlbum | null>(null);
   const [busy, setBusy] = useState(false);

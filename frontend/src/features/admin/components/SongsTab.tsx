@@ -76,8 +76,8 @@ export function SongsTab() {
   const [params, setParams] = useSearchParams();
   const albumId = params.get('album') ?? '';
   const selectId = useId();
-  const albums = useAsync((signal) => listAlbums(signal), []);
-  const songs = useAsync((signal) => (albumId ? listAlbumSongs(albumId, signal) : Promise.resolve([])), [albumId]);
+  const albums = useAsync((signal) => listAlbums(signal));
+  const songs = useAsync((signal) => (albumId ? listAlbumSongs(albumId, signal) : Promise.resolve([])), albumId);
   const [editing, setEditing] = useState<AdminSong | null>(null);
   const [deleting, setDeleting] = useState<AdminSong | null>(null);
   const [busy, setBusy] = useState(false);

@@ -23,7 +23,7 @@ export function LoginPage() {
   const { submit, pending, fieldErrors, formError } = useSubmit(async () => {
     const user = await login(email.trim(), password);
     toast.clearErrors();
-    navigate(user.isVerified ? from : '/account?unverified=1', { replace: true });
+    void navigate(user.isVerified ? from : '/account?unverified=1', { replace: true });
   });
 
   if (status === 'authenticated' && !pending) return <Navigate to={from} replace />;

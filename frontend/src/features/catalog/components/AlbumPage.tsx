@@ -1,20 +1,16 @@
 import { useParams } from 'react-router';
+import { TrackList, usePlayback } from '@/components/tracks';
 import { Button, Cover, PageSpinner, PauseIcon, PlayIcon } from '@/components/ui';
 import { errorMessage } from '@/lib/api-client';
-import { cn } from '@/lib/cn';
 import { formatDuration } from '@/lib/format';
+import { songToTrack } from '@/lib/track';
 import { useAsync } from '@/lib/use-async';
-import { FavoriteButton } from '@/features/favorites';
-import { selectCurrentTrack, songToTrack, usePlayerStore } from '@/features/player';
 import { getAlbum } from '../api';
 
 export function AlbumPage() {
   const { id = '' } = useParams();
-  const { data, error, loading } = useAsync((signal) => getAlbum(id, signal), [id]);
-  const current = usePlayerStore(selectCurrentTrack);
-  const isPlaying = usePlayerStore((s) => s.isPlaying);
-  const playQueue = usePlayerStore((s) => s.playQueue);
-  const togglePlay = usePlayerStore((s) => s.togglePlay);
+  const { data, error, loading } = useAsync((signal) => getAlbum(id, signal), id);
+  const { currentTrackId, isPlaying, playQueue, togglePlay } = usePlayback();
 
   if (loading && !data) return <PageSpinner />;
   if (error || !data) {
@@ -27,15 +23,9 @@ export function AlbumPage() {
 
   const { album, songs } = data;
   const tracks = songs.map((s) => songToTrack(s, album));
-  const albumIsCurrent = !!current && songs.some((s) => s.id === current.id);
+  const albumIsCurrent = currentTrackId !== null && songs.some((s) => s.id === currentTrackId);
   const totalSeconds = songs.reduce((sum, s) => sum + (s.duration || 0), 0);
   const year = album.createdAt ? new Date(album.createdAt).getFullYear() : null;
-
-  const playFrom = (index: number) => {
-    const song = songs[index];
-    if (song && current?.id === song.id) togglePlay();
-    else playQueue(tracks, index);
-  };
 
   return (
     <div className="flex flex-col gap-8">
@@ -69,38 +59,7 @@ export function AlbumPage() {
       {songs.length === 0 ? (
         <p className="text-fg-muted">This album has no songs yet.</p>
       ) : (
-        <ol className="flex flex-col" data-testid="track-list">
-          {songs.map((song, i) => {
-            const isCurrent = current?.id === song.id;
-            return (
-              <li
-                key={song.id}
-                data-testid="track-row"
-                data-song-id={song.id}
-                data-current={isCurrent}
-                className={cn('group flex items-center gap-3 rounded-lg px-2 py-2 hover:bg-white/5', isCurrent && 'bg-white/5')}
-              >
-                <button
-                  type="button"
-                  onClick={() => playFrom(i)}
-                  aria-label={isCurrent && isPlaying ? `Pause ${song.title}` : `Play ${song.title}`}
-                  data-testid="track-play"
-                  className="flex min-w-0 flex-1 items-center gap-4 rounded-md text-left focus-ring"
-                >
-                  <span className="w-6 text-right text-sm tabular-nums text-fg-muted">
-                    {isCurrent && isPlaying ? <span className="text-accent">♪</span> : (song.trackNumber ?? i + 1)}
-                  </span>
-                  <span className="min-w-0 flex-1">
-                    <span className={cn('block truncate', isCurrent ? 'font-semibold text-accent' : 'text-fg')}>{song.title}</span>
-                    <span className="block truncate text-sm text-fg-muted">{song.artist}</span>
-                  </span>
-                </button>
-                <FavoriteButton songId={song.id} title={song.title} />
-                <span className="w-12 text-right text-sm tabular-nums text-fg-muted">{formatDuration(song.duration)}</span>
-              </li>
-            );
-          })}
-        </ol>
+        <TrackList tracks={tracks} numbering="album" />
       )}
     </div>
   );

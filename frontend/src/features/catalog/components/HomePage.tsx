@@ -10,7 +10,7 @@ function greeting(): string {
 }
 
 export function HomePage() {
-  const { data: albums, error, loading } = useAsync((signal) => listAlbums(signal), []);
+  const { data: albums, error, loading } = useAsync((signal) => listAlbums(signal));
   return (
     <div className="flex flex-col gap-8">
       <header>

@@ -1,13 +1,11 @@
-import { Button, Cover, PageSpinner, PlayIcon } from '@/components/ui';
+import { TrackList, usePlayback } from '@/components/tracks';
+import { Button, PageSpinner, PlayIcon } from '@/components/ui';
 import { errorMessage } from '@/lib/api-client';
-import { cn } from '@/lib/cn';
-import { formatDuration } from '@/lib/format';
+import { songToTrack } from '@/lib/track';
 import { useAsync } from '@/lib/use-async';
-import { selectCurrentTrack, songToTrack, usePlayerStore } from '@/features/player';
 import type { Song } from '@/types/catalog';
 import { getSong, listFavorites } from '../api';
 import { useFavoritesStore } from '../stores/favorites-store';
-import { FavoriteButton } from './FavoriteButton';
 
 /** Favourites, newest first, with each song resolved from song-svc. */
 async function loadFavoriteSongs(signal: AbortSignal): Promise<Song[]> {
@@ -19,13 +17,12 @@ async function loadFavoriteSongs(signal: AbortSignal): Promise<Song[]> {
 }
 
 export function FavoritesPage() {
-  const { data: loadedSongs, error, loading } = useAsync(loadFavoriteSongs, []);
+  const { data: loadedSongs, error, loading } = useAsync(loadFavoriteSongs);
   const favoriteIds = useFavoritesStore((s) => s.items);
   const storeLoaded = useFavoritesStore((s) => s.loaded);
   // Un-hearting a song here removes its row straight away.
   const songs = loadedSongs?.filter((s) => !storeLoaded || favoriteIds.has(s.id));
-  const current = usePlayerStore(selectCurrentTrack);
-  const playQueue = usePlayerStore((s) => s.playQueue);
+  const { playQueue } = usePlayback();
   const tracks = (songs ?? []).map((s) => songToTrack(s));
 
   return (
@@ -56,30 +53,7 @@ export function FavoritesPage() {
               <PlayIcon size={20} /> Play
             </Button>
           </div>
-          <ol className="flex flex-col" data-testid="favorites-list">
-            {songs.map((song, i) => {
-              const isCurrent = current?.id === song.id;
-              return (
-                <li key={song.id} data-testid="favorite-row" data-song-id={song.id} className="flex items-center gap-3 rounded-lg px-2 py-2 hover:bg-white/5">
-                  <button
-                    type="button"
-                    onClick={() => playQueue(tracks, i)}
-                    aria-label={`Play ${song.title}`}
-                    className="flex min-w-0 flex-1 items-center gap-3 rounded-md text-left focus-ring"
-                  >
-                    <span className="w-6 text-right text-sm tabular-nums text-fg-muted">{i + 1}</span>
-                    <Cover src={song.imageSrc} seed={song.albumId ?? song.id} alt="" className="h-10 w-10 shrink-0" />
-                    <span className="min-w-0 flex-1">
-                      <span className={cn('block truncate', isCurrent ? 'font-semibold text-accent' : '')}>{song.title}</span>
-                      <span className="block truncate text-sm text-fg-muted">{song.artist}</span>
-                    </span>
-                  </button>
-                  <FavoriteButton songId={song.id} title={song.title} />
-                  <span className="w-12 text-right text-sm tabular-nums text-fg-muted">{formatDuration(song.duration)}</span>
-                </li>
-              );
-            })}
-          </ol>
+          <TrackList tracks={tracks} numbering="position" showArtwork testId="favorites-list" rowTestId="favorite-row" />
         </>
       ) : (
         <p className="text-fg-muted">Songs you like show up here. Tap the heart next to any song.</p>

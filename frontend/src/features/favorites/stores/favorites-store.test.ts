@@ -21,7 +21,7 @@ describe('favourites store', () => {
     await store().toggle('s2');
     await store().toggle('s1');
     expect([...store().items.keys()]).toEqual(['s2']);
-    const calls = fetchMock.mock.calls.map(([u, i]) => `${(i as RequestInit | undefined)?.method ?? 'GET'} ${String(u)}`);
+    const calls = fetchMock.mock.calls.map(([u, i]) => `${i?.method ?? 'GET'} ${String(u)}`);
     expect(calls).toEqual(['GET /api/user/favorites', 'POST /api/user/favorites', 'DELETE /api/user/favorites/s1']);
     expect(JSON.parse(String(fetchMock.mock.calls[1]?.[1]?.body))).toEqual({ songId: 's2' });
   });

@@ -1,6 +1,8 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { configureAuth } from '@/lib/api-client';
-import { clearStreamCache, getStreamUrl } from './stream';
+import { clearStreamCache, getStream } from './stream';
+
+const getStreamUrl = async (id: string, opts?: { force?: boolean }) => (await getStream(id, opts)).url;
 
 let n = 0;
 let expiresIn = 600_000;
@@ -38,5 +40,12 @@ describe('stream URLs', () => {
     const second = await getStreamUrl('s2');
     expect(second).not.toBe(first);
     expect(fetchMock).toHaveBeenCalledTimes(2);
+  });
+
+  it('gives the engine the expiry as epoch ms', async () => {
+    const before = Date.now();
+    const { expiresAt } = await getStream('s3');
+    expect(expiresAt).toBeGreaterThanOrEqual(before + expiresIn - 1000);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + expiresIn);
   });
 });

@@ -5,14 +5,14 @@ interface StreamResponse {
   expiresAt?: string | number;
 }
 
-interface CachedUrl {
+/** A signed URL and when it stops working (epoch ms; Infinity when the service did not say). */
+export interface StreamUrl {
   url: string;
-  /** Epoch ms; Infinity when the service did not say. */
   expiresAt: number;
 }
 
-const cache = new Map<string, CachedUrl>();
-const inflight = new Map<string, Promise<string>>();
+const cache = new Map<string, StreamUrl>();
+const inflight = new Map<string, Promise<StreamUrl>>();
 /** Treat a URL as stale this long before it actually expires. */
 const EXPIRY_MARGIN_MS = 30_000;
 
@@ -23,22 +23,22 @@ function parseExpiry(value: StreamResponse['expiresAt']): number {
   return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
 }
 
-export function isFresh(songId: string, url: string): boolean {
+/**
+ * A signed CDN URL for a song (`GET /api/song/stream/{id}`, bearer token
+ * required). A cached URL is reused until 30 s before it expires; `force`
+ * always asks the service (the cached one was refused).
+ */
+export async function getStream(songId: string, opts: { force?: boolean } = {}): Promise<StreamUrl> {
   const entry = cache.get(songId);
-  return !!entry && entry.url === url && entry.expiresAt - EXPIRY_MARGIN_MS > Date.now();
-}
-
-/** A signed CDN URL for a song (`GET /api/song/stream/{id}`, bearer token required). */
-export async function getStreamUrl(songId: string, opts: { force?: boolean } = {}): Promise<string> {
-  const entry = cache.get(songId);
-  if (!opts.force && entry && entry.expiresAt - EXPIRY_MARGIN_MS > Date.now()) return entry.url;
+  if (!opts.force && entry && entry.expiresAt - EXPIRY_MARGIN_MS > Date.now()) return entry;
   const pending = inflight.get(songId);
   if (pending && !opts.force) return pending;
   const request = api
     .get<StreamResponse>(`/api/song/stream/${encodeURIComponent(songId)}`)
     .then((res) => {
-      cache.set(songId, { url: res.url, expiresAt: parseExpiry(res.expiresAt) });
-      return res.url;
+      const fresh = { url: res.url, expiresAt: parseExpiry(res.expiresAt) };
+      cache.set(songId, fresh);
+      return fresh;
     })
     .finally(() => {
       if (inflight.get(songId) === request) inflight.delete(songId);

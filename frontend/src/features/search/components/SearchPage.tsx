@@ -1,10 +1,11 @@
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
+import { usePlayback } from '@/components/tracks';
 import { Cover, SearchIcon, Spinner } from '@/components/ui';
 import { errorMessage } from '@/lib/api-client';
 import { cn } from '@/lib/cn';
 import { formatDuration } from '@/lib/format';
-import { songToTrack, usePlayerStore } from '@/features/player';
+import { songToTrack } from '@/lib/track';
 import { searchCatalog, type SearchResults } from '../api';
 import { useDebouncedValue } from '../hooks/useDebouncedValue';
 
@@ -27,7 +28,7 @@ export function SearchPage() {
   const [error, setError] = useState<string | null>(null);
   const [active, setActive] = useState(-1);
   const navigate = useNavigate();
-  const playQueue = usePlayerStore((s) => s.playQueue);
+  const { playQueue } = usePlayback();
   const listId = useId();
   const listRef = useRef<HTMLUListElement>(null);
   const setParamsRef = useRef(setParams);
@@ -66,7 +67,7 @@ export function SearchPage() {
 
   const activate = (opt: Option | undefined) => {
     if (!opt || !results) return;
-    if (opt.kind === 'album') navigate(`/album/${opt.album.id}`);
+    if (opt.kind === 'album') void navigate(`/album/${opt.album.id}`);
     else playQueue(results.songs.map((s) => songToTrack(s)), opt.index);
   };
 

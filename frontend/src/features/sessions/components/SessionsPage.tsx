@@ -4,15 +4,18 @@ import { errorMessage } from '@/lib/api-client';
 import { formatDate } from '@/lib/format';
 import { useAsync } from '@/lib/use-async';
 import { cn } from '@/lib/cn';
-import { logoutAll } from '@/features/auth';
 import { endOtherSessions, endSession, listSessions } from '../api';
 import type { Session } from '../types';
 import { describeAgent } from './describeAgent';
 
 type Pending = { kind: 'one'; session: Session } | { kind: 'others' } | { kind: 'all' } | null;
 
-export function SessionsPage() {
-  const { data: sessions, error, loading, setData, reload } = useAsync((signal) => listSessions(signal), []);
+/**
+ * `onLogoutAll` ends every session including this one (the auth feature's
+ * `logoutAll`, passed in by app/: features do not import each other).
+ */
+export function SessionsPage({ onLogoutAll }: { onLogoutAll: () => Promise<void> }) {
+  const { data: sessions, error, loading, setData, reload } = useAsync((signal) => listSessions(signal));
   const [confirm, setConfirm] = useState<Pending>(null);
   const [busy, setBusy] = useState(false);
 
@@ -34,7 +37,7 @@ export function SessionsPage() {
         if (failed.length) toast.error(`${failed.length} session(s) could not be signed out.`);
         else toast.success('Signed out of every other device.');
       } else {
-        await logoutAll(); // ends this session too; the guard sends us to /login
+        await onLogoutAll(); // ends this session too; the guard sends us to /login
         return;
       }
     } catch (err) {

@@ -1,5 +1,5 @@
 import type { Album, Song } from '@/types/catalog';
-import type { Track } from './types';
+import type { Track } from '@/types/track';
 
 /** A catalogue song as a playable track; the album cover stands in for missing song art. */
 export function songToTrack(song: Song, album?: Pick<Album, 'thumbnailUrl'> | null): Track {
@@ -10,5 +10,6 @@ export function songToTrack(song: Song, album?: Pick<Album, 'thumbnailUrl'> | nu
     duration: song.duration,
     artworkUrl: song.imageSrc || album?.thumbnailUrl || null,
     albumId: song.albumId ?? null,
+    trackNumber: song.trackNumber ?? null,
   };
 }

@@ -1,0 +1,2 @@
+export { TrackList, type TrackListProps } from './TrackList';
+export { PlaybackContext, usePlayback, type Playback } from './playback';
