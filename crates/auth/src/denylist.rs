@@ -136,6 +136,24 @@ impl Denylist {
     /// Keeps this denylist in step with Redis for as long as the returned
     /// subscriber lives.
     pub fn spawn_sync(&self, client: redis::Client, ns: Namespace) -> Subscriber {
+        metrics::describe_gauge!(
+            "auth_denylist_entries",
+            "Revoked sessions and users this replica refuses."
+        );
+        metrics::describe_gauge!(
+            "auth_denylist_last_reload_timestamp_seconds",
+            "When this replica last reloaded its denylist from Redis (0: never)."
+        );
+        metrics::gauge!("auth_denylist_last_reload_timestamp_seconds").increment(0.0);
+        let state = Arc::downgrade(&self.state);
+        cadenza_platform::metrics::on_scrape(move || {
+            let Some(state) = state.upgrade() else {
+                return false;
+            };
+            let s = state.read().unwrap_or_else(|p| p.into_inner());
+            metrics::gauge!("auth_denylist_entries").set((s.sids.len() + s.users.len()) as f64);
+            true
+        });
         let sink = Arc::new(DenylistSink {
             denylist: self.clone(),
             client: client.clone(),
@@ -179,6 +197,12 @@ struct DenylistSink {
 
 impl DenylistSink {
     async fn reload(&self) -> redis::RedisResult<usize> {
+        let loaded = self.load().await?;
+        metrics::gauge!("auth_denylist_last_reload_timestamp_seconds").set(now() as f64);
+        Ok(loaded)
+    }
+
+    async fn load(&self) -> redis::RedisResult<usize> {
         let mut conn = self.client.get_multiplexed_async_connection().await?;
         let mut loaded = 0;
         for (prefix, is_sid) in [(REVOKED_SID_PREFIX, true), (USER_NBF_PREFIX, false)] {

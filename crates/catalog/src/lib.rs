@@ -45,3 +45,31 @@ pub const MAX_TEXT_CHARS: usize = 200;
 pub const MAX_TRACK_NUMBER: i32 = 999;
 /// No track is longer than a day.
 pub const MAX_DURATION_SECONDS: f64 = 24.0 * 3600.0;
+
+/// Exports the pool's connections at every scrape as
+/// `db_pool_connections{state="in_use"|"idle"}` and
+/// `db_pool_max_connections`, for as long as `pool` (the `Arc`) lives.
+pub fn export_pool_metrics(pool: &std::sync::Arc<sqlx::PgPool>) {
+    use cadenza_platform::metrics as m;
+    let max = pool.options().get_max_connections();
+    let weak = std::sync::Arc::downgrade(pool);
+    ::metrics::describe_gauge!(
+        "db_pool_connections",
+        "PostgreSQL pool connections by state."
+    );
+    ::metrics::describe_gauge!(
+        "db_pool_max_connections",
+        "The PostgreSQL pool's size limit."
+    );
+    m::on_scrape(move || {
+        let Some(pool) = weak.upgrade() else {
+            return false;
+        };
+        let (size, idle) = (pool.size(), pool.num_idle() as u32);
+        ::metrics::gauge!("db_pool_connections", "state" => "in_use")
+            .set(size.saturating_sub(idle) as f64);
+        ::metrics::gauge!("db_pool_connections", "state" => "idle").set(idle as f64);
+        ::metrics::gauge!("db_pool_max_connections").set(max as f64);
+        true
+    });
+}

@@ -232,6 +232,20 @@ impl Drop for Subscriber {
     }
 }
 
+/// `cadenza_event_lag_seconds{channel}`: from the envelope's `at` (the
+/// publisher's clock) to its arrival here.
+fn record_lag(channel: &str, payload: &str) {
+    #[derive(Deserialize)]
+    struct At {
+        at: DateTime<Utc>,
+    }
+    if let Ok(At { at }) = serde_json::from_str::<At>(payload) {
+        let lag = (Utc::now() - at).num_microseconds().unwrap_or(0).max(0) as f64 / 1e6;
+        metrics::histogram!("cadenza_event_lag_seconds", "channel" => channel.to_owned())
+            .record(lag);
+    }
+}
+
 async fn run_once(
     client: &redis::Client,
     ns: &Namespace,
@@ -255,7 +269,10 @@ async fn run_once(
             continue;
         };
         match msg.get_payload::<String>() {
-            Ok(payload) => sink.deliver(channel, &payload).await,
+            Ok(payload) => {
+                record_lag(channel, &payload);
+                sink.deliver(channel, &payload).await
+            }
             Err(e) => tracing::warn!(channel, error = %e, "undecodable event payload dropped"),
         }
     }

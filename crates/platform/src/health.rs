@@ -3,7 +3,7 @@
 //! store answers within 1 s) and `/metrics` (Prometheus text).
 
 use std::future::Future;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use futures::future::{join_all, BoxFuture};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::problem::{FieldError, Problem};
 
@@ -110,26 +110,13 @@ async fn readyz(State(readiness): State<Arc<Readiness>>) -> Response {
     .into_response()
 }
 
-/// The process-wide Prometheus recorder, installed on first use.
+/// The process-wide Prometheus recorder (see [`crate::metrics`]).
 pub fn metrics_handle() -> &'static PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE.get_or_init(|| {
-        let builder = PrometheusBuilder::new()
-            .set_buckets(&[
-                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-            ])
-            .expect("static buckets are valid");
-        let recorder = builder.build_recorder();
-        let handle = recorder.handle();
-        // Another recorder may exist in tests that embed several services; the
-        // handle still renders ours.
-        let _ = metrics::set_global_recorder(recorder);
-        handle
-    })
+    crate::metrics::handle()
 }
 
 async fn metrics_text() -> Response {
-    let body = metrics_handle().render();
+    let body = crate::metrics::render();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 

@@ -8,6 +8,7 @@ pub mod docs;
 pub mod extract;
 pub mod health;
 pub mod http;
+pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod ratelimit;

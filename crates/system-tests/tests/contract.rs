@@ -394,6 +394,35 @@ async fn each_binary_serves_its_probes_and_stops_cleanly_on_sigterm() {
             )
             .await;
         }
+        // A just-started process exports its families before any API
+        // request (before: an empty body until the first one).
+        let text = http
+            .get(format!("http://127.0.0.1:{}/metrics", r.port))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for want in [
+            format!("cadenza_build_info{{service=\"{}\"", r.name),
+            "# TYPE process_start_time_seconds gauge".to_string(),
+            "# TYPE process_resident_memory_bytes gauge".to_string(),
+        ] {
+            assert!(text.contains(&want), "{}: no {want} in {text}", r.name);
+        }
+        let domain: &[&str] = match r.name {
+            "user-svc" => &["user_refresh_reuse_total 0", "user_argon2_queue_depth 0"],
+            "admin-svc" => &["admin_orphaned_objects_total 0", "db_pool_max_connections"],
+            _ => &[
+                "songsvc_cache_total{result=\"miss\"} 0",
+                "songsvc_cache_subscriber_connected",
+                "db_pool_connections{state=\"idle\"}",
+            ],
+        };
+        for want in domain {
+            assert!(text.contains(want), "{}: no {want} in {text}", r.name);
+        }
     }
     for mut r in running {
         let pid = r.child.id().to_string();

@@ -37,6 +37,8 @@ pub struct AppState {
     pub cdn_base_url: Option<Arc<str>>,
     /// Keeps the revocation denylist in step with Redis while the app lives.
     _denylist_sync: Arc<cadenza_events::Subscriber>,
+    /// The pool as the metrics sampler sees it; sampling stops with the state.
+    _pool_metrics: Arc<PgPool>,
 }
 
 impl AppState {
@@ -67,7 +69,15 @@ pub async fn connect_db(url: &str) -> anyhow::Result<PgPool> {
 }
 
 pub async fn build(config: Config) -> anyhow::Result<App> {
+    cadenza_platform::metrics::init("admin-svc", env!("CARGO_PKG_VERSION"));
+    cadenza_platform::metrics::counter(
+        "admin_orphaned_objects_total",
+        "Media objects left behind after every delete retry failed.",
+        &[],
+    );
     let db = connect_db(&config.database_url).await?;
+    let pool_metrics = Arc::new(db.clone());
+    cadenza_catalog::export_pool_metrics(&pool_metrics);
     if config.migrate_on_start {
         cadenza_catalog::migrate(&db)
             .await
@@ -115,6 +125,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         verifier,
         cdn_base_url: config.cdn_base_url.as_deref().map(Arc::from),
         _denylist_sync: Arc::new(denylist_sync),
+        _pool_metrics: pool_metrics,
     };
 
     let readiness = Readiness::new()

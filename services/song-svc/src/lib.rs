@@ -50,7 +50,49 @@ pub async fn build(config: Config) -> anyhow::Result<Router> {
     Ok(build_app(config).await?.router)
 }
 
+/// Every metric song-svc exports, at zero until it happens.
+fn register_metrics() {
+    use cadenza_platform::metrics::{counter, init};
+    init("song-svc", env!("CARGO_PKG_VERSION"));
+    for result in ["bypass", "local", "redis", "stale", "miss"] {
+        counter(
+            "songsvc_cache_total",
+            "Catalogue reads by where the answer came from.",
+            &[("result", result)],
+        );
+    }
+    for result in ["bypass", "hit", "miss"] {
+        counter(
+            "songsvc_search_cache_total",
+            "Searches by cache outcome.",
+            &[("result", result)],
+        );
+    }
+    counter(
+        "songsvc_cache_errors_total",
+        "Redis errors of the catalogue cache.",
+        &[],
+    );
+    for result in ["memo", "signed"] {
+        counter(
+            "songsvc_stream_sign_total",
+            "Stream URLs by memo hit or fresh signature.",
+            &[("result", result)],
+        );
+    }
+    counter(
+        REJECTED_METRIC,
+        "Requests refused by a rate limit.",
+        &[("scope", "search:ip")],
+    );
+    metrics::describe_gauge!(
+        "songsvc_cache_subscriber_connected",
+        "1 while the catalogue event subscription is live; reads bypass the cache otherwise."
+    );
+}
+
 pub async fn build_app(config: Config) -> anyhow::Result<App> {
+    register_metrics();
     let pool = PgPoolOptions::new()
         .max_connections(config.database_max_connections)
         .acquire_timeout(Duration::from_secs(2))
@@ -86,6 +128,17 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         cache.sink(),
     );
     cache.watch_subscription(catalogue.connected_flag());
+    let connected = Arc::downgrade(&catalogue.connected_flag());
+    cadenza_platform::metrics::on_scrape(move || {
+        let Some(flag) = connected.upgrade() else {
+            return false;
+        };
+        let up = flag.load(std::sync::atomic::Ordering::SeqCst);
+        metrics::gauge!("songsvc_cache_subscriber_connected").set(if up { 1.0 } else { 0.0 });
+        true
+    });
+    let pool_metrics = Arc::new(pool.clone());
+    cadenza_catalog::export_pool_metrics(&pool_metrics);
 
     let openapi = openapi::ApiDoc::openapi();
     let state = AppState {
@@ -101,6 +154,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         limiter,
         search_per_ip: config.search_per_ip,
         _subscriptions: Arc::new(vec![revocations, catalogue]),
+        _pool_metrics: pool_metrics,
     };
 
     // Redis is not a readiness dependency: every read works without it.

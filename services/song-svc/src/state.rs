@@ -24,6 +24,8 @@ pub struct AppState {
     pub search_per_ip: Rule,
     /// Background subscriptions; they stop when the last state clone goes.
     pub _subscriptions: Arc<Vec<cadenza_events::Subscriber>>,
+    /// The pool as the metrics sampler sees it; sampling stops with the state.
+    pub _pool_metrics: Arc<sqlx::PgPool>,
 }
 
 impl FromRef<AppState> for ProxyPolicy {

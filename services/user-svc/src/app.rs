@@ -165,7 +165,73 @@ pub async fn redis_conn(config: &Config) -> anyhow::Result<(redis::Client, Conne
 
 /// Connects to the stores, creates indexes, starts the outbox relay and the
 /// revocation sync, and builds the router.
+/// Every metric user-svc exports, at zero until it happens.
+fn register_metrics() {
+    use cadenza_platform::metrics::{counter, init};
+    init("user-svc", env!("CARGO_PKG_VERSION"));
+    for scope in [
+        "register:ip",
+        "register:email",
+        "login:ip",
+        "login:fail:email-ip",
+        "login:fail:email",
+        "verify_email:ip",
+        "verify_email:email",
+        "password_reset:ip",
+        "password_reset:email",
+        "change-password:user",
+        "refresh:ip",
+        "mail:to",
+    ] {
+        counter(
+            crate::ratelimit::REJECTED_METRIC,
+            "Requests refused by a rate limit.",
+            &[("scope", scope)],
+        );
+    }
+    counter(
+        "user_mail_capped_total",
+        "Mails dropped by the daily per-address cap.",
+        &[],
+    );
+    for kind in crate::outbox::JobKind::ALL {
+        counter(
+            "user_email_jobs_sent_total",
+            "Email jobs handed to SQS.",
+            &[("kind", kind.as_str())],
+        );
+    }
+    counter(
+        "user_email_job_failures_total",
+        "Failed SQS sends (retried).",
+        &[],
+    );
+    counter(
+        "user_refresh_reuse_total",
+        "Rotated refresh tokens presented again (family revoked).",
+        &[],
+    );
+    metrics::describe_gauge!(
+        "user_email_outbox_pending",
+        "Email jobs not yet handed to SQS."
+    );
+    metrics::describe_gauge!(
+        "user_email_outbox_oldest_pending_age_seconds",
+        "Age of the oldest email job not yet handed to SQS (0 when none)."
+    );
+    metrics::describe_gauge!(
+        "user_argon2_queue_depth",
+        "Password hashes waiting for a hashing slot."
+    );
+    metrics::describe_histogram!(
+        "user_argon2_wait_seconds",
+        "Time a password hash waited for a slot."
+    );
+    metrics::gauge!("user_argon2_queue_depth").set(0.0);
+}
+
 pub async fn build(config: Config) -> anyhow::Result<App> {
+    register_metrics();
     let store = Store::connect(&config.mongodb_uri, &config.mongodb_db).await?;
     store.ensure_indexes().await?;
     let (redis_client, redis) = redis_conn(&config).await?;

@@ -25,6 +25,13 @@ pub enum JobKind {
 }
 
 impl JobKind {
+    pub const ALL: [JobKind; 4] = [
+        JobKind::VerifyEmail,
+        JobKind::PasswordReset,
+        JobKind::PasswordChanged,
+        JobKind::AccountExists,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::VerifyEmail => "verify_email",
@@ -186,6 +193,15 @@ impl Relay {
                     Ok(false) => break,
                     Err(_) => break,
                 }
+            }
+            // Every replica reports the same backlog; alerts take the max.
+            match self.store.outbox_backlog().await {
+                Ok((pending, oldest)) => {
+                    metrics::gauge!("user_email_outbox_pending").set(pending as f64);
+                    metrics::gauge!("user_email_outbox_oldest_pending_age_seconds")
+                        .set(oldest.map_or(0.0, |d| d.as_secs_f64()));
+                }
+                Err(e) => tracing::warn!(error = %e, "outbox backlog not measured"),
             }
             tokio::select! {
                 _ = tokio::time::sleep(self.poll) => {},

@@ -950,6 +950,26 @@ impl Store {
             .map(|_| ())
     }
 
+    /// Jobs not yet sent, and how long the oldest of them has waited.
+    pub async fn outbox_backlog(&self) -> DbResult<(u64, Option<std::time::Duration>)> {
+        let pending = self.pending_jobs().await?;
+        if pending == 0 {
+            return Ok((0, None));
+        }
+        let oldest = self
+            .outbox()
+            .find_one(doc! {"status": PENDING})
+            .sort(doc! {"createdAt": 1})
+            .await?;
+        Ok((
+            pending,
+            oldest.map(|j| {
+                let ms = (now().timestamp_millis() - j.created_at.timestamp_millis()).max(0);
+                std::time::Duration::from_millis(ms as u64)
+            }),
+        ))
+    }
+
     pub async fn pending_jobs(&self) -> DbResult<u64> {
         self.outbox()
             .count_documents(doc! {"status": PENDING})

@@ -223,8 +223,13 @@ impl PasswordHasher {
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Problem> {
-        let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
-            .await
+        let queued = std::time::Instant::now();
+        let depth = metrics::gauge!("user_argon2_queue_depth");
+        depth.increment(1.0);
+        let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await;
+        depth.decrement(1.0);
+        metrics::histogram!("user_argon2_wait_seconds").record(queued.elapsed().as_secs_f64());
+        let permit = permit
             .map_err(|_| Problem::unavailable("password hashing", "hashing queue is full"))?
             .map_err(Problem::internal)?;
         let span = tracing::Span::current();
