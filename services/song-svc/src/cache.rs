@@ -52,6 +52,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+
+use crate::encoding::{Body, Compressed};
 use cadenza_events::{channel, EventSink};
 use cadenza_platform::redis::Namespace;
 use cadenza_platform::ApiResult;
@@ -151,6 +153,8 @@ struct Entry {
     version: i64,
     bytes: Bytes,
     stored: Instant,
+    /// Its gzip and brotli forms, made on first demand (`encoding`).
+    compressed: Arc<Compressed>,
 }
 
 #[derive(Default)]
@@ -338,14 +342,27 @@ impl CatalogCache {
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = ApiResult<Versioned<Option<Bytes>>>> + Send + 'static,
     {
+        Ok(self.body_or_load(key, load).await?.map(|b| b.bytes))
+    }
+
+    /// [`Self::get_or_load`], with the entry's compressed forms when the
+    /// answer came from this replica's memory.
+    pub async fn body_or_load<F, Fut>(&self, key: &str, load: F) -> ApiResult<Option<Body>>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = ApiResult<Versioned<Option<Bytes>>>> + Send + 'static,
+    {
         if !self.usable() {
             metrics::counter!("songsvc_cache_total", "result" => "bypass").increment(1);
-            return Ok(load().await?.value);
+            return Ok(load().await?.value.map(Body::plain));
         }
-        let floor = match self.local_get(key) {
-            Ok(bytes) => {
+        let floor = match self.local_entry(key) {
+            Ok((bytes, compressed)) => {
                 metrics::counter!("songsvc_cache_total", "result" => "local").increment(1);
-                return Ok(Some(bytes));
+                return Ok(Some(Body {
+                    bytes,
+                    compressed: Some(compressed),
+                }));
             }
             Err(floor) => floor,
         };
@@ -354,7 +371,7 @@ impl CatalogCache {
             Some((version, bytes)) if version >= floor => {
                 metrics::counter!("songsvc_cache_total", "result" => "redis").increment(1);
                 self.local_put(key, version, &bytes);
-                return Ok(Some(bytes));
+                return Ok(Some(Body::plain(bytes)));
             }
             Some(_) => {
                 metrics::counter!("songsvc_cache_total", "result" => "stale").increment(1);
@@ -364,7 +381,7 @@ impl CatalogCache {
         metrics::counter!("songsvc_cache_total", "result" => "miss").increment(1);
         let loaded = self.shared_load(key, full, floor, load).await?;
         if loaded.version >= floor {
-            return Ok(loaded.value);
+            return Ok(loaded.value.map(Body::plain));
         }
         // Cannot happen with one PostgreSQL (a snapshot taken after a floor
         // was raised sees that change); read again rather than serve it.
@@ -420,6 +437,7 @@ impl CatalogCache {
                     version: loaded.version,
                     bytes: loaded.value.clone(),
                     stored: Instant::now(),
+                    compressed: Arc::default(),
                 },
             );
         }
@@ -482,12 +500,18 @@ impl CatalogCache {
     }
 
     /// The entry if it is current, else the floor a new one must reach.
+    #[cfg(test)]
     fn local_get(&self, key: &str) -> Result<Bytes, i64> {
+        self.local_entry(key).map(|(bytes, _)| bytes)
+    }
+
+    /// The entry if it is current, with its compressed forms.
+    fn local_entry(&self, key: &str) -> Result<(Bytes, Arc<Compressed>), i64> {
         let local = self.inner.local.lock().unwrap();
         let floor = local.floor(key);
         match local.slots.get(key).and_then(|s| s.entry.as_ref()) {
             Some(e) if e.version >= floor && e.stored.elapsed() < self.inner.ttl => {
-                Ok(e.bytes.clone())
+                Ok((e.bytes.clone(), e.compressed.clone()))
             }
             _ => Err(floor),
         }
@@ -518,6 +542,7 @@ impl CatalogCache {
             version,
             bytes: bytes.clone(),
             stored: Instant::now(),
+            compressed: Arc::default(),
         });
         true
     }

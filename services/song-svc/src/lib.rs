@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod config;
+pub mod encoding;
 pub mod openapi;
 pub mod routes;
 pub mod state;

@@ -2,7 +2,7 @@
 //! paged and search variants are rendered per request.
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use cadenza_auth::AuthUser;
@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::cache::keys;
+use crate::encoding::{self, Body};
 use crate::state::AppState;
 use crate::store::{to_bytes, StreamMeta};
 
@@ -105,6 +106,7 @@ impl PageParams {
     ))]
 pub async fn albums(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(params): Query<PageParams>,
 ) -> ApiResult<Response> {
     if let Some((limit, after)) = params.page()? {
@@ -116,9 +118,9 @@ pub async fn albums(
         return Ok(json(to_bytes(&page)));
     }
     let store = state.store.clone();
-    let bytes = state
+    let body = state
         .cache
-        .get_or_load(keys::ALBUMS_ALL, move || async move {
+        .body_or_load(keys::ALBUMS_ALL, move || async move {
             Ok(store
                 .albums()
                 .await
@@ -126,7 +128,10 @@ pub async fn albums(
                 .map(|b| Some(to_bytes(&b))))
         })
         .await?;
-    Ok(json(bytes.unwrap_or_default()))
+    Ok(encoding::respond(
+        body.unwrap_or_else(|| Body::plain(Bytes::new())),
+        &headers,
+    ))
 }
 
 /// One album with its songs by track number.
@@ -139,12 +144,13 @@ pub async fn albums(
     ))]
 pub async fn album(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(IdParam { id }): Path<IdParam>,
 ) -> ApiResult<Response> {
     let store = state.store.clone();
-    let bytes = state
+    let body = state
         .cache
-        .get_or_load(&keys::album(id), move || async move {
+        .body_or_load(&keys::album(id), move || async move {
             Ok(store
                 .album(id)
                 .await
@@ -152,8 +158,7 @@ pub async fn album(
                 .map(|b| b.map(|b| to_bytes(&b))))
         })
         .await?;
-    bytes
-        .map(json)
+    body.map(|b| encoding::respond(b, &headers))
         .ok_or_else(|| Problem::not_found(format!("album {id} not found")))
 }
 
@@ -175,6 +180,7 @@ pub enum SongsResponse {
     ))]
 pub async fn songs(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(params): Query<PageParams>,
 ) -> ApiResult<Response> {
     if let Some((limit, after)) = params.page()? {
@@ -186,9 +192,9 @@ pub async fn songs(
         return Ok(json(to_bytes(&page)));
     }
     let store = state.store.clone();
-    let bytes = state
+    let body = state
         .cache
-        .get_or_load(keys::SONGS_ALL, move || async move {
+        .body_or_load(keys::SONGS_ALL, move || async move {
             Ok(store
                 .songs()
                 .await
@@ -196,7 +202,10 @@ pub async fn songs(
                 .map(|s| Some(to_bytes(&s))))
         })
         .await?;
-    Ok(json(bytes.unwrap_or_default()))
+    Ok(encoding::respond(
+        body.unwrap_or_else(|| Body::plain(Bytes::new())),
+        &headers,
+    ))
 }
 
 /// One song.

@@ -565,3 +565,128 @@ async fn a_scan_of_fresh_queries_from_one_address_is_cut_off_across_replicas() {
     let resp = search(1, "fresh".into(), "203.0.113.9").await.unwrap();
     assert_eq!(resp.status(), 200);
 }
+
+async fn compressions(w: &World) -> f64 {
+    let text = w
+        .http
+        .get(w.server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("songsvc_body_compressions_total "))
+        .map_or(0.0, |v| v.parse().unwrap())
+}
+
+/// Issue 16: the full song list (2 400 songs) goes out compressed by
+/// `Accept-Encoding`, decodes to exactly the identity body, and is
+/// compressed once per cache entry however many clients ask at once.
+#[tokio::test]
+async fn cached_catalogue_bodies_are_compressed_once_by_accept_encoding() {
+    use std::io::Read;
+    let w = World::new().await;
+    w.cache_live().await;
+    let album = insert_album(&w.db.pool, "Compressible", "Various").await;
+    sqlx::query(
+        "INSERT INTO songs (album_id, title, artist, audio_key, content_type, size_bytes, \
+                            duration_seconds, track_number, created_at) \
+         SELECT $1, \
+                (ARRAY['Love','Night','Blue','Fire','Rain','Gold','Heart','River','Sky','Dream'])[n % 10 + 1] \
+                  || ' ' || (ARRAY['Song','Road','Light','Dance','Home','Time','Way','Town'])[n % 8 + 1] \
+                  || ' ' || n, \
+                'Artist ' || (n % 120), 'songs/' || gen_random_uuid() || '.mp3', 'audio/mpeg', \
+                4096 + n, 120 + n % 300, n, clock_timestamp() \
+         FROM generate_series(1, 2400) AS n",
+    )
+    .bind(album)
+    .execute(&w.db.pool)
+    .await
+    .unwrap();
+
+    let get = |coding: Option<&'static str>| {
+        let mut req = w.http.get(w.url("/"));
+        if let Some(c) = coding {
+            req = req.header("accept-encoding", c);
+        }
+        req.send()
+    };
+    // The first read fills the cache; this replica's entry answers after it.
+    let identity = get(None).await.unwrap().bytes().await.unwrap();
+    assert_eq!(
+        serde_json::from_slice::<Value>(&identity)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        2400
+    );
+    let before = compressions(&w).await;
+    let answers = futures::future::join_all((0..24).map(|i| {
+        get(Some(if i % 2 == 0 {
+            "gzip, deflate, br"
+        } else {
+            "gzip"
+        }))
+    }))
+    .await;
+    for (i, resp) in answers.into_iter().enumerate() {
+        let resp = resp.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["vary"], "accept-encoding");
+        let coding = resp.headers()["content-encoding"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body = resp.bytes().await.unwrap();
+        let mut plain = Vec::new();
+        if i % 2 == 0 {
+            assert_eq!(coding, "br");
+            brotli::BrotliDecompress(&mut &body[..], &mut plain).unwrap();
+            assert!(
+                body.len() < 100_000,
+                "brotli: {} bytes of {}",
+                body.len(),
+                identity.len()
+            );
+        } else {
+            assert_eq!(coding, "gzip");
+            flate2::read::GzDecoder::new(&body[..])
+                .read_to_end(&mut plain)
+                .unwrap();
+            assert!(
+                body.len() < identity.len() / 4,
+                "gzip: {} of {}",
+                body.len(),
+                identity.len()
+            );
+        }
+        assert_eq!(plain, identity, "decodes to the identity body");
+        if i < 2 {
+            eprintln!("{coding}: {} of {} bytes", body.len(), identity.len());
+        }
+    }
+    assert_eq!(compressions(&w).await - before, 1.0, "compressed once");
+
+    // Refused codings and no header: identity, still with Vary.
+    for coding in [None, Some("br;q=0, gzip;q=0"), Some("identity")] {
+        let resp = get(coding).await.unwrap();
+        assert!(
+            resp.headers().get("content-encoding").is_none(),
+            "{coding:?}"
+        );
+        assert_eq!(resp.headers()["vary"], "accept-encoding");
+        assert_eq!(resp.bytes().await.unwrap(), identity);
+    }
+    // A change makes a new entry, compressed once more.
+    let (new_song, _) = song(&w.db.pool, album, "One More", 2401).await;
+    w.song_event(SONG_CREATED, new_song, album).await;
+    cadenza_testkit::eventually(Duration::from_secs(5), "a fresh entry", || async {
+        let resp = get(Some("br")).await.unwrap();
+        (resp.headers().get("content-encoding").is_some() && compressions(&w).await - before == 2.0)
+            .then_some(())
+    })
+    .await;
+}
