@@ -86,6 +86,11 @@ fn register_metrics() {
         "Requests refused by a rate limit.",
         &[("scope", "search:ip")],
     );
+    counter(
+        "songsvc_body_compressions_total",
+        "Cached catalogue bodies compressed (once per cache entry).",
+        &[],
+    );
     metrics::describe_gauge!(
         "songsvc_cache_subscriber_connected",
         "1 while the catalogue event subscription is live; reads bypass the cache otherwise."
