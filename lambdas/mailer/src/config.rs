@@ -12,7 +12,10 @@ use crate::ledger::DEFAULT_CLAIM_TTL;
 pub struct Config {
     /// `SES_FROM_ADDRESS`: `no-reply@example.com` or `Cadenza <no-reply@example.com>`.
     pub ses_from: String,
-    /// `REDIS_URL`: enables exactly-once sending per job id.
+    /// `IDEMPOTENCY_TABLE`: a DynamoDB table (key `pk`, string; TTL on
+    /// `expires_at`) for exactly-once sending per job id. Wins over Redis.
+    pub idempotency_table: Option<String>,
+    /// `REDIS_URL`: the same ledger in Redis, for a poller beside the services.
     pub redis_url: Option<String>,
     pub redis_namespace: Namespace,
     /// `PUBLIC_BASE_URL` (optional): when set, links elsewhere are refused.
@@ -41,6 +44,7 @@ impl Config {
         }
         Ok(Self {
             ses_from,
+            idempotency_table: config::var("IDEMPOTENCY_TABLE")?,
             redis_url: config::var("REDIS_URL")?,
             redis_namespace: Namespace::from_env()?,
             public_base_url,

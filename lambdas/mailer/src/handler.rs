@@ -17,7 +17,7 @@ use futures::StreamExt;
 use tracing::{error, info, warn, Instrument};
 
 use crate::job::{EmailJob, MalformedJob};
-use crate::ledger::{Claim, SentLedger};
+use crate::ledger::{Claim, Ledger};
 use crate::render::EmailRenderer;
 use crate::ses::SesSender;
 
@@ -36,20 +36,20 @@ const MAX_CONCURRENT_SENDS: usize = 8;
 pub struct Mailer {
     renderer: EmailRenderer,
     ses: SesSender,
-    ledger: Option<SentLedger>,
+    ledger: Option<Ledger>,
     public_base_url: Option<String>,
 }
 
 impl Mailer {
-    pub fn new(
+    pub fn new<L: Into<Ledger>>(
         ses: SesSender,
-        ledger: Option<SentLedger>,
+        ledger: Option<L>,
         public_base_url: Option<String>,
     ) -> Self {
         Self {
             renderer: EmailRenderer::new(),
             ses,
-            ledger,
+            ledger: ledger.map(Into::into),
             public_base_url,
         }
     }
@@ -124,7 +124,7 @@ impl Mailer {
                         return Outcome::Retry("job claimed by another worker".into());
                     }
                     Err(e) => {
-                        // Better a rare duplicate than no email while Redis is down.
+                        // Better a rare duplicate than no email while the ledger is down.
                         warn!(error = %e, "sent ledger unavailable; sending without deduplication");
                         None
                     }

@@ -21,8 +21,9 @@ use cadenza_aws::aws_config::SdkConfig;
 pub use config::Config;
 pub use handler::{Mailer, Outcome};
 
-/// Everything built once per cold start: the SES client and, with
-/// `REDIS_URL`, the sent ledger's connection.
+/// Everything built once per cold start: the SES client and the sent
+/// ledger's client (DynamoDB with `IDEMPOTENCY_TABLE`, else Redis with
+/// `REDIS_URL`).
 pub async fn build(config: &Config, sdk: &SdkConfig) -> anyhow::Result<Mailer> {
     // Bounded, so a hung call fails (and is retried) well within the
     // function timeout and the claim TTL.
@@ -38,24 +39,42 @@ pub async fn build(config: &Config, sdk: &SdkConfig) -> anyhow::Result<Mailer> {
         aws_sdk_sesv2::Client::from_conf(ses_config),
         config.ses_from.clone(),
     );
-    let ledger = match &config.redis_url {
-        None => {
+    let ledger: Option<ledger::Ledger> = match (&config.idempotency_table, &config.redis_url) {
+        (Some(table), _) => {
+            let dynamo = aws_sdk_dynamodb::config::Builder::from(sdk)
+                .timeout_config(
+                    aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+                        .connect_timeout(Duration::from_secs(3))
+                        .operation_timeout(Duration::from_secs(5))
+                        .build(),
+                )
+                .build();
+            Some(
+                ledger::DynamoLedger::new(
+                    aws_sdk_dynamodb::Client::from_conf(dynamo),
+                    table.clone(),
+                    config.claim_ttl,
+                )
+                .into(),
+            )
+        }
+        (None, None) => {
             tracing::warn!(
-                "REDIS_URL is not set: no deduplication, a redelivered job may be sent twice"
+                "neither IDEMPOTENCY_TABLE nor REDIS_URL is set: no deduplication, \
+                 a redelivered job may be sent twice"
             );
             None
         }
-        Some(url) => {
+        (None, Some(url)) => {
             let client = cadenza_platform::redis::client(url)
                 .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
             let conn = cadenza_platform::redis::manager(&client)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot connect to Redis: {e}"))?;
-            Some(ledger::SentLedger::new(
-                conn,
-                config.redis_namespace.clone(),
-                config.claim_ttl,
-            ))
+            Some(
+                ledger::SentLedger::new(conn, config.redis_namespace.clone(), config.claim_ttl)
+                    .into(),
+            )
         }
     };
     Ok(Mailer::new(ses, ledger, config.public_base_url.clone()))

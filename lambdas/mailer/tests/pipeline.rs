@@ -9,12 +9,15 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
 use aws_sdk_sqs::types::QueueAttributeName;
 use cadenza_aws::aws_config::SdkConfig;
 use cadenza_testkit::{eventually, fresh_namespace, infra, unique_name};
 use mailer::handler::{Mailer, Outcome};
 use mailer::inbox::{self, SentMail};
-use mailer::ledger::{Claim, SentLedger, DEFAULT_CLAIM_TTL};
+use mailer::ledger::{Claim, DynamoLedger, SentLedger, DEFAULT_CLAIM_TTL};
 use mailer::poller::Poller;
 use mailer::ses::SesSender;
 use serde_json::{json, Value};
@@ -158,6 +161,14 @@ async fn ledger(ns_override: Option<cadenza_platform::redis::Namespace>) -> Sent
 }
 
 async fn mailer(sdk: &SdkConfig, ses_endpoint: &str, ledger: Option<SentLedger>) -> Mailer {
+    mailer_with(sdk, ses_endpoint, ledger).await
+}
+
+async fn mailer_with<L: Into<mailer::ledger::Ledger>>(
+    sdk: &SdkConfig,
+    ses_endpoint: &str,
+    ledger: Option<L>,
+) -> Mailer {
     let ses = SesSender::new(
         ses_client(sdk, ses_endpoint).await,
         infra().ses_from.clone(),
@@ -608,4 +619,120 @@ async fn malformed_jobs_are_dropped_not_retried() {
         ));
     }
     assert!(mail_to(&to).await.is_empty());
+}
+
+/// A fresh idempotency table, laid out as `infra/mailer.yaml` declares it
+/// (key `pk`, string), in a private moto: moto's `data.json` (which the
+/// other tests read for SES) cannot be dumped while a table is written.
+async fn dynamo_ledger(
+    sdk: &SdkConfig,
+    endpoint: &str,
+    claim_ttl: std::time::Duration,
+) -> DynamoLedger {
+    let conf = aws_sdk_dynamodb::config::Builder::from(sdk)
+        .endpoint_url(endpoint)
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(conf);
+    let table = cadenza_testkit::unique_name("mailer-ledger-");
+    client
+        .create_table()
+        .table_name(&table)
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("create the table in moto");
+    DynamoLedger::new(client, table, claim_ttl)
+}
+
+/// The Lambda's ledger (issue 18: no Redis in Lambda): 16 workers claim one
+/// job at once on real (moto) DynamoDB; exactly one wins. Then: sent means
+/// every later delivery is a duplicate; a released claim can be taken; a
+/// claim whose holder died expires and can be taken over.
+#[tokio::test]
+async fn the_dynamodb_ledger_lets_exactly_one_of_many_concurrent_workers_send() {
+    let sdk = sdk().await;
+    let moto = cadenza_testkit::process::MotoProcess::start();
+    let ledger = dynamo_ledger(&sdk, &moto.endpoint(), std::time::Duration::from_secs(1)).await;
+    let claims = futures::future::join_all((0..16).map(|i| {
+        let ledger = ledger.clone();
+        async move { ledger.claim("job-1", &format!("worker-{i}")).await.unwrap() }
+    }))
+    .await;
+    let won: Vec<_> = claims
+        .iter()
+        .filter_map(|c| match c {
+            Claim::Acquired(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(won.len(), 1, "{claims:?}");
+    assert_eq!(claims.iter().filter(|c| **c == Claim::InFlight).count(), 15);
+    ledger.mark_sent(&won[0]).await.unwrap();
+    assert_eq!(
+        ledger.claim("job-1", "late").await.unwrap(),
+        Claim::AlreadySent
+    );
+
+    // Released: the next worker sends at once.
+    let Claim::Acquired(first) = ledger.claim("job-2", "a").await.unwrap() else {
+        panic!("a fresh job is free")
+    };
+    assert_eq!(ledger.claim("job-2", "b").await.unwrap(), Claim::InFlight);
+    ledger.release(&first).await.unwrap();
+    let Claim::Acquired(second) = ledger.claim("job-2", "c").await.unwrap() else {
+        panic!("released")
+    };
+    // Releasing a claim that is no longer ours leaves the new one alone.
+    ledger.release(&first).await.unwrap();
+    assert_eq!(ledger.claim("job-2", "d").await.unwrap(), Claim::InFlight);
+    drop(second);
+
+    // A holder that died: its claim expires (1 s here) and is taken over.
+    let Claim::Acquired(_) = ledger.claim("job-3", "dies").await.unwrap() else {
+        panic!("free")
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert!(matches!(
+        ledger.claim("job-3", "takes-over").await.unwrap(),
+        Claim::Acquired(_)
+    ));
+}
+
+/// Through the whole handler: the same job delivered three times (as SQS
+/// may) with the DynamoDB ledger sends one email.
+#[tokio::test]
+async fn with_the_dynamodb_ledger_a_redelivered_job_is_sent_once() {
+    let sdk = sdk().await;
+    let moto = cadenza_testkit::process::MotoProcess::start();
+    let ledger = dynamo_ledger(&sdk, &moto.endpoint(), mailer::ledger::DEFAULT_CLAIM_TTL).await;
+    let mailer = mailer_with(&sdk, &moto.endpoint(), Some(ledger)).await;
+    let to = recipient();
+    let body = job("verify_email", &to, &verify_link()).to_string();
+    assert!(matches!(
+        mailer.process(&record("first", &body)).await,
+        Outcome::Sent { .. }
+    ));
+    for id in ["second", "third"] {
+        assert_eq!(mailer.process(&record(id, &body)).await, Outcome::Duplicate);
+    }
+    let sent = inbox::fetch(&moto.endpoint()).await.unwrap();
+    assert_eq!(
+        sent.iter().filter(|m| m.is_to(&to)).count(),
+        1,
+        "one email for one job id"
+    );
 }
