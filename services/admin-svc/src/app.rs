@@ -68,6 +68,7 @@ pub async fn connect_db(url: &str) -> anyhow::Result<PgPool> {
 
 pub async fn build(config: Config) -> anyhow::Result<App> {
     let db = connect_db(&config.database_url).await?;
+    crate::sweep::describe_metrics();
     if config.migrate_on_start {
         cadenza_catalog::migrate(&db)
             .await
