@@ -228,19 +228,28 @@ async fn an_upload_url_is_never_issued_without_a_ledger_entry() {
 /// (the cover was trashed first), and every object a row references exists.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_creates_and_sweeps_never_lose_a_referenced_object() {
-    const ROUNDS: usize = 5;
+    const ROUNDS: usize = 6;
     const CREATES: usize = 8;
     const SWEEPS: usize = 3;
+    const STAGGER_MS: u64 = 3;
     let w = World::new().await;
     let (mut kept, mut refused) = (0, 0);
     for round in 0..ROUNDS {
         let cover = w.cover().await;
         let w = &w;
+        // Staggered, later each round, so that creates land before, during
+        // and after the sweeps' candidate query and move (a sweep takes a
+        // few ms here).
         let creates = join_all((0..CREATES).map(|i| {
             let body = json!({"name": format!("Race {round}.{i}"), "artist": "Nina Simone", "thumbnailKey": &cover});
-            async move { w.post("/album", body).send().await.unwrap() }
+            async move {
+                let offset = STAGGER_MS * (2 * round + i) as u64;
+                tokio::time::sleep(Duration::from_millis(offset)).await;
+                w.post("/album", body).send().await.unwrap()
+            }
         }));
-        let sweeps = join_all((0..SWEEPS).map(|_| async {
+        let sweeps = join_all((0..SWEEPS).map(|j| async move {
+            tokio::time::sleep(Duration::from_millis(STAGGER_MS * j as u64)).await;
             sweep(&w.state.db, &w.state.media, Duration::ZERO, false)
                 .await
                 .unwrap()
