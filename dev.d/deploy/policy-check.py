@@ -3,7 +3,8 @@
 
 The schema checks prove the manifests are well-formed; this proves they are
 the manifests we mean: probes, hardening, autoscaling, disruption budgets,
-network isolation, TLS, no plaintext Secret. Usage: policy-check.py FILE...
+network isolation, TLS, no plaintext Secret, CronJobs that never overlap
+and run under their own ServiceAccount and NetworkPolicy. Usage: policy-check.py FILE...
 Exit 1 with one line per violation.
 """
 import sys
@@ -24,6 +25,8 @@ def pod_spec(obj):
         return obj["spec"]
     if kind in ("Deployment", "Job", "StatefulSet", "DaemonSet"):
         return obj["spec"]["template"]["spec"]
+    if kind == "CronJob":
+        return obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     return None
 
 
@@ -175,6 +178,28 @@ def main(files):
                 err(job, "migration needs an ArgoCD sync-wave")
             if job["spec"]["template"]["spec"]["containers"][0].get("args") != ["migrate"]:
                 err(job, "migration must run `admin-svc migrate`")
+
+    service_accounts = {sa["metadata"]["name"] for sa in by_kind.get("ServiceAccount", [])}
+    deployment_sas = {d["spec"]["template"]["spec"].get("serviceAccountName") for d in deployments}
+    for cj in by_kind.get("CronJob", []):
+        spec = cj["spec"]
+        pod = spec["jobTemplate"]["spec"]["template"]
+        labels = pod["metadata"].get("labels", {})
+        if spec.get("concurrencyPolicy") != "Forbid":
+            err(cj, f"concurrencyPolicy must be Forbid (got {spec.get('concurrencyPolicy')})")
+        if pod["spec"].get("restartPolicy") not in ("Never", "OnFailure"):
+            err(cj, "restartPolicy must be Never or OnFailure")
+        sa = pod["spec"].get("serviceAccountName")
+        if not sa or sa == "default" or sa not in service_accounts:
+            err(cj, f"needs a ServiceAccount of its own rendered by the chart (got {sa})")
+        elif sa in deployment_sas:
+            err(cj, f"shares ServiceAccount {sa} with a Deployment; give it its own")
+        if not any(np["spec"].get("podSelector") and selects(np["spec"]["podSelector"], labels)
+                   and "Egress" in np["spec"].get("policyTypes", []) for np in nps):
+            err(cj, "no NetworkPolicy of its own (with Egress rules)")
+        for c in pod["spec"]["containers"]:
+            if c.get("readinessProbe") or c.get("livenessProbe"):
+                err(cj, f"container {c['name']}: a run-to-completion Job has no probes")
 
     for e in errors:
         print(f"POLICY: {e}")

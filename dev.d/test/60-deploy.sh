@@ -235,6 +235,10 @@ if [[ "${DEPLOY_SKIP_SELFTEST:-0}" != 1 ]]; then
   mutate 'TRUSTED_PROXIES trusting everyone (values)' values.yaml 's|controllerPodCIDRs: \[10.244.0.0/16\]|controllerPodCIDRs: [0.0.0.0/0]|'
   mutate 'JWKS over plain http (values)' values.yaml \
     's|^      CLOUDFRONT_KEY_PAIR_ID: K000000000000 .*$|&\n      JWT_JWKS_URL: http://cadenza-user-svc:5000/api/user/.well-known/jwks.json|'
+  # The sweeper CronJob (rendered by ci/gateway-values.yaml): never two sweeps at once, own identity.
+  mutate 'sweeper CronJob allowing overlapping runs' templates/sweeper-cronjob.yaml 's/concurrencyPolicy: Forbid/concurrencyPolicy: Allow/'
+  # shellcheck disable=SC2016 # a literal {{ $sa }} in the template
+  mutate 'sweeper CronJob on the default ServiceAccount' templates/sweeper-cronjob.yaml 's/serviceAccountName: {{ \$sa }}/serviceAccountName: default/'
   # shellcheck disable=SC2016 # a literal $env in the template
   mutate 'TRUSTED_PROXIES not rendered (template)' templates/configmap.yaml 's/set \$env "TRUSTED_PROXIES"/set $env "UNUSED_PROXIES"/'
 fi

@@ -78,6 +78,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let db = connect_db(&config.database_url).await?;
     let pool_metrics = Arc::new(db.clone());
     cadenza_catalog::export_pool_metrics(&pool_metrics);
+    crate::sweep::describe_metrics();
     if config.migrate_on_start {
         cadenza_catalog::migrate(&db)
             .await

@@ -77,6 +77,9 @@ pub struct SweepConfig {
     pub s3_bucket: String,
     pub s3_force_path_style: bool,
     pub s3_endpoint: Option<String>,
+    /// `TRASH_RETENTION_DAYS` (default 7, at least 1): trashed media older
+    /// than this is deleted for good by `sweep` and `purge-trash`.
+    pub trash_retention: std::time::Duration,
 }
 
 impl SweepConfig {
@@ -88,6 +91,18 @@ impl SweepConfig {
             s3_endpoint: config::var("AWS_ENDPOINT_URL_S3")?
                 .map(|u| config::check_base_url("AWS_ENDPOINT_URL_S3", &u))
                 .transpose()?,
+            trash_retention: trash_retention()?,
         })
     }
+}
+
+fn trash_retention() -> Result<std::time::Duration, ConfigError> {
+    let days: u64 = config::parse_or("TRASH_RETENTION_DAYS", 7u64)?;
+    if !(1..=3650).contains(&days) {
+        return Err(ConfigError::new(
+            "TRASH_RETENTION_DAYS",
+            "must be between 1 and 3650 days",
+        ));
+    }
+    Ok(std::time::Duration::from_secs(days * 24 * 3600))
 }

@@ -3,11 +3,12 @@
 //!
 //! None of it may turn a committed change into an error. Events are
 //! at-most-once by contract (consumers keep TTL backstops), so a failed
-//! publish is logged. Object deletion runs in the background with retries;
-//! if it still fails, the object is orphaned and logged (harmless: nothing
-//! references it, and the CDN needs a signed URL for `songs/`). An object
-//! is deleted only if, under its key's lock, no row references it any more
-//! (a create may have reused it since the commit; see `orphans`).
+//! publish is logged. Objects are moved to `trash/` (not deleted; see
+//! `trash`) in the background with retries; if that still fails, the object
+//! is orphaned and logged (harmless: nothing references it, and the CDN
+//! needs a signed URL for `songs/`). An object is trashed only if, under its
+//! key's lock, no row references it any more (a create may have reused it
+//! since the commit; see `orphans`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use serde::Serialize;
 use crate::cdn::CdnInvalidator;
 use crate::orphans::KeyLocks;
 use crate::storage::MediaStore;
+use crate::trash::Reason;
 
 const DELETE_BACKOFF: [Duration; 3] = [
     Duration::from_millis(250),
@@ -95,7 +97,7 @@ impl Effects {
         }
     }
 
-    /// Deletes `keys` from the bucket and invalidates them at the edge, in
+    /// Moves `keys` to the trash and invalidates them at the edge, in
     /// the background. Returns the task so callers (tests) may await it.
     pub fn purge(&self, keys: Vec<String>) -> Option<tokio::task::JoinHandle<()>> {
         if keys.is_empty() {
@@ -125,24 +127,27 @@ impl Effects {
     }
 }
 
-/// `true` when the object was deleted.
+/// `true` when the object was moved to the trash.
 async fn delete_with_retry(locks: &KeyLocks, media: &MediaStore, key: &str) -> bool {
     let mut attempt = 0;
     loop {
-        match locks.delete_if_unreferenced(media, key).await {
+        match locks
+            .trash_if_unreferenced(media, key, Reason::Delete)
+            .await
+        {
             Ok(true) => {
-                tracing::info!(key, "media object deleted");
+                tracing::info!(key, "media object trashed");
                 return true;
             }
             Ok(false) => return false,
             Err(e) if attempt < DELETE_BACKOFF.len() => {
-                tracing::warn!(key, error = %e, attempt, "media delete failed; retrying");
+                tracing::warn!(key, error = %e, attempt, "moving media to trash failed; retrying");
                 tokio::time::sleep(DELETE_BACKOFF[attempt]).await;
                 attempt += 1;
             }
             Err(e) => {
                 metrics::counter!("admin_orphaned_objects_total").increment(1);
-                tracing::error!(key, error = %e, "media delete failed; object orphaned");
+                tracing::error!(key, error = %e, "moving media to trash failed; object orphaned");
                 return false;
             }
         }

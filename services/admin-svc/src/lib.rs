@@ -17,6 +17,7 @@ pub mod routes;
 pub mod storage;
 pub mod store;
 pub mod sweep;
+pub mod trash;
 
 pub use app::{build, App, AppState};
 pub use config::Config;

@@ -20,15 +20,31 @@ enum Command {
     Serve,
     /// Apply pending catalogue migrations to DATABASE_URL and exit.
     Migrate,
-    /// Delete media objects no album or song references (uploads never
-    /// used, leftovers of failed purges), once older than a grace period.
+    /// Move to trash/ the uploads admin-svc issued (upload ledger) that no
+    /// album or song references once older than a grace period, then delete
+    /// trash older than TRASH_RETENTION_DAYS. Objects not in the ledger are
+    /// never touched (reported as foreign).
     Sweep {
-        /// Only objects last modified at least this many hours ago.
+        /// Only ledger entries and objects at least this many hours old.
         #[arg(long, default_value_t = 24)]
         older_than_hours: u64,
-        /// Report what would be deleted, delete nothing.
+        /// Report what would be trashed; move and delete nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Delete for good the trash older than TRASH_RETENTION_DAYS (default 7).
+    PurgeTrash,
+    /// Copy trashed objects back to their original keys.
+    RestoreTrash {
+        /// The original key (e.g. songs/<uuid>.mp3).
+        #[arg(required_unless_present = "all_since", conflicts_with = "all_since")]
+        key: Option<String>,
+        /// Restore everything trashed at or after this RFC 3339 time.
+        #[arg(long)]
+        all_since: Option<chrono::DateTime<chrono::Utc>>,
+        /// List the trash as JSON, restore nothing.
+        #[arg(long)]
+        list: bool,
     },
     /// Copy the catalogue of a spotify-microservices deployment (its
     /// PostgreSQL tables "album" and "song") into DATABASE_URL, keeping ids,
@@ -44,6 +60,25 @@ enum Command {
         #[arg(long)]
         skip_missing_objects: bool,
     },
+}
+
+/// What the sweep and trash commands need: config, database, bucket.
+async fn sweep_deps() -> anyhow::Result<(
+    admin_svc::config::SweepConfig,
+    sqlx::PgPool,
+    admin_svc::storage::MediaStore,
+)> {
+    let cfg = config::or_exit(NAME, admin_svc::config::SweepConfig::from_env());
+    let pool = admin_svc::app::connect_db(&cfg.database_url).await?;
+    let sdk = cadenza_aws::sdk_config().await;
+    let media = admin_svc::storage::MediaStore::new(
+        &sdk,
+        &cfg.s3_bucket,
+        cfg.s3_endpoint.as_deref(),
+        None,
+        cfg.s3_force_path_style,
+    );
+    Ok((cfg, pool, media))
 }
 
 #[tokio::main]
@@ -64,27 +99,75 @@ async fn main() -> anyhow::Result<()> {
             older_than_hours,
             dry_run,
         } => {
-            let cfg = config::or_exit(NAME, admin_svc::config::SweepConfig::from_env());
-            let pool = admin_svc::app::connect_db(&cfg.database_url).await?;
-            let sdk = cadenza_aws::sdk_config().await;
-            let media = admin_svc::storage::MediaStore::new(
-                &sdk,
-                &cfg.s3_bucket,
-                cfg.s3_endpoint.as_deref(),
-                None,
-                cfg.s3_force_path_style,
-            );
+            let (cfg, pool, media) = sweep_deps().await?;
             let grace = Duration::from_secs(older_than_hours.saturating_mul(3600));
             let report = admin_svc::sweep::sweep(&pool, &media, grace, dry_run).await?;
+            let purge = if dry_run {
+                admin_svc::trash::PurgeReport::default()
+            } else {
+                let locks = admin_svc::orphans::KeyLocks::new(pool.clone());
+                admin_svc::trash::purge(&pool, &locks, &media, cfg.trash_retention).await?
+            };
             println!(
                 "{}",
                 serde_json::json!({
                     "scanned": report.scanned,
-                    "orphans": report.orphans,
+                    "orphaned": report.orphaned,
+                    "foreign": report.foreign,
+                    "trashed": report.trashed,
                     "failed": report.failed,
+                    "trashPurged": purge.purged.len(),
+                    "trashPurgeFailed": purge.failed,
                     "dryRun": dry_run,
                 })
             );
+            if !report.failed.is_empty() || !purge.failed.is_empty() {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Command::PurgeTrash => {
+            let (cfg, pool, media) = sweep_deps().await?;
+            let locks = admin_svc::orphans::KeyLocks::new(pool.clone());
+            let report =
+                admin_svc::trash::purge(&pool, &locks, &media, cfg.trash_retention).await?;
+            println!("{}", serde_json::to_string(&report)?);
+            if !report.failed.is_empty() {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Command::RestoreTrash {
+            key,
+            all_since,
+            list,
+        } => {
+            let (_, pool, media) = sweep_deps().await?;
+            if list {
+                let entries = admin_svc::trash::list(&pool).await?;
+                println!("{}", serde_json::to_string_pretty(&entries)?);
+                return Ok(());
+            }
+            let locks = admin_svc::orphans::KeyLocks::new(pool.clone());
+            let report = match (key, all_since) {
+                (Some(key), _) => {
+                    let mut report = admin_svc::trash::RestoreReport::default();
+                    match admin_svc::trash::restore(&locks, &media, &key).await {
+                        Ok(true) => report.restored.push(key),
+                        Ok(false) => anyhow::bail!("{key} is not in the trash"),
+                        Err(e) => {
+                            tracing::error!(key, error = %e, "restore failed");
+                            report.failed.push(key);
+                        }
+                    }
+                    report
+                }
+                (None, Some(since)) => {
+                    admin_svc::trash::restore_since(&pool, &locks, &media, since).await?
+                }
+                (None, None) => anyhow::bail!("give a KEY or --all-since"),
+            };
+            println!("{}", serde_json::to_string(&report)?);
             if !report.failed.is_empty() {
                 std::process::exit(1);
             }

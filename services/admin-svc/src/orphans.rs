@@ -1,4 +1,4 @@
-//! Deleting media objects that no row references, without racing a create
+//! Removing media objects that no row references, without racing a create
 //! that is about to reference them.
 //!
 //! The race: an album is deleted (its cover `K` looks unreferenced) while
@@ -15,10 +15,11 @@
 //! - A request that will make a row reference `K` takes the key's lock
 //!   **shared** ([`KeyLocks::hold`]) *before* it verifies the object with
 //!   HEAD and keeps it until its transaction has committed or failed.
-//! - Deleting `K` from the bucket ([`KeyLocks::delete_if_unreferenced`], used
-//!   by the post-commit purge and by the sweeper) takes the lock
-//!   **exclusive**, re-reads the catalogue and deletes only if no row
-//!   references `K`, all while holding it.
+//! - Removing `K` from its place in the bucket
+//!   ([`KeyLocks::trash_if_unreferenced`], used by the post-commit purge and
+//!   by the sweeper; it moves `K` to `trash/K`) takes the lock **exclusive**,
+//!   re-reads the catalogue and moves `K` only if no row references it, all
+//!   while holding it. Restoring from the trash takes it exclusive too.
 //!
 //! So either the creator holds the lock first (the purge waits, then sees
 //! the committed row and keeps `K`), or the purge does (the creator waits,
@@ -34,10 +35,11 @@ use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgPool, Postgres};
+use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::storage::MediaStore;
 use crate::store;
+use crate::trash::{self, Reason};
 
 /// Longest a purge waits for creators holding a key.
 const PURGE_LOCK_TIMEOUT: &str = "10s";
@@ -86,13 +88,9 @@ impl KeyLocks {
         Ok(KeyHold { conn: Some(conn) })
     }
 
-    /// Deletes `key` from the bucket if, under the key's exclusive lock, no
-    /// row references it. `Ok(true)`: deleted; `Ok(false)`: referenced, kept.
-    pub async fn delete_if_unreferenced(
-        &self,
-        media: &MediaStore,
-        key: &str,
-    ) -> Result<bool, String> {
+    /// A transaction holding `key`'s lock exclusive (until it ends), waiting
+    /// at most [`PURGE_LOCK_TIMEOUT`] for creators holding it.
+    pub async fn exclusive(&self, key: &str) -> Result<Transaction<'static, Postgres>, String> {
         let mut tx = self.pool.begin().await.map_err(|e| e.to_string())?;
         sqlx::query(&format!("SET LOCAL lock_timeout = '{PURGE_LOCK_TIMEOUT}'"))
             .execute(&mut *tx)
@@ -103,16 +101,32 @@ impl KeyLocks {
             .execute(&mut *tx)
             .await
             .map_err(|e| e.to_string())?;
+        Ok(tx)
+    }
+
+    /// Moves `key` to the trash (see [`crate::trash`]) if, under the key's
+    /// exclusive lock, no row references it. `Ok(true)`: trashed;
+    /// `Ok(false)`: referenced, kept.
+    pub async fn trash_if_unreferenced(
+        &self,
+        media: &MediaStore,
+        key: &str,
+        reason: Reason,
+    ) -> Result<bool, String> {
+        let mut tx = self.exclusive(key).await?;
         let orphan = store::unreferenced_keys(&mut *tx, vec![key.to_owned()])
             .await
             .map_err(|e| e.to_string())?;
         if orphan.is_empty() {
-            tracing::info!(key, "object referenced again; not deleted");
+            tracing::info!(key, "object referenced again; not trashed");
             return Ok(false);
         }
         // Still under the lock: a creator waiting for it will HEAD after this.
-        media.delete(key).await?;
-        tx.commit().await.map_err(|e| e.to_string())?;
+        trash::move_to_trash(&mut tx, media, key, reason).await?;
+        tx.commit().await.map_err(|e| {
+            tracing::error!(key, error = %e, "trash entry not committed; the object stays under trash/ unrecorded");
+            e.to_string()
+        })?;
         Ok(true)
     }
 }

@@ -144,6 +144,20 @@ impl MediaStore {
             .map_err(|e| format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))
     }
 
+    /// Server-side copy of `from` to `to` within the bucket (metadata and
+    /// content type are copied with the object).
+    pub async fn copy(&self, from: &str, to: &str) -> Result<(), String> {
+        self.client
+            .copy_object()
+            .bucket(&self.bucket)
+            .copy_source(format!("{}/{}", self.bucket, encode_key(from)))
+            .key(to)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))
+    }
+
     /// Every object under `prefix` with its last-modified time (Unix seconds).
     pub async fn list(&self, prefix: &str) -> Result<Vec<(String, i64)>, String> {
         let mut objects = vec![];
@@ -179,5 +193,34 @@ impl MediaStore {
             .await
             .map(|_| ())
             .map_err(|e| format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))
+    }
+}
+
+/// `x-amz-copy-source` is a URL path: percent-encode everything but the
+/// unreserved characters and `/` (imported keys may hold spaces, `+`, ...).
+fn encode_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn copy_sources_are_percent_encoded() {
+        assert_eq!(
+            super::encode_key("songs/a b+c%ü.mp3"),
+            "songs/a%20b%2Bc%25%C3%BC.mp3"
+        );
+        assert_eq!(
+            super::encode_key("thumbnails/x-1_2.~jpg"),
+            "thumbnails/x-1_2.~jpg"
+        );
     }
 }

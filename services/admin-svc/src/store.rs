@@ -320,7 +320,7 @@ fn replaced_keys(before: &[String], after: &[String]) -> Vec<String> {
 /// The subset of `keys` that no album or song references any more (a song
 /// may reuse its album's cover as artwork; that cover must survive).
 /// Candidates only: a concurrent create may still reference one, so objects
-/// are deleted through `orphans::KeyLocks::delete_if_unreferenced`, which
+/// are deleted through `orphans::KeyLocks::trash_if_unreferenced`, which
 /// re-checks under the key's lock.
 async fn unreferenced(
     tx: &mut Transaction<'_, Postgres>,

@@ -1,33 +1,65 @@
-//! The orphan sweeper: deletes media objects that no row references, such
-//! as uploads whose album or song was never created, or objects a failed
-//! post-commit purge left behind. Run it periodically (`admin-svc sweep`,
-//! a CronJob in Kubernetes).
+//! The orphan sweeper: moves to the trash the media objects that admin-svc
+//! issued an upload URL for but that no row references (uploads whose album
+//! or song was never created, leftovers of failed purges). Run it
+//! periodically (`admin-svc sweep`, the chart's sweeper CronJob).
 //!
-//! Only keys under `thumbnails/` and `songs/` are considered, and only once
-//! they are older than a grace period, so an upload whose row is about to be
-//! created is never swept from under the admin.
+//! The rules (README "The sweeper"):
+//! - Only objects under `thumbnails/` and `songs/` are looked at (scanned).
+//! - An object is an **orphan** only if its key is in the upload ledger,
+//!   both the ledger entry and the object are older than the grace period,
+//!   and no album or song references it. Orphans are moved to `trash/`.
+//! - An object whose key is not in the ledger (the original suite's media,
+//!   keys brought in by `import-seed`, anything sharing the bucket) is never
+//!   touched, whatever its age. Unreferenced ones are counted as
+//!   **foreign**; referenced ones belong to the catalogue.
+//! - The move re-checks under the key's exclusive lock (see `orphans`), so
+//!   a create that references the key meanwhile keeps it.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 use sqlx::PgPool;
 
 use crate::media::MediaKind;
 use crate::orphans::KeyLocks;
 use crate::storage::MediaStore;
 use crate::store;
+use crate::trash::Reason;
 
 /// Rows are created right after the upload; a day is plenty.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(24 * 3600);
 
 const BATCH: usize = 500;
 
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+/// The `result` label values of `admin_sweep_objects_total`.
+pub const RESULTS: [&str; 5] = ["scanned", "orphaned", "foreign", "trashed", "failed"];
+
+/// Registers the sweep counters at zero (so dashboards see the series
+/// before the first sweep).
+pub fn describe_metrics() {
+    for result in RESULTS {
+        cadenza_platform::metrics::counter(
+            "admin_sweep_objects_total",
+            "Media objects the sweeper looked at, by outcome.",
+            &[("result", result)],
+        );
+    }
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct SweepReport {
     /// Objects looked at (under the media prefixes).
     pub scanned: usize,
-    /// Unreferenced objects older than the grace period (deleted unless dry run).
-    pub orphans: Vec<String>,
-    /// Orphans whose deletion failed.
+    /// Unreferenced ledger objects older than the grace period (trashed
+    /// unless dry run).
+    pub orphaned: Vec<String>,
+    /// Unreferenced objects admin-svc never issued: never touched.
+    pub foreign: usize,
+    /// Orphans moved to `trash/`.
+    pub trashed: usize,
+    /// Orphans whose move failed.
     pub failed: Vec<String>,
 }
 
@@ -37,7 +69,8 @@ pub async fn sweep(
     grace: Duration,
     dry_run: bool,
 ) -> anyhow::Result<SweepReport> {
-    let cutoff = chrono::Utc::now().timestamp() - grace.as_secs() as i64;
+    let cutoff =
+        Utc::now() - chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::days(36_500));
     let locks = KeyLocks::new(db.clone());
     let mut report = SweepReport::default();
     for kind in [MediaKind::Cover, MediaKind::Audio] {
@@ -46,35 +79,66 @@ pub async fn sweep(
             .await
             .map_err(anyhow::Error::msg)?;
         report.scanned += objects.len();
-        let old: Vec<String> = objects
-            .into_iter()
-            .filter(|(_, modified)| *modified <= cutoff)
-            .map(|(key, _)| key)
-            .collect();
-        for chunk in old.chunks(BATCH) {
-            let orphans = store::unreferenced_keys(db, chunk.to_vec())
+        metrics::counter!("admin_sweep_objects_total", "result" => "scanned")
+            .increment(objects.len() as u64);
+        for chunk in objects.chunks(BATCH) {
+            let keys: Vec<String> = chunk.iter().map(|(k, _)| k.clone()).collect();
+            let issued: HashMap<String, DateTime<Utc>> =
+                sqlx::query_as("SELECT key, issued_at FROM upload_ledger WHERE key = ANY($1)")
+                    .bind(&keys)
+                    .fetch_all(db)
+                    .await?
+                    .into_iter()
+                    .collect();
+            let unreferenced = store::unreferenced_keys(db, keys)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            for key in orphans {
+            let modified: HashMap<&str, i64> =
+                chunk.iter().map(|(k, at)| (k.as_str(), *at)).collect();
+            for key in unreferenced {
+                let Some(issued_at) = issued.get(&key) else {
+                    report.foreign += 1;
+                    metrics::counter!("admin_sweep_objects_total", "result" => "foreign")
+                        .increment(1);
+                    continue;
+                };
+                let old = *issued_at <= cutoff
+                    && modified
+                        .get(key.as_str())
+                        .is_some_and(|at| *at <= cutoff.timestamp());
+                if !old {
+                    continue;
+                }
                 if !dry_run {
-                    // Re-checked and deleted under the key's lock: a create
-                    // that reuses the object meanwhile keeps it (see `orphans`).
-                    match locks.delete_if_unreferenced(media, &key).await {
-                        Ok(true) => {}
+                    match locks
+                        .trash_if_unreferenced(media, &key, Reason::Sweep)
+                        .await
+                    {
+                        Ok(true) => {
+                            report.trashed += 1;
+                            metrics::counter!("admin_sweep_objects_total", "result" => "trashed")
+                                .increment(1);
+                        }
+                        // Referenced again since the candidate query.
                         Ok(false) => continue,
                         Err(e) => {
-                            tracing::warn!(key, error = %e, "sweep: delete failed");
+                            tracing::warn!(key, error = %e, "sweep: moving to trash failed");
+                            metrics::counter!("admin_sweep_objects_total", "result" => "failed")
+                                .increment(1);
                             report.failed.push(key.clone());
                         }
                     }
                 }
-                report.orphans.push(key);
+                metrics::counter!("admin_sweep_objects_total", "result" => "orphaned").increment(1);
+                report.orphaned.push(key);
             }
         }
     }
     tracing::info!(
         scanned = report.scanned,
-        orphans = report.orphans.len(),
+        orphaned = report.orphaned.len(),
+        foreign = report.foreign,
+        trashed = report.trashed,
         failed = report.failed.len(),
         dry_run,
         "sweep finished"

@@ -108,12 +108,12 @@ async fn migrate_subcommand_applies_the_schema_and_exits() {
         String::from_utf8_lossy(&out.stderr)
     );
     let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' AND tablename IN ('albums', 'songs') ORDER BY 1",
+        "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' AND tablename IN ('albums', 'songs', 'trash', 'upload_ledger') ORDER BY 1",
     )
     .fetch_all(&db.pool)
     .await
     .unwrap();
-    assert_eq!(tables, ["albums", "songs"]);
+    assert_eq!(tables, ["albums", "songs", "trash", "upload_ledger"]);
     // twice is fine
     assert!(bin()
         .arg("migrate")
@@ -150,4 +150,24 @@ fn missing_configuration_exits_naming_the_variable() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("S3_FORCE_PATH_STYLE"));
+
+    // A zero retention would delete trash at once: refused before any work.
+    for (days, want) in [
+        ("0", "between 1 and 3650"),
+        ("seven", "TRASH_RETENTION_DAYS"),
+    ] {
+        let out = bin()
+            .arg("purge-trash")
+            .env("DATABASE_URL", "postgres://x")
+            .env("S3_BUCKET", "b")
+            .env("TRASH_RETENTION_DAYS", days)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{days}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("TRASH_RETENTION_DAYS") && stderr.contains(want),
+            "{days}: {stderr}"
+        );
+    }
 }

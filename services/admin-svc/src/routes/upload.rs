@@ -53,6 +53,7 @@ pub struct UploadUrlResponse {
         (status = 200, body = UploadUrlResponse),
         (status = 401, body = super::ProblemDoc), (status = 403, body = super::ProblemDoc),
         (status = 422, description = "unknown type, disallowed content type or size", body = super::ProblemDoc),
+        (status = 503, description = "the upload ledger (PostgreSQL) or S3 is unavailable; no URL was issued", body = super::ProblemDoc),
     ),
     security(("bearer" = []))
 )]
@@ -86,6 +87,18 @@ pub async fn create_upload_url(
     }
     super::check(errors)?;
     let key = kind.new_key(ext.unwrap_or_default());
+    // Recorded before any URL exists: the sweeper only ever removes ledger
+    // keys, so an upload it cannot prove admin-svc issued is never lost.
+    sqlx::query(
+        "INSERT INTO upload_ledger (key, kind, content_type, size_bytes) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&key)
+    .bind(&req.kind)
+    .bind(&content_type)
+    .bind(req.size)
+    .execute(&state.db)
+    .await
+    .map_err(|e| Problem::unavailable("postgres", e))?;
     let upload = state
         .media
         .presign_put(&key, &content_type, req.size)

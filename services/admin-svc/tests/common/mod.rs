@@ -199,7 +199,23 @@ impl World {
     }
 
     /// Every key in the bucket.
+    /// The live keys: every object except those under `trash/`.
     pub async fn bucket_keys(&self) -> Vec<String> {
+        let mut keys = self.all_keys().await;
+        keys.retain(|k| !k.starts_with("trash/"));
+        keys
+    }
+
+    /// The trashed objects' original keys (`trash/<key>` → `<key>`).
+    pub async fn trash_keys(&self) -> Vec<String> {
+        self.all_keys()
+            .await
+            .into_iter()
+            .filter_map(|k| k.strip_prefix("trash/").map(str::to_owned))
+            .collect()
+    }
+
+    pub async fn all_keys(&self) -> Vec<String> {
         let out = self
             .s3
             .list_objects_v2()
@@ -214,6 +230,29 @@ impl World {
             .collect();
         keys.sort();
         keys
+    }
+
+    pub async fn put(&self, key: &str, bytes: &[u8]) {
+        self.s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(bytes.to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+
+    pub async fn object_bytes(&self, key: &str) -> Vec<u8> {
+        let out = self
+            .s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        out.body.collect().await.unwrap().into_bytes().to_vec()
     }
 }
 
