@@ -44,6 +44,12 @@ return {n, ttl}
 
 type Slot = Arc<RwLock<Option<ConnectionManager>>>;
 
+/// The longest one hit may wait for Redis before failing open.
+const HIT_TIMEOUT: Duration = Duration::from_millis(250);
+/// After a Redis error, hits fail open at once for this long, so an outage
+/// costs each request nothing (not a timeout each).
+const BREAKER: Duration = Duration::from_secs(2);
+
 /// Counts hits per `(scope, subject)`; cheap to clone.
 #[derive(Clone)]
 pub struct RateLimiter {
@@ -52,6 +58,8 @@ pub struct RateLimiter {
     script: redis::Script,
     /// The counter incremented on every rejection, labelled by scope.
     metric: &'static str,
+    /// Until when hits skip Redis after an error.
+    open_until: Arc<RwLock<Option<std::time::Instant>>>,
 }
 
 impl RateLimiter {
@@ -62,6 +70,7 @@ impl RateLimiter {
             ns,
             script: redis::Script::new(SCRIPT),
             metric,
+            open_until: Arc::default(),
         }
     }
 
@@ -73,6 +82,7 @@ impl RateLimiter {
             ns,
             script: redis::Script::new(SCRIPT),
             metric,
+            open_until: Arc::default(),
         };
         tokio::spawn(connect(client, Arc::downgrade(&limiter.conn)));
         limiter
@@ -83,8 +93,18 @@ impl RateLimiter {
         self.ns.key(&format!("ratelimit:{scope}:{digest}"))
     }
 
+    /// The connection, unless there is none yet or Redis failed lately.
     fn conn(&self) -> Option<ConnectionManager> {
+        let open = *self.open_until.read().unwrap_or_else(|p| p.into_inner());
+        if open.is_some_and(|until| std::time::Instant::now() < until) {
+            return None;
+        }
         self.conn.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn trip(&self) {
+        *self.open_until.write().unwrap_or_else(|p| p.into_inner()) =
+            Some(std::time::Instant::now() + BREAKER);
     }
 
     /// Forgets every hit on `(scope, subject)` (a successful login resets
@@ -113,17 +133,21 @@ impl RateLimiter {
     /// client address lands in Redis.
     pub async fn hit(&self, scope: &str, subject: &str, rule: Rule) -> Result<(), Problem> {
         let Some(mut conn) = self.conn() else {
-            tracing::warn!(scope, "rate limiter not connected yet; failing open");
+            tracing::debug!(scope, "rate limiter without Redis; failing open");
             return Ok(());
         };
         let key = self.key(scope, subject);
         let window_ms = rule.window.as_millis() as u64;
-        let result: redis::RedisResult<(u64, i64)> = self
-            .script
-            .key(&key)
-            .arg(window_ms)
-            .invoke_async(&mut conn)
-            .await;
+        let mut invocation = self.script.key(&key);
+        invocation.arg(window_ms);
+        let result: redis::RedisResult<(u64, i64)> =
+            match tokio::time::timeout(HIT_TIMEOUT, invocation.invoke_async(&mut conn)).await {
+                Ok(r) => r,
+                Err(_) => Err(redis::RedisError::from((
+                    redis::ErrorKind::IoError,
+                    "rate limit timed out",
+                ))),
+            };
         match result {
             Ok((count, ttl_ms)) if count > rule.max as u64 => {
                 let secs = (ttl_ms.max(0) as u64).div_ceil(1000).max(1);
@@ -132,7 +156,8 @@ impl RateLimiter {
             }
             Ok(_) => Ok(()),
             Err(e) => {
-                tracing::warn!(scope, error = %e, "rate limiter unavailable; failing open");
+                self.trip();
+                tracing::warn!(scope, error = %e, "rate limiter unavailable; failing open for {BREAKER:?}");
                 Ok(())
             }
         }
