@@ -9,7 +9,7 @@
 //! user-svc, the statement timeout on search in song-svc).
 
 use std::net::IpAddr;
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use redis::aio::ConnectionManager;
@@ -84,7 +84,12 @@ impl RateLimiter {
             metric,
             open_until: Arc::default(),
         };
-        tokio::spawn(connect(client, Arc::downgrade(&limiter.conn)));
+        crate::redis::connect_in_background(
+            client,
+            Arc::downgrade(&limiter.conn),
+            "rate limiter (failing open)",
+            |slot, conn| *slot.write().unwrap_or_else(|p| p.into_inner()) = Some(conn),
+        );
         limiter
     }
 
@@ -161,28 +166,6 @@ impl RateLimiter {
                 Ok(())
             }
         }
-    }
-}
-
-async fn connect(client: redis::Client, slot: Weak<RwLock<Option<ConnectionManager>>>) {
-    let mut delay = Duration::from_millis(200);
-    loop {
-        match crate::redis::manager(&client).await {
-            Ok(conn) => {
-                if let Some(slot) = slot.upgrade() {
-                    *slot.write().unwrap_or_else(|p| p.into_inner()) = Some(conn);
-                }
-                return;
-            }
-            Err(e) => {
-                if slot.strong_count() == 0 {
-                    return;
-                }
-                tracing::warn!(error = %e, "rate limiter: redis not reachable yet");
-            }
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(5));
     }
 }
 

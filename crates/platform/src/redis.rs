@@ -58,6 +58,39 @@ pub async fn manager(client: &redis::Client) -> redis::RedisResult<ConnectionMan
     ConnectionManager::new_with_config(client.clone(), config).await
 }
 
+/// Connects in the background, retrying with a capped backoff until Redis
+/// answers, then hands the connection to `install`; gives up once `owner`
+/// is gone. For parts that must start (and work without Redis) while it is
+/// down.
+pub fn connect_in_background<T: Send + Sync + 'static>(
+    client: redis::Client,
+    owner: std::sync::Weak<T>,
+    what: &'static str,
+    install: impl FnOnce(&T, ConnectionManager) + Send + 'static,
+) {
+    tokio::spawn(async move {
+        let mut delay = Duration::from_millis(200);
+        loop {
+            match manager(&client).await {
+                Ok(conn) => {
+                    if let Some(owner) = owner.upgrade() {
+                        install(&owner, conn);
+                    }
+                    return;
+                }
+                Err(e) => {
+                    if owner.strong_count() == 0 {
+                        return;
+                    }
+                    tracing::warn!(error = %e, "{what}: redis not reachable yet");
+                }
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    });
+}
+
 /// A `PING` for readiness checks.
 pub async fn ping(conn: &mut ConnectionManager) -> redis::RedisResult<()> {
     redis::cmd("PING")

@@ -283,28 +283,12 @@ impl CatalogCache {
     /// Connects to Redis in the background, retrying until it answers, so the
     /// service starts (and serves from PostgreSQL) with Redis down.
     pub fn connect(&self, client: redis::Client) {
-        let weak = Arc::downgrade(&self.inner);
-        tokio::spawn(async move {
-            let mut delay = Duration::from_millis(200);
-            loop {
-                match cadenza_platform::redis::manager(&client).await {
-                    Ok(conn) => {
-                        if let Some(inner) = weak.upgrade() {
-                            *inner.redis.write().unwrap() = Some(conn);
-                        }
-                        return;
-                    }
-                    Err(e) => {
-                        if weak.strong_count() == 0 {
-                            return;
-                        }
-                        tracing::warn!(error = %e, "redis not reachable yet; serving from PostgreSQL");
-                    }
-                }
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
-        });
+        cadenza_platform::redis::connect_in_background(
+            client,
+            Arc::downgrade(&self.inner),
+            "catalogue cache (serving from PostgreSQL)",
+            |inner, conn| *inner.redis.write().unwrap() = Some(conn),
+        );
     }
 
     /// Ties the cache to the event subscription's connection flag: the cache
