@@ -146,7 +146,20 @@ impl RateLimiter {
         let mut invocation = self.script.key(&key);
         invocation.arg(window_ms);
         let result: redis::RedisResult<(u64, i64)> =
-            match tokio::time::timeout(HIT_TIMEOUT, invocation.invoke_async(&mut conn)).await {
+            match tokio::time::timeout(HIT_TIMEOUT, async {
+                match invocation.invoke_async(&mut conn).await {
+                    // The first call after Redis restarts finds the old
+                    // socket dead; the manager is already reconnecting, so
+                    // one retry (within the same budget) counts the hit
+                    // instead of opening the breaker on a healthy Redis.
+                    Err(e) if e.is_connection_dropped() || e.is_io_error() => {
+                        invocation.invoke_async(&mut conn).await
+                    }
+                    r => r,
+                }
+            })
+            .await
+            {
                 Ok(r) => r,
                 Err(_) => Err(redis::RedisError::from((
                     redis::ErrorKind::IoError,
