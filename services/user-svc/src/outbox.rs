@@ -130,11 +130,16 @@ impl Relay {
     /// Tries to send one freshly written job now, without delaying the answer.
     pub fn kick(&self, job_id: String) {
         let relay = self.clone();
-        tokio::spawn(async move {
-            if let Err(e) = relay.deliver(Some(&job_id)).await {
-                tracing::warn!(error = %e, "outbox: immediate send deferred to the relay");
-            }
-        });
+        tokio::spawn(async move { relay.send_now(&job_id).await });
+    }
+
+    /// Sends one freshly written job now, from work that already runs after
+    /// the reply (so that whoever tracks that work sees the send finish);
+    /// a failure leaves it to the relay loop.
+    pub async fn send_now(&self, job_id: &str) {
+        if let Err(e) = self.deliver(Some(job_id)).await {
+            tracing::warn!(error = %e, "outbox: immediate send deferred to the relay");
+        }
     }
 
     /// Wakes the relay loop to look for due jobs now.

@@ -363,7 +363,9 @@ async fn mail_token_if(
             let (token, job) = email_token(&state, &user, purpose);
             let job = job.into_outbox();
             match state.store.issue_email_token(&token, &job).await {
-                Ok(()) => state.relay.kick(job.id),
+                // Sent within this tracked task: shutdown (and a test's
+                // `settled`) waits for the mail to reach the queue.
+                Ok(()) => state.relay.send_now(&job.id).await,
                 // The listener saw "on its way"; asking again sends one.
                 Err(e) => tracing::error!(purpose = purpose.as_str(), error = %e,
                     "could not issue an email token after replying"),
