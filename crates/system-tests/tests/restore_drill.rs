@@ -43,7 +43,9 @@ async fn answers(p: &Platform, sessions: &[(String, String)]) -> Answers {
     let mut album_details = BTreeMap::new();
     for a in albums.json["albums"].as_array().unwrap() {
         let id = a["id"].as_str().unwrap().to_owned();
-        let r = p.call(&p.song, Req::get(&format!("/api/song/album/{id}"))).await;
+        let r = p
+            .call(&p.song, Req::get(&format!("/api/song/album/{id}")))
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         album_details.insert(id, r.json);
     }
@@ -62,7 +64,10 @@ async fn answers(p: &Platform, sessions: &[(String, String)]) -> Answers {
     for s in songs.json["songs"].as_array().unwrap() {
         let id = s["id"].as_str().unwrap();
         let r = p
-            .call(&p.song, Req::get(&format!("/api/song/stream/{id}")).bearer(listener))
+            .call(
+                &p.song,
+                Req::get(&format!("/api/song/stream/{id}")).bearer(listener),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "stream {id}: {}", r.text);
         let url = r.json["url"].as_str().unwrap();
@@ -71,14 +76,13 @@ async fn answers(p: &Platform, sessions: &[(String, String)]) -> Answers {
             .and_then(|rest| rest.split('?').next())
             .unwrap_or_else(|| panic!("a CDN URL: {url}"))
             .to_owned();
-        let object = p
-            .s3
-            .get_object()
-            .bucket(&p.bucket)
-            .key(&key)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("the object behind {url}: {e:?}"));
+        let object =
+            p.s3.get_object()
+                .bucket(&p.bucket)
+                .key(&key)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("the object behind {url}: {e:?}"));
         let bytes = object.body.collect().await.unwrap().into_bytes().to_vec();
         streams.insert(id.to_owned(), (key, bytes));
     }
@@ -128,7 +132,8 @@ fn many_logins(c: &mut user_svc::Config) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn after_all_three_stores_are_lost_a_restore_brings_back_every_account_session_favourite_album_and_stream() {
+async fn after_all_three_stores_are_lost_a_restore_brings_back_every_account_session_favourite_album_and_stream(
+) {
     let dir = std::env::temp_dir().join(cadenza_testkit::unique_name("cadenza-drill-"));
     let admin = mint(&TokenSpec::admin());
 
@@ -143,7 +148,9 @@ async fn after_all_three_stores_are_lost_a_restore_brings_back_every_account_ses
         for s in 0..3 {
             let audio = format!("songs/{}.mp3", uuid::Uuid::new_v4());
             // Distinct bytes per song, so a mix-up would show.
-            let bytes: Vec<u8> = (0..4096u32).map(|i| (i * 7 + a * 31 + s * 131) as u8).collect();
+            let bytes: Vec<u8> = (0..4096u32)
+                .map(|i| (i * 7 + a * 31 + s * 131) as u8)
+                .collect();
             p.put_object(&audio, "audio/mpeg", bytes).await;
             let r = p
                 .call(
@@ -187,7 +194,11 @@ async fn after_all_three_stores_are_lost_a_restore_brings_back_every_account_ses
         .await
         .expect("backup");
     let backup_time = t.elapsed();
-    assert_eq!(manifest.media.as_ref().unwrap().objects, 8, "6 songs and 2 covers");
+    assert_eq!(
+        manifest.media.as_ref().unwrap().objects,
+        8,
+        "6 songs and 2 covers"
+    );
 
     // ---- the disaster: every store and every running service is gone
     p.remove_bucket().await;
@@ -234,7 +245,10 @@ async fn after_all_three_stores_are_lost_a_restore_brings_back_every_account_ses
     let r = p.register(LISTENERS[0]).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     p.job("account_exists", LISTENERS[0]).await;
-    let users = p.mongo().await.collection::<mongodb::bson::Document>("users");
+    let users = p
+        .mongo()
+        .await
+        .collection::<mongodb::bson::Document>("users");
     let same = users
         .count_documents(mongodb::bson::doc! {"email": LISTENERS[0]})
         .await

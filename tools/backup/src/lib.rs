@@ -30,6 +30,7 @@ pub mod manifest;
 pub mod media;
 pub mod mongo;
 pub mod postgres;
+pub mod remote;
 
 use std::path::Path;
 

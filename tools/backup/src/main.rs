@@ -23,11 +23,25 @@ struct Cli {
 enum Command {
     /// Write a backup into a new directory.
     Create {
-        #[arg(long)]
-        out: PathBuf,
+        /// The new backup's directory.
+        #[arg(long, required_unless_present = "into", conflicts_with = "into")]
+        out: Option<PathBuf>,
+        /// Make the backup in PARENT/<UTC time, YYYYMMDDTHHMMSSZ>.
+        #[arg(long, value_name = "PARENT")]
+        into: Option<PathBuf>,
         /// The stores to back up (default: all three).
         #[arg(long = "part", value_enum)]
         parts: Vec<Part>,
+        /// Then copy it to s3://BUCKET/PREFIX/<its name>/ (the manifest last).
+        #[arg(long, value_name = "S3_URL")]
+        upload_to: Option<String>,
+    },
+    /// Download a backup that `create --upload-to` made, into a new directory.
+    Fetch {
+        /// s3://BUCKET/PREFIX/<backup name>
+        url: String,
+        #[arg(long)]
+        to: PathBuf,
     },
     /// Check a backup against its manifest; change nothing.
     Verify { dir: PathBuf },
@@ -68,18 +82,60 @@ async fn with_bucket(mut s: Stores, parts: &[Part]) -> Result<Stores, ConfigErro
     Ok(s)
 }
 
+/// The bucket backups are copied to, with the media bucket's client settings.
+async fn backup_bucket(name: &str) -> Result<media::Bucket, ConfigError> {
+    let path_style = config::flag("S3_FORCE_PATH_STYLE", false)?;
+    let sdk = cadenza_aws::sdk_config().await;
+    Ok(media::Bucket::new(&sdk, name, path_style))
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     cadenza_platform::telemetry::init(NAME);
     let t = Instant::now();
     let summary = match cli.command {
-        Command::Create { out, parts } => {
-            let parts = if parts.is_empty() { ALL_PARTS.to_vec() } else { parts };
+        Command::Create {
+            out,
+            into,
+            parts,
+            upload_to,
+        } => {
+            let parts = if parts.is_empty() {
+                ALL_PARTS.to_vec()
+            } else {
+                parts
+            };
+            let out = match (out, into) {
+                (Some(out), _) => out,
+                (None, Some(parent)) => {
+                    parent.join(chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string())
+                }
+                (None, None) => unreachable!("clap requires one"),
+            };
+            let remote = upload_to
+                .as_deref()
+                .map(cadenza_backup::remote::parse_url)
+                .transpose()?;
             let s = config::or_exit(NAME, stores(&parts));
             let s = config::or_exit(NAME, with_bucket(s, &parts).await);
             let m = cadenza_backup::create(&s, &parts, &out).await?;
-            summary("created", &m, &out, t)
+            let mut sum = summary("created", &m, &out, t);
+            if let Some((bucket, prefix)) = remote {
+                let b = config::or_exit(NAME, backup_bucket(&bucket).await);
+                sum["uploadedTo"] = cadenza_backup::remote::upload(&b, &prefix, &out)
+                    .await?
+                    .into();
+                sum["seconds"] = t.elapsed().as_secs_f64().into();
+            }
+            sum
+        }
+        Command::Fetch { url, to } => {
+            let (bucket, prefix) = cadenza_backup::remote::parse_url(&url)?;
+            let b = config::or_exit(NAME, backup_bucket(&bucket).await);
+            let m = cadenza_backup::remote::fetch(&b, &prefix, &to).await?;
+            m.verify(&to)?;
+            summary("fetched", &m, &to, t)
         }
         Command::Verify { dir } => {
             let m = cadenza_backup::Manifest::read(&dir)?;

@@ -108,8 +108,7 @@ impl Manifest {
 
     pub fn read(dir: &Path) -> anyhow::Result<Self> {
         let path = dir.join(FILE);
-        let bytes =
-            std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         let m: Self = serde_json::from_slice(&bytes)
             .with_context(|| format!("{} is not a backup manifest", path.display()))?;
         if m.format != FORMAT {
@@ -180,8 +179,7 @@ pub fn record(
 }
 
 pub fn hash_file(path: &Path) -> anyhow::Result<FileEntry> {
-    let mut f =
-        std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     let mut bytes = 0u64;

@@ -32,7 +32,11 @@ pub struct Bucket {
 impl Bucket {
     /// A client like admin-svc's: endpoint from `AWS_ENDPOINT_URL_S3`,
     /// path-style addressing when asked (SeaweedFS, MinIO).
-    pub fn new(sdk: &cadenza_aws::aws_config::SdkConfig, name: &str, force_path_style: bool) -> Self {
+    pub fn new(
+        sdk: &cadenza_aws::aws_config::SdkConfig,
+        name: &str,
+        force_path_style: bool,
+    ) -> Self {
         let conf = aws_sdk_s3::config::Builder::from(sdk)
             .force_path_style(force_path_style)
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
@@ -53,8 +57,14 @@ impl Bucket {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| anyhow::anyhow!("listing {}: {}", self.name, DisplayErrorContext(&e)))?;
-            keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
+            let page = page.map_err(|e| {
+                anyhow::anyhow!("listing {}: {}", self.name, DisplayErrorContext(&e))
+            })?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_owned)),
+            );
         }
         Ok(keys)
     }
@@ -69,7 +79,11 @@ struct Entry {
     content_type: Option<String>,
 }
 
-async fn copy_out(bucket: &Bucket, key: &str, path: &Path) -> anyhow::Result<(Option<String>, FileEntry)> {
+async fn copy_out(
+    bucket: &Bucket,
+    key: &str,
+    path: &Path,
+) -> anyhow::Result<(Option<String>, FileEntry)> {
     let out = bucket
         .client
         .get_object()
@@ -83,7 +97,11 @@ async fn copy_out(bucket: &Bucket, key: &str, path: &Path) -> anyhow::Result<(Op
     let mut file = std::fs::File::create(path)?;
     let mut h = Sha256::new();
     let mut bytes = 0u64;
-    while let Some(chunk) = body.try_next().await.with_context(|| format!("reading {key}"))? {
+    while let Some(chunk) = body
+        .try_next()
+        .await
+        .with_context(|| format!("reading {key}"))?
+    {
         h.update(&chunk);
         file.write_all(&chunk)?;
         bytes += chunk.len() as u64;
@@ -144,7 +162,10 @@ pub async fn dump(
 pub async fn load(bucket: &Bucket, section: &MediaSection, dir: &Path) -> anyhow::Result<()> {
     let index = dir.join(manifest::safe_relative(&section.index_file)?);
     let mut entries = vec![];
-    for (n, l) in std::io::BufReader::new(std::fs::File::open(&index)?).lines().enumerate() {
+    for (n, l) in std::io::BufReader::new(std::fs::File::open(&index)?)
+        .lines()
+        .enumerate()
+    {
         let e: Entry = serde_json::from_str(&l?)
             .with_context(|| format!("{} line {}", section.index_file, n + 1))?;
         manifest::safe_relative(&e.file)?;
@@ -172,7 +193,9 @@ pub async fn load(bucket: &Bucket, section: &MediaSection, dir: &Path) -> anyhow
                 .body(body)
                 .send()
                 .await
-                .map_err(|err| anyhow::anyhow!("writing {}: {}", e.key, DisplayErrorContext(&err)))?;
+                .map_err(|err| {
+                    anyhow::anyhow!("writing {}: {}", e.key, DisplayErrorContext(&err))
+                })?;
             anyhow::Ok(())
         })
         .buffer_unordered(PARALLEL)

@@ -101,7 +101,12 @@ pub async fn dump(
 }
 
 /// Drops and refills every backed-up collection, then recreates its indexes.
-pub async fn load(uri: &str, db_name: &str, section: &MongoSection, dir: &Path) -> anyhow::Result<()> {
+pub async fn load(
+    uri: &str,
+    db_name: &str,
+    section: &MongoSection,
+    dir: &Path,
+) -> anyhow::Result<()> {
     let db = database(uri, db_name).await?;
     for c in &section.collections {
         // Parse the whole file before dropping anything.

@@ -60,13 +60,19 @@ impl World {
     }
 
     /// Everything the three stores hold, in a comparable form.
-    async fn contents(&self) -> (Vec<(String, String)>, Vec<Document>, Vec<String>, Vec<(String, Option<String>, Vec<u8>)>) {
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT id::text, title FROM tracks ORDER BY id",
-        )
-        .fetch_all(&self.db.pool)
-        .await
-        .unwrap_or_default();
+    async fn contents(
+        &self,
+    ) -> (
+        Vec<(String, String)>,
+        Vec<Document>,
+        Vec<String>,
+        Vec<(String, Option<String>, Vec<u8>)>,
+    ) {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT id::text, title FROM tracks ORDER BY id")
+                .fetch_all(&self.db.pool)
+                .await
+                .unwrap_or_default();
         let users = self.mongo.collection::<Document>("users");
         let docs: Vec<Document> = users
             .find(doc! {})
@@ -76,10 +82,7 @@ impl World {
             .try_collect()
             .await
             .unwrap();
-        let mut indexes: Vec<String> = users
-            .list_index_names()
-            .await
-            .unwrap_or_default();
+        let mut indexes: Vec<String> = users.list_index_names().await.unwrap_or_default();
         indexes.sort();
         let mut objects = vec![];
         let listed = self
@@ -162,7 +165,11 @@ async fn fill(w: &World) {
         .create_index(
             mongodb::IndexModel::builder()
                 .keys(doc! {"email": 1})
-                .options(mongodb::options::IndexOptions::builder().unique(true).build())
+                .options(
+                    mongodb::options::IndexOptions::builder()
+                        .unique(true)
+                        .build(),
+                )
                 .build(),
         )
         .await
@@ -181,7 +188,11 @@ async fn fill(w: &World) {
     users.insert_many(docs).await.unwrap();
     for (key, ct, body) in [
         ("songs/a.mp3", "audio/mpeg", vec![0xFF_u8; 70_000]),
-        ("thumbnails/cover one+two.png", "image/png", b"\x89PNG".to_vec()),
+        (
+            "thumbnails/cover one+two.png",
+            "image/png",
+            b"\x89PNG".to_vec(),
+        ),
         ("trash/songs/b.mp3", "audio/mpeg", b"ID3 old".to_vec()),
     ] {
         w.s3.put_object()
@@ -217,7 +228,11 @@ async fn a_backup_brings_all_three_stores_back_after_they_are_emptied() {
     assert_eq!(summary["documents"], 1_200, "{summary}");
     // A backup is never written over another.
     let again = w.cli(&["create", "--out", out.to_str().unwrap()]);
-    assert!(!again.status.success() && stderr(&again).contains("not empty"), "{}", stderr(&again));
+    assert!(
+        !again.status.success() && stderr(&again).contains("not empty"),
+        "{}",
+        stderr(&again)
+    );
     ok(&w.cli(&["verify", out.to_str().unwrap()]));
 
     w.destroy().await;
@@ -239,7 +254,10 @@ async fn a_backup_brings_all_three_stores_back_after_they_are_emptied() {
         .collection::<Document>("users")
         .insert_one(doc! {"email": "listener7@example.com"})
         .await;
-    assert!(dup.is_err(), "a duplicate email is refused after the restore");
+    assert!(
+        dup.is_err(),
+        "a duplicate email is refused after the restore"
+    );
 
     // Restoring again over live data gives the same stores (the catalogue
     // tables are dropped and recreated, the collections refilled).
@@ -263,7 +281,11 @@ async fn an_altered_or_unfinished_backup_is_refused_before_any_store_is_touched(
     flip_a_byte(&out.join("media/objects/000000"));
     let r = w.cli(&["restore", "--from", out.to_str().unwrap(), "--yes"]);
     assert!(!r.status.success());
-    assert!(stderr(&r).contains("media/objects/000000 does not match"), "{}", stderr(&r));
+    assert!(
+        stderr(&r).contains("media/objects/000000 does not match"),
+        "{}",
+        stderr(&r)
+    );
     let v = w.cli(&["verify", out.to_str().unwrap()]);
     assert!(!v.status.success());
     assert_eq!(w.contents().await, empty, "nothing was restored");
@@ -274,7 +296,11 @@ async fn an_altered_or_unfinished_backup_is_refused_before_any_store_is_touched(
     let saved = std::fs::read(&pg).unwrap();
     std::fs::remove_file(&pg).unwrap();
     let r = w.cli(&["restore", "--from", out.to_str().unwrap(), "--yes"]);
-    assert!(!r.status.success() && stderr(&r).contains("catalog.pgdump"), "{}", stderr(&r));
+    assert!(
+        !r.status.success() && stderr(&r).contains("catalog.pgdump"),
+        "{}",
+        stderr(&r)
+    );
     std::fs::write(&pg, saved).unwrap();
 
     // A manifest that points outside the backup.
@@ -284,14 +310,22 @@ async fn an_altered_or_unfinished_backup_is_refused_before_any_store_is_touched(
     m["files"]["../../etc/passwd"] = serde_json::json!({"bytes": 1, "sha256": "00"});
     std::fs::write(&manifest_path, m.to_string()).unwrap();
     let r = w.cli(&["restore", "--from", out.to_str().unwrap(), "--yes"]);
-    assert!(!r.status.success() && stderr(&r).contains("not a path inside the backup"), "{}", stderr(&r));
+    assert!(
+        !r.status.success() && stderr(&r).contains("not a path inside the backup"),
+        "{}",
+        stderr(&r)
+    );
 
     // An interrupted backup (no finish time).
     let mut m: serde_json::Value = serde_json::from_str(&original).unwrap();
     m["finishedAt"] = serde_json::Value::Null;
     std::fs::write(&manifest_path, m.to_string()).unwrap();
     let r = w.cli(&["restore", "--from", out.to_str().unwrap(), "--yes"]);
-    assert!(!r.status.success() && stderr(&r).contains("never finished"), "{}", stderr(&r));
+    assert!(
+        !r.status.success() && stderr(&r).contains("never finished"),
+        "{}",
+        stderr(&r)
+    );
     assert_eq!(w.contents().await, empty, "still nothing restored");
 
     std::fs::write(&manifest_path, original).unwrap();
@@ -304,4 +338,65 @@ fn tempdir() -> std::path::PathBuf {
     let d = std::env::temp_dir().join(unique_name("cadenza-backup-t-"));
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_uploaded_backup_is_fetched_whole_and_a_copy_without_its_manifest_is_not_a_backup() {
+    let w = World::new().await;
+    fill(&w).await;
+    let offsite = unique_name("cadenza-bk-off-");
+    w.s3.create_bucket().bucket(&offsite).send().await.unwrap();
+    let dir = tempdir();
+    let summary = ok(&w.cli(&[
+        "create",
+        "--into",
+        dir.to_str().unwrap(),
+        "--part",
+        "postgres",
+        "--part",
+        "mongo",
+        "--upload-to",
+        &format!("s3://{offsite}/nightly/"),
+    ]));
+    let url = summary["uploadedTo"]
+        .as_str()
+        .expect("the upload's location")
+        .to_owned();
+    let local = std::path::PathBuf::from(summary["dir"].as_str().unwrap());
+    assert!(local.starts_with(&dir), "{summary}");
+    let name = local.file_name().unwrap().to_str().unwrap();
+    assert_eq!(url, format!("s3://{offsite}/nightly/{name}"));
+    assert!(
+        summary["objects"].is_null(),
+        "media was not asked for: {summary}"
+    );
+
+    let fetched = dir.join("fetched");
+    ok(&w.cli(&["fetch", &url, "--to", fetched.to_str().unwrap()]));
+    assert_eq!(
+        std::fs::read(fetched.join("manifest.json")).unwrap(),
+        std::fs::read(local.join("manifest.json")).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(fetched.join("postgres/catalog.pgdump")).unwrap(),
+        std::fs::read(local.join("postgres/catalog.pgdump")).unwrap()
+    );
+    w.destroy().await;
+    ok(&w.cli(&["restore", "--from", fetched.to_str().unwrap(), "--yes"]));
+    assert_eq!(w.contents().await.1.len(), 1_200);
+
+    // An upload cut off before its manifest is not taken for a backup.
+    w.s3.delete_object()
+        .bucket(&offsite)
+        .key(format!("nightly/{name}/manifest.json"))
+        .send()
+        .await
+        .unwrap();
+    let r = w.cli(&["fetch", &url, "--to", dir.join("again").to_str().unwrap()]);
+    assert!(
+        !r.status.success() && stderr(&r).contains("manifest.json"),
+        "{}",
+        stderr(&r)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
