@@ -36,6 +36,10 @@ pub struct Stores {
     pub sqs_endpoint: String,
     /// `None`: a fresh queue on `sqs_endpoint`.
     pub queue_url: Option<String>,
+    /// `None`: a fresh MongoDB database name.
+    pub mongo_db: Option<String>,
+    /// `None`: a fresh bucket on the shared S3; `Some`: one that exists.
+    pub bucket: Option<String>,
 }
 
 impl Stores {
@@ -47,6 +51,8 @@ impl Stores {
             database_url: None,
             sqs_endpoint: i.aws_endpoint.clone(),
             queue_url: None,
+            mongo_db: None,
+            bucket: None,
         }
     }
 }
@@ -83,6 +89,17 @@ pub async fn s3_client() -> aws_sdk_s3::Client {
         .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
         .build();
     aws_sdk_s3::Client::from_conf(conf)
+}
+
+/// A new, empty bucket on the shared S3.
+pub async fn create_bucket(s3: &aws_sdk_s3::Client) -> String {
+    let bucket = cadenza_testkit::unique_name("cadenza-st-");
+    s3.create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("create test bucket");
+    bucket
 }
 
 pub async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> String {
@@ -205,7 +222,10 @@ impl Platform {
     pub async fn with(stores: Stores, tweak: impl FnOnce(&mut user_svc::Config)) -> Self {
         init_logs();
         let ns = cadenza_testkit::fresh_namespace();
-        let mongo_db = cadenza_testkit::fresh_mongo_db();
+        let mongo_db = stores
+            .mongo_db
+            .clone()
+            .unwrap_or_else(cadenza_testkit::fresh_mongo_db);
         let sqs = sqs_client(&stores.sqs_endpoint).await;
         let queue_url = match &stores.queue_url {
             Some(q) => q.clone(),
@@ -220,12 +240,10 @@ impl Platform {
             }
         };
         let s3 = s3_client().await;
-        let bucket = cadenza_testkit::unique_name("cadenza-st-");
-        s3.create_bucket()
-            .bucket(&bucket)
-            .send()
-            .await
-            .expect("create test bucket");
+        let bucket = match &stores.bucket {
+            Some(b) => b.clone(),
+            None => create_bucket(&s3).await,
+        };
 
         let mut ucfg = user_config(&stores, &mongo_db, &ns, &queue_url);
         tweak(&mut ucfg);

@@ -1,0 +1,205 @@
+//! The media bucket: every object's bytes and content type.
+//!
+//! In AWS the bucket is also versioned (infra/edge.yaml), which undoes an
+//! overwrite or a deletion within the noncurrent-version window without a
+//! backup; this copy is for losing the bucket, or for a store without
+//! versions (SeaweedFS, MinIO).
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::primitives::ByteStream;
+use futures::{StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::manifest::{self, FileEntry, MediaSection};
+
+const INDEX: &str = "media/index.jsonl";
+/// Objects copied at once.
+const PARALLEL: usize = 8;
+
+#[derive(Clone)]
+pub struct Bucket {
+    pub client: aws_sdk_s3::Client,
+    pub name: String,
+}
+
+impl Bucket {
+    /// A client like admin-svc's: endpoint from `AWS_ENDPOINT_URL_S3`,
+    /// path-style addressing when asked (SeaweedFS, MinIO).
+    pub fn new(
+        sdk: &cadenza_aws::aws_config::SdkConfig,
+        name: &str,
+        force_path_style: bool,
+    ) -> Self {
+        let conf = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(force_path_style)
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+            .build();
+        Self {
+            client: aws_sdk_s3::Client::from_conf(conf),
+            name: name.into(),
+        }
+    }
+
+    async fn keys(&self) -> anyhow::Result<Vec<String>> {
+        let mut keys = vec![];
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.name)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                anyhow::anyhow!("listing {}: {}", self.name, DisplayErrorContext(&e))
+            })?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_owned)),
+            );
+        }
+        Ok(keys)
+    }
+}
+
+/// One line of `media/index.jsonl`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Entry {
+    key: String,
+    file: String,
+    content_type: Option<String>,
+}
+
+async fn copy_out(
+    bucket: &Bucket,
+    key: &str,
+    path: &Path,
+) -> anyhow::Result<(Option<String>, FileEntry)> {
+    let out = bucket
+        .client
+        .get_object()
+        .bucket(&bucket.name)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("reading {key}: {}", DisplayErrorContext(&e)))?;
+    let content_type = out.content_type().map(str::to_owned);
+    let mut body = out.body;
+    let mut file = std::fs::File::create(path)?;
+    let mut h = Sha256::new();
+    let mut bytes = 0u64;
+    while let Some(chunk) = body
+        .try_next()
+        .await
+        .with_context(|| format!("reading {key}"))?
+    {
+        h.update(&chunk);
+        file.write_all(&chunk)?;
+        bytes += chunk.len() as u64;
+    }
+    file.sync_all()?;
+    Ok((
+        content_type,
+        FileEntry {
+            bytes,
+            sha256: hex::encode(h.finalize()),
+        },
+    ))
+}
+
+pub async fn dump(
+    bucket: &Bucket,
+    dir: &Path,
+    files: &mut BTreeMap<String, FileEntry>,
+) -> anyhow::Result<MediaSection> {
+    std::fs::create_dir_all(dir.join("media/objects"))?;
+    let keys = bucket.keys().await?;
+    let copied: Vec<(Entry, FileEntry)> = futures::stream::iter(keys.into_iter().enumerate())
+        .map(|(i, key)| async move {
+            let file = format!("media/objects/{i:06}");
+            let (content_type, entry) = copy_out(bucket, &key, &dir.join(&file)).await?;
+            anyhow::Ok((
+                Entry {
+                    key,
+                    file,
+                    content_type,
+                },
+                entry,
+            ))
+        })
+        .buffered(PARALLEL)
+        .try_collect()
+        .await?;
+    let mut index = std::io::BufWriter::new(std::fs::File::create(dir.join(INDEX))?);
+    let mut total = 0;
+    for (entry, file) in &copied {
+        serde_json::to_writer(&mut index, entry)?;
+        index.write_all(b"\n")?;
+        total += file.bytes;
+        files.insert(entry.file.clone(), file.clone());
+    }
+    index.into_inner()?.sync_all()?;
+    manifest::record(files, dir, INDEX)?;
+    Ok(MediaSection {
+        bucket: bucket.name.clone(),
+        index_file: INDEX.into(),
+        objects: copied.len() as u64,
+        bytes: total,
+    })
+}
+
+/// Writes every backed-up object to `bucket` (which must exist), under its
+/// key and with its content type. Objects not in the backup are left alone.
+pub async fn load(bucket: &Bucket, section: &MediaSection, dir: &Path) -> anyhow::Result<()> {
+    let index = dir.join(manifest::safe_relative(&section.index_file)?);
+    let mut entries = vec![];
+    for (n, l) in std::io::BufReader::new(std::fs::File::open(&index)?)
+        .lines()
+        .enumerate()
+    {
+        let e: Entry = serde_json::from_str(&l?)
+            .with_context(|| format!("{} line {}", section.index_file, n + 1))?;
+        manifest::safe_relative(&e.file)?;
+        entries.push(e);
+    }
+    if entries.len() as u64 != section.objects {
+        bail!(
+            "{} lists {} objects, the manifest says {}",
+            section.index_file,
+            entries.len(),
+            section.objects
+        );
+    }
+    futures::stream::iter(entries)
+        .map(|e| async move {
+            let body = ByteStream::from_path(dir.join(&e.file))
+                .await
+                .with_context(|| format!("opening {}", e.file))?;
+            bucket
+                .client
+                .put_object()
+                .bucket(&bucket.name)
+                .key(&e.key)
+                .set_content_type(e.content_type)
+                .body(body)
+                .send()
+                .await
+                .map_err(|err| {
+                    anyhow::anyhow!("writing {}: {}", e.key, DisplayErrorContext(&err))
+                })?;
+            anyhow::Ok(())
+        })
+        .buffer_unordered(PARALLEL)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(())
+}

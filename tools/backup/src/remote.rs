@@ -1,0 +1,153 @@
+//! Copies of a backup directory in a bucket (the backup bucket in AWS):
+//! `s3://BUCKET/PREFIX/<backup name>/<path in the backup>`.
+//!
+//! The manifest is uploaded last, so a copy whose upload was interrupted
+//! has no manifest and is never taken for a backup; fetching downloads the
+//! manifest first and then exactly the files it names.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::primitives::ByteStream;
+use futures::{StreamExt, TryStreamExt};
+
+use crate::manifest::{self, Manifest};
+use crate::media::Bucket;
+
+const PARALLEL: usize = 8;
+
+/// `s3://bucket/some/prefix` → (`bucket`, `some/prefix`).
+pub fn parse_url(url: &str) -> anyhow::Result<(String, String)> {
+    let rest = url
+        .strip_prefix("s3://")
+        .with_context(|| format!("{url:?} is not an s3://BUCKET/PREFIX URL"))?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        bail!("{url:?} names no bucket");
+    }
+    Ok((bucket.to_owned(), prefix.trim_matches('/').to_owned()))
+}
+
+fn join(prefix: &str, rest: &str) -> String {
+    if prefix.is_empty() {
+        rest.to_owned()
+    } else {
+        format!("{prefix}/{rest}")
+    }
+}
+
+async fn put(bucket: &Bucket, key: &str, path: &Path) -> anyhow::Result<()> {
+    let body = ByteStream::from_path(path)
+        .await
+        .with_context(|| format!("opening {}", path.display()))?;
+    bucket
+        .client
+        .put_object()
+        .bucket(&bucket.name)
+        .key(key)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("uploading {key}: {}", DisplayErrorContext(&e)))?;
+    Ok(())
+}
+
+async fn get(bucket: &Bucket, key: &str, path: &Path) -> anyhow::Result<()> {
+    let out = bucket
+        .client
+        .get_object()
+        .bucket(&bucket.name)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("downloading {key}: {}", DisplayErrorContext(&e)))?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut file = std::fs::File::create(path)?;
+    let mut body = out.body;
+    while let Some(chunk) = body
+        .try_next()
+        .await
+        .with_context(|| format!("downloading {key}"))?
+    {
+        file.write_all(&chunk)?;
+    }
+    file.sync_all()?;
+    Ok(())
+}
+
+/// Uploads the backup in `dir` under `prefix/<dir's name>/`; returns that
+/// location as an s3:// URL.
+pub async fn upload(bucket: &Bucket, prefix: &str, dir: &Path) -> anyhow::Result<String> {
+    let m = Manifest::read(dir)?;
+    let name = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("the backup directory has no name")?;
+    let base = join(prefix, name);
+    futures::stream::iter(m.files.keys())
+        .map(|rel| {
+            let base = &base;
+            async move {
+                let path = dir.join(manifest::safe_relative(rel)?);
+                put(bucket, &join(base, rel), &path).await
+            }
+        })
+        .buffer_unordered(PARALLEL)
+        .try_collect::<Vec<()>>()
+        .await?;
+    put(
+        bucket,
+        &join(&base, manifest::FILE),
+        &dir.join(manifest::FILE),
+    )
+    .await?;
+    Ok(format!("s3://{}/{base}", bucket.name))
+}
+
+/// Downloads the backup at `prefix` (as [`upload`] returned it) into `to`,
+/// which must not exist yet or be empty. The caller verifies it.
+pub async fn fetch(bucket: &Bucket, prefix: &str, to: &Path) -> anyhow::Result<Manifest> {
+    if to.exists() && to.read_dir()?.next().is_some() {
+        bail!("{} exists and is not empty", to.display());
+    }
+    std::fs::create_dir_all(to)?;
+    get(
+        bucket,
+        &join(prefix, manifest::FILE),
+        &to.join(manifest::FILE),
+    )
+    .await?;
+    let m = Manifest::read(to)?;
+    futures::stream::iter(m.files.keys())
+        .map(|rel| async move {
+            let path = to.join(manifest::safe_relative(rel)?);
+            get(bucket, &join(prefix, rel), &path).await
+        })
+        .buffer_unordered(PARALLEL)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_urls() {
+        assert_eq!(
+            parse_url("s3://b/x/y/").unwrap(),
+            ("b".to_owned(), "x/y".to_owned())
+        );
+        assert_eq!(
+            parse_url("s3://b").unwrap(),
+            ("b".to_owned(), String::new())
+        );
+        assert!(parse_url("https://b/x").is_err());
+        assert!(parse_url("s3:///x").is_err());
+    }
+}
