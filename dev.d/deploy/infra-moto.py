@@ -174,7 +174,8 @@ def main(endpoint):
                   f"{bucket}: no public ACL grant")
         # moto's AWS::S3::Bucket applies only BucketName, BucketEncryption and Tags.
         IGNORED.append("AWS::S3::Bucket VersioningConfiguration, PublicAccessBlockConfiguration, "
-                       "LifecycleConfiguration, OwnershipControls, LoggingConfiguration, CorsConfiguration")
+                       "LifecycleConfiguration, OwnershipControls, LoggingConfiguration, CorsConfiguration, "
+                       "ObjectLockEnabled, ObjectLockConfiguration")
 
     print("mailer.yaml (SAM, transformed with aws-sam-translator)")
     code_bucket = f"cadenza-{ENV}-artifacts-{account}"
