@@ -164,7 +164,9 @@ def main(endpoint):
     media = f"cadenza-{ENV}-media-{account}"
     if edge:
         check(edge.get("MediaBucketName") == media, f"output MediaBucketName = {media}")
-        for bucket in (media, f"cadenza-{ENV}-frontend-{account}", f"cadenza-{ENV}-logs-{account}"):
+        backups = f"cadenza-{ENV}-backups-{account}"
+        check(edge.get("BackupBucketName") == backups, f"output BackupBucketName = {backups}")
+        for bucket in (media, f"cadenza-{ENV}-frontend-{account}", f"cadenza-{ENV}-logs-{account}", backups):
             sse = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
             check(sse[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256", f"{bucket}: exists, SSE-S3")
             acl = s3.get_bucket_acl(Bucket=bucket)["Grants"]
@@ -172,7 +174,8 @@ def main(endpoint):
                   f"{bucket}: no public ACL grant")
         # moto's AWS::S3::Bucket applies only BucketName, BucketEncryption and Tags.
         IGNORED.append("AWS::S3::Bucket VersioningConfiguration, PublicAccessBlockConfiguration, "
-                       "LifecycleConfiguration, OwnershipControls, LoggingConfiguration, CorsConfiguration")
+                       "LifecycleConfiguration, OwnershipControls, LoggingConfiguration, CorsConfiguration, "
+                       "ObjectLockEnabled, ObjectLockConfiguration")
 
     print("mailer.yaml (SAM, transformed with aws-sam-translator)")
     code_bucket = f"cadenza-{ENV}-artifacts-{account}"
@@ -225,6 +228,7 @@ def main(endpoint):
         # The distributions are not represented by moto: stand-in ids.
         "MediaDistributionId": "E0000000000001", "AppDistributionId": "E0000000000002",
         "MediaBucketName": media, "FrontendBucketName": f"cadenza-{ENV}-frontend-{account}",
+        "BackupBucketName": f"cadenza-{ENV}-backups-{account}",
         "EmailQueueArn": mailer.get("EmailQueueArn", f"arn:aws:sqs:{REGION}:{account}:x"),
         "MailerFunctionArn": mailer.get("MailerFunctionArn", f"arn:aws:lambda:{REGION}:{account}:function:x"),
         "GitLabProjectPath": "cadenza/cadenza",
@@ -232,7 +236,7 @@ def main(endpoint):
     out = create(cfn, "cadenza-staging-iam", load("infra/iam.yaml"), iam_params)
     if out:
         issuer = f"oidc.eks.{REGION}.amazonaws.com/id/0123456789ABCDEF"
-        for svc in ("admin-svc", "user-svc"):
+        for svc in ("admin-svc", "user-svc", "backup", "backup-restore"):
             role = iam.get_role(RoleName=f"cadenza-{ENV}-{svc}")["Role"]
             doc = policy(role["AssumeRolePolicyDocument"])
             cond = doc["Statement"][0]["Condition"]["StringEquals"]
@@ -242,6 +246,17 @@ def main(endpoint):
         stmt = pol["Statement"][0]
         check(stmt["Action"] == "sqs:SendMessage" and stmt["Resource"] == iam_params["EmailQueueArn"],
               "user-svc may only SendMessage to the email queue")
+        pol = policy(iam.get_role_policy(RoleName=f"cadenza-{ENV}-backup", PolicyName="write-backups")["PolicyDocument"])
+        stmts = pol["Statement"] if isinstance(pol["Statement"], list) else [pol["Statement"]]
+        check(len(stmts) == 1 and stmts[0]["Action"] == "s3:PutObject"
+              and stmts[0]["Resource"] == f"arn:aws:s3:::{iam_params['BackupBucketName']}/cadenza/*",
+              "backup role may only PutObject under <backup bucket>/cadenza/")
+        names = iam.list_role_policies(RoleName=f"cadenza-{ENV}-backup")["PolicyNames"]
+        attached = iam.list_attached_role_policies(RoleName=f"cadenza-{ENV}-backup")["AttachedPolicies"]
+        check(names == ["write-backups"] and not attached, f"backup role has no other policy ({names}, {attached})")
+        pol = policy(iam.get_role_policy(RoleName=f"cadenza-{ENV}-backup-restore", PolicyName="read-backups")["PolicyDocument"])
+        acts = sorted(a for st in pol["Statement"] for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"]))
+        check(acts == ["s3:GetObject", "s3:ListBucket"], f"backup-restore role may only list and read ({acts})")
         gl = policy(iam.get_role(RoleName=f"cadenza-{ENV}-gitlab-deploy")["Role"]["AssumeRolePolicyDocument"])
         cond = gl["Statement"][0]["Condition"]["StringEquals"]
         check(cond.get("gitlab.com:sub") == "project_path:cadenza/cadenza:ref_type:branch:ref:main",

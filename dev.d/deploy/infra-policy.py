@@ -17,6 +17,10 @@ the list), so these are asserted on the templates themselves:
     with ReportBatchItemFailures, the idempotency table (pk, TTL expires_at)
     named by IDEMPOTENCY_TABLE, alarms on DLQ depth and function errors;
   - IAM: no Allow of "*" actions or service wildcards on "*".
+  - backups: the backup bucket locks every version (Object Lock) and expires
+    backups; a role may touch it only with s3:PutObject, s3:GetObject and
+    s3:ListBucket, and a role that writes backups may do nothing else with
+    them (it can never read, list or delete one).
 Prints one line per violation and exits 1 if there is any.
 """
 
@@ -193,6 +197,34 @@ def check_iam(path, res):
                     err(path, f"{lid}/{pol['PolicyName']}: Resource \"*\"")
 
 
+BACKUP_ACTIONS = {"s3:PutObject", "s3:GetObject", "s3:ListBucket"}
+
+
+def check_backups(path, res):
+    for lid, r in res.items():
+        if r["Type"] != "AWS::S3::Bucket" or "backups" not in json.dumps(r["Properties"].get("BucketName", "")):
+            continue
+        p = r["Properties"]
+        lock = p.get("ObjectLockConfiguration", {})
+        mode = lock.get("Rule", {}).get("DefaultRetention", {}).get("Mode")
+        if p.get("ObjectLockEnabled") is not True or lock.get("ObjectLockEnabled") != "Enabled" or mode not in ("GOVERNANCE", "COMPLIANCE"):
+            err(path, f"{lid}: backups without Object Lock default retention")
+        if not any("ExpirationInDays" in x for x in p.get("LifecycleConfiguration", {}).get("Rules", [])):
+            err(path, f"{lid}: no lifecycle rule expires backups")
+    for lid, r in res.items():
+        if r["Type"] != "AWS::IAM::Role":
+            continue
+        actions = set()
+        for pol in r["Properties"].get("Policies", []):
+            for st in as_list(pol["PolicyDocument"].get("Statement", [])):
+                if st.get("Effect") == "Allow" and "BackupBucketName" in refs(st.get("Resource")):
+                    actions |= set(as_list(st.get("Action", [])))
+        if actions - BACKUP_ACTIONS:
+            err(path, f"{lid}: may {sorted(actions - BACKUP_ACTIONS)} on the backup bucket (only {sorted(BACKUP_ACTIONS)})")
+        if "s3:PutObject" in actions and actions != {"s3:PutObject"}:
+            err(path, f"{lid}: writes backups and may also {sorted(actions - {'s3:PutObject'})} them (the writer must be write-only)")
+
+
 def main(infra_dir, ci_file):
     ci_text = open(ci_file).read()
     files = sorted(glob.glob(f"{infra_dir}/*.yaml"))
@@ -206,6 +238,7 @@ def main(infra_dir, ci_file):
         check_cloudfront(path, res)
         check_mailer(path, tmpl, ci_text)
         check_iam(path, res)
+        check_backups(path, res)
     for e in ERRORS:
         print(e)
     print(f"infra policy: {len(files)} templates, {len(ERRORS)} violation(s)")

@@ -171,6 +171,9 @@ if [[ "${INFRA_SKIP_SELFTEST:-0}" != 1 ]]; then
   mutate 'an arm64 mailer (CI builds x86_64)' mailer.yaml 's/Architectures: \[x86_64\]/Architectures: [arm64]/' policy
   mutate 'maxReceiveCount 10' mailer.yaml 's/maxReceiveCount: 5/maxReceiveCount: 10/' policy
   mutate 'a mapping without ReportBatchItemFailures' mailer.yaml '/FunctionResponseTypes: \[ReportBatchItemFailures\]/d' policy
+  mutate 'the backup role allowed to delete backups' iam.yaml \
+    's/Action: s3:PutObject$/Action: [s3:PutObject, s3:DeleteObject]/' policy
+  mutate 'a backup bucket without Object Lock' edge.yaml '/^      ObjectLockEnabled: true$/d' policy
   mutate 'user-svc allowed sqs:* on any queue' iam.yaml \
     's/Action: sqs:SendMessage/Action: "sqs:*"/;s/Resource: !Ref EmailQueueArn/Resource: "*"/' policy
 fi
