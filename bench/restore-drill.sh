@@ -4,7 +4,7 @@
 # servers, backs them up with cadenza-backup, destroys all three, restores,
 # checks the counts, and prints the timings. Not part of the test suite.
 #
-#   bench/restore-drill.sh                 # BENCH_SONGS=10000 BENCH_OBJECT_KB=64 BENCH_USERS=10000
+#   bench/restore-drill.sh                 # BENCH_SONGS=10000 BENCH_OBJECT_KB=64 BENCH_USERS=10000 BENCH_PROFILE=release
 #
 # Objects are BENCH_OBJECT_KB each (real songs are MBs): the media figures
 # are reported per object and per MB so they can be scaled.
@@ -25,8 +25,14 @@ set -a
 source .dev/env
 set +a
 : "${CARGO_TARGET_DIR:=${CADENZA_CACHE_DIR:-$HOME/.cache/cadenza}/target}"
-cargo build -q --release -p cadenza-backup -p admin-svc
-BIN="$CARGO_TARGET_DIR/release/cadenza-backup"
+PROFILE=${BENCH_PROFILE:-release}
+if [[ $PROFILE == release ]]; then
+  cargo build -q --release -p cadenza-backup -p admin-svc
+else
+  cargo build -q -p cadenza-backup -p admin-svc
+  PROFILE=debug
+fi
+BIN="$CARGO_TARGET_DIR/$PROFILE/cadenza-backup"
 PY="$CADENZA_VENV/bin/python"
 
 export DATABASE_URL="${CADENZA_PG_ADMIN_URL%/*}/$NAME"
@@ -56,7 +62,7 @@ fresh_db() {
 
 echo "filling: $ALBUMS albums, $SONGS songs, $USERS accounts, $((SONGS + ALBUMS)) objects of ~${OBJECT_KB} KiB"
 fresh_db
-"$CARGO_TARGET_DIR/release/admin-svc" migrate >/dev/null
+"$CARGO_TARGET_DIR/$PROFILE/admin-svc" migrate >/dev/null
 psql "$DATABASE_URL" -q <<SQL
 INSERT INTO albums (id, name, artist, thumbnail_key)
 SELECT md5('a' || a)::uuid, 'Album ' || a, 'Artist ' || (a % 50), 'thumbnails/' || md5('a' || a)::uuid || '.jpg'
@@ -116,6 +122,7 @@ u = pymongo.MongoClient(os.environ["MONGODB_URI"])[os.environ["MONGODB_DB"]].use
 assert u == users, f"restored {u} accounts, expected {users}"
 PY
 
+echo "cadenza-backup: $PROFILE build"
 printf '\n| data | backup | restore into empty stores | backup size |\n|---|---|---|---|\n'
 printf '| %s songs, %s albums, %s accounts (+%s sessions, %s favourites), %s objects of %s KiB | %s s | %s s | %s MB |\n' \
   "$SONGS" "$ALBUMS" "$USERS" "$USERS" "$((USERS * 5))" "$((SONGS + ALBUMS))" "$OBJECT_KB" "$BACKUP_S" "$RESTORE_S" "$SIZE"

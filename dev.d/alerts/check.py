@@ -39,6 +39,8 @@ EXTERNAL = {
     "kube_pod_status_ready",  # kube-state-metrics
     "kube_deployment_status_replicas_available",
     "kube_deployment_spec_replicas",
+    "kube_cronjob_status_last_successful_time",
+    "kube_cronjob_created",
 }
 PROMQL_WORDS = {
     "and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right",

@@ -62,7 +62,9 @@ check_all() {
   local -a vf
   mkdir -p "$dir"
   # Cheap checks first: a self-test mutation fails at the first check that notices it.
-  quiet "$tag-render-default" render_rules "$chart" "$dir/render-default.yaml" --set prometheusRule.enabled=true || return 1
+  # "default": the default values plus every optional alert (the backup's needs backup.enabled).
+  quiet "$tag-render-default" render_rules "$chart" "$dir/render-default.yaml" --set prometheusRule.enabled=true \
+    --set backup.enabled=true --set backup.bucket=cadenza-test-backups || return 1
   quiet "$tag-extract-default" "$PY" dev.d/alerts/check.py extract "$dir/render-default.yaml" "$dir/rules-default.yaml" || return 1
   quiet "$tag-runbooks" "$PY" dev.d/alerts/check.py runbooks "$dir/rules-default.yaml" "$runbooks" || return 1
   quiet "$tag-metrics" "$PY" dev.d/alerts/check.py metrics dev.d/alerts/exported-metrics.txt "$dir/rules-default.yaml" "$dashdir" || return 1
@@ -78,6 +80,7 @@ check_all() {
   # The unit tests are written against the default values (release and namespace "cadenza"),
   # with a fixed runbook base URL (the default one follows Chart.yaml's home).
   quiet "$tag-render-test" render_rules "$chart" "$dir/render-test.yaml" --set prometheusRule.enabled=true \
+    --set backup.enabled=true --set backup.bucket=cadenza-test-backups \
     --set prometheusRule.runbookBaseUrl=https://runbooks.example/docs/runbooks.md || return 1
   quiet "$tag-extract-test" "$PY" dev.d/alerts/check.py extract "$dir/render-test.yaml" "$dir/rules.yaml" || return 1
   cp "$chart"/tests-alerts/*.test.yaml "$dir/"

@@ -71,6 +71,15 @@ pub async fn create(stores: &Stores, parts: &[Part], out: &Path) -> anyhow::Resu
         bail!("{} exists and is not empty", out.display());
     }
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let written = write_parts(stores, parts, out).await;
+    if written.is_err() {
+        // Only what this run wrote is there: leave no half backup behind.
+        let _ = std::fs::remove_dir_all(out);
+    }
+    written
+}
+
+async fn write_parts(stores: &Stores, parts: &[Part], out: &Path) -> anyhow::Result<Manifest> {
     let mut m = Manifest::new(Utc::now());
     for part in sorted(parts) {
         match part {

@@ -86,7 +86,7 @@ async fn with_bucket(mut s: Stores, parts: &[Part]) -> Result<Stores, ConfigErro
 async fn backup_bucket(name: &str) -> Result<media::Bucket, ConfigError> {
     let path_style = config::flag("S3_FORCE_PATH_STYLE", false)?;
     let sdk = cadenza_aws::sdk_config().await;
-    Ok(media::Bucket::new(&sdk, name, path_style))
+    Ok(media::Bucket::for_backups(&sdk, name, path_style))
 }
 
 #[tokio::main]

@@ -37,9 +37,39 @@ impl Bucket {
         name: &str,
         force_path_style: bool,
     ) -> Self {
+        Self::with_checksums(
+            sdk,
+            name,
+            force_path_style,
+            RequestChecksumCalculation::WhenRequired,
+        )
+    }
+
+    /// The backup bucket: every upload carries a CRC32 checksum, which S3
+    /// requires of each PUT into a bucket with Object Lock default retention
+    /// (infra/edge.yaml `BackupBucket`).
+    pub fn for_backups(
+        sdk: &cadenza_aws::aws_config::SdkConfig,
+        name: &str,
+        force_path_style: bool,
+    ) -> Self {
+        Self::with_checksums(
+            sdk,
+            name,
+            force_path_style,
+            RequestChecksumCalculation::WhenSupported,
+        )
+    }
+
+    fn with_checksums(
+        sdk: &cadenza_aws::aws_config::SdkConfig,
+        name: &str,
+        force_path_style: bool,
+        checksums: RequestChecksumCalculation,
+    ) -> Self {
         let conf = aws_sdk_s3::config::Builder::from(sdk)
             .force_path_style(force_path_style)
-            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .request_checksum_calculation(checksums)
             .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
             .build();
         Self {

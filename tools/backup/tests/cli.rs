@@ -233,6 +233,27 @@ async fn a_backup_brings_all_three_stores_back_after_they_are_emptied() {
         "{}",
         stderr(&again)
     );
+    // A backup that fails half-way leaves nothing behind.
+    let broken = dir.join("broken");
+    let r = std::process::Command::new(env!("CARGO_BIN_EXE_cadenza-backup"))
+        .args(["create", "--out", broken.to_str().unwrap()])
+        .env("DATABASE_URL", format!("{}_missing", w.db.url))
+        .env("MONGODB_URI", &infra().mongodb_uri)
+        .env("MONGODB_DB", &w.mongo_db)
+        .env("S3_BUCKET", &w.bucket)
+        .env("S3_FORCE_PATH_STYLE", "true")
+        .env("AWS_ENDPOINT_URL_S3", &infra().s3_endpoint)
+        .output()
+        .unwrap();
+    assert!(
+        !r.status.success() && stderr(&r).contains("pg_dump failed"),
+        "{}",
+        stderr(&r)
+    );
+    assert!(
+        !broken.exists(),
+        "the accounts part written before the failure is removed"
+    );
     ok(&w.cli(&["verify", out.to_str().unwrap()]));
 
     w.destroy().await;
