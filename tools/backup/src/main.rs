@@ -86,7 +86,12 @@ async fn with_bucket(mut s: Stores, parts: &[Part]) -> Result<Stores, ConfigErro
 async fn backup_bucket(name: &str) -> Result<media::Bucket, ConfigError> {
     let path_style = config::flag("S3_FORCE_PATH_STYLE", false)?;
     let sdk = cadenza_aws::sdk_config().await;
-    Ok(media::Bucket::for_backups(&sdk, name, path_style))
+    Ok(media::Bucket::with_checksums(
+        &sdk,
+        name,
+        path_style,
+        aws_sdk_s3::config::RequestChecksumCalculation::WhenSupported,
+    ))
 }
 
 #[tokio::main]

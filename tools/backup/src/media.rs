@@ -45,23 +45,11 @@ impl Bucket {
         )
     }
 
-    /// The backup bucket: every upload carries a CRC32 checksum, which S3
+    /// As [`new`](Self::new), choosing when uploads carry a checksum: the
+    /// backup bucket needs `WhenSupported` (a CRC32 on every PUT), which S3
     /// requires of each PUT into a bucket with Object Lock default retention
     /// (infra/edge.yaml `BackupBucket`).
-    pub fn for_backups(
-        sdk: &cadenza_aws::aws_config::SdkConfig,
-        name: &str,
-        force_path_style: bool,
-    ) -> Self {
-        Self::with_checksums(
-            sdk,
-            name,
-            force_path_style,
-            RequestChecksumCalculation::WhenSupported,
-        )
-    }
-
-    fn with_checksums(
+    pub fn with_checksums(
         sdk: &cadenza_aws::aws_config::SdkConfig,
         name: &str,
         force_path_style: bool,
@@ -109,7 +97,10 @@ struct Entry {
     content_type: Option<String>,
 }
 
-async fn copy_out(
+/// Streams `key` into a new file at `path` (its directory made if needed),
+/// hashing as it goes; returns the object's content type and the file's
+/// size and SHA-256.
+pub(crate) async fn download(
     bucket: &Bucket,
     key: &str,
     path: &Path,
@@ -124,6 +115,9 @@ async fn copy_out(
         .map_err(|e| anyhow::anyhow!("reading {key}: {}", DisplayErrorContext(&e)))?;
     let content_type = out.content_type().map(str::to_owned);
     let mut body = out.body;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
     let mut file = std::fs::File::create(path)?;
     let mut h = Sha256::new();
     let mut bytes = 0u64;
@@ -156,7 +150,7 @@ pub async fn dump(
     let copied: Vec<(Entry, FileEntry)> = futures::stream::iter(keys.into_iter().enumerate())
         .map(|(i, key)| async move {
             let file = format!("media/objects/{i:06}");
-            let (content_type, entry) = copy_out(bucket, &key, &dir.join(&file)).await?;
+            let (content_type, entry) = download(bucket, &key, &dir.join(&file)).await?;
             anyhow::Ok((
                 Entry {
                     key,
@@ -210,26 +204,32 @@ pub async fn load(bucket: &Bucket, section: &MediaSection, dir: &Path) -> anyhow
         );
     }
     futures::stream::iter(entries)
-        .map(|e| async move {
-            let body = ByteStream::from_path(dir.join(&e.file))
-                .await
-                .with_context(|| format!("opening {}", e.file))?;
-            bucket
-                .client
-                .put_object()
-                .bucket(&bucket.name)
-                .key(&e.key)
-                .set_content_type(e.content_type)
-                .body(body)
-                .send()
-                .await
-                .map_err(|err| {
-                    anyhow::anyhow!("writing {}: {}", e.key, DisplayErrorContext(&err))
-                })?;
-            anyhow::Ok(())
-        })
+        .map(|e| async move { upload(bucket, &e.key, &dir.join(&e.file), e.content_type).await })
         .buffer_unordered(PARALLEL)
         .try_collect::<Vec<()>>()
         .await?;
+    Ok(())
+}
+
+/// Writes the file at `path` to `key`.
+pub(crate) async fn upload(
+    bucket: &Bucket,
+    key: &str,
+    path: &Path,
+    content_type: Option<String>,
+) -> anyhow::Result<()> {
+    let body = ByteStream::from_path(path)
+        .await
+        .with_context(|| format!("opening {}", path.display()))?;
+    bucket
+        .client
+        .put_object()
+        .bucket(&bucket.name)
+        .key(key)
+        .set_content_type(content_type)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("writing {key}: {}", DisplayErrorContext(&e)))?;
     Ok(())
 }

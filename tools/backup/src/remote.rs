@@ -5,16 +5,13 @@
 //! has no manifest and is never taken for a backup; fetching downloads the
 //! manifest first and then exactly the files it names.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use aws_sdk_s3::error::DisplayErrorContext;
-use aws_sdk_s3::primitives::ByteStream;
 use futures::{StreamExt, TryStreamExt};
 
 use crate::manifest::{self, Manifest};
-use crate::media::Bucket;
+use crate::media::{self, Bucket};
 
 const PARALLEL: usize = 8;
 
@@ -38,47 +35,6 @@ fn join(prefix: &str, rest: &str) -> String {
     }
 }
 
-async fn put(bucket: &Bucket, key: &str, path: &Path) -> anyhow::Result<()> {
-    let body = ByteStream::from_path(path)
-        .await
-        .with_context(|| format!("opening {}", path.display()))?;
-    bucket
-        .client
-        .put_object()
-        .bucket(&bucket.name)
-        .key(key)
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("uploading {key}: {}", DisplayErrorContext(&e)))?;
-    Ok(())
-}
-
-async fn get(bucket: &Bucket, key: &str, path: &Path) -> anyhow::Result<()> {
-    let out = bucket
-        .client
-        .get_object()
-        .bucket(&bucket.name)
-        .key(key)
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("downloading {key}: {}", DisplayErrorContext(&e)))?;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let mut file = std::fs::File::create(path)?;
-    let mut body = out.body;
-    while let Some(chunk) = body
-        .try_next()
-        .await
-        .with_context(|| format!("downloading {key}"))?
-    {
-        file.write_all(&chunk)?;
-    }
-    file.sync_all()?;
-    Ok(())
-}
-
 /// Uploads the backup in `dir` under `prefix/<dir's name>/`; returns that
 /// location as an s3:// URL.
 pub async fn upload(bucket: &Bucket, prefix: &str, dir: &Path) -> anyhow::Result<String> {
@@ -93,18 +49,14 @@ pub async fn upload(bucket: &Bucket, prefix: &str, dir: &Path) -> anyhow::Result
             let base = &base;
             async move {
                 let path = dir.join(manifest::safe_relative(rel)?);
-                put(bucket, &join(base, rel), &path).await
+                media::upload(bucket, &join(base, rel), &path, None).await
             }
         })
         .buffer_unordered(PARALLEL)
         .try_collect::<Vec<()>>()
         .await?;
-    put(
-        bucket,
-        &join(&base, manifest::FILE),
-        &dir.join(manifest::FILE),
-    )
-    .await?;
+    let manifest_key = join(&base, manifest::FILE);
+    media::upload(bucket, &manifest_key, &dir.join(manifest::FILE), None).await?;
     Ok(format!("s3://{}/{base}", bucket.name))
 }
 
@@ -115,7 +67,7 @@ pub async fn fetch(bucket: &Bucket, prefix: &str, to: &Path) -> anyhow::Result<M
         bail!("{} exists and is not empty", to.display());
     }
     std::fs::create_dir_all(to)?;
-    get(
+    media::download(
         bucket,
         &join(prefix, manifest::FILE),
         &to.join(manifest::FILE),
@@ -125,7 +77,9 @@ pub async fn fetch(bucket: &Bucket, prefix: &str, to: &Path) -> anyhow::Result<M
     futures::stream::iter(m.files.keys())
         .map(|rel| async move {
             let path = to.join(manifest::safe_relative(rel)?);
-            get(bucket, &join(prefix, rel), &path).await
+            media::download(bucket, &join(prefix, rel), &path)
+                .await
+                .map(drop)
         })
         .buffer_unordered(PARALLEL)
         .try_collect::<Vec<()>>()

@@ -46,17 +46,24 @@ impl World {
     }
 
     fn cli(&self, args: &[&str]) -> Output {
-        std::process::Command::new(env!("CARGO_BIN_EXE_cadenza-backup"))
-            .args(args)
+        self.cli_with(args, &[])
+    }
+
+    /// The binary on this world's stores, with some variables overridden.
+    fn cli_with(&self, args: &[&str], overrides: &[(&str, &str)]) -> Output {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cadenza-backup"));
+        cmd.args(args)
             .env("DATABASE_URL", &self.db.url)
             .env("MONGODB_URI", &infra().mongodb_uri)
             .env("MONGODB_DB", &self.mongo_db)
             .env("S3_BUCKET", &self.bucket)
             .env("S3_FORCE_PATH_STYLE", "true")
             .env("AWS_ENDPOINT_URL_S3", &infra().s3_endpoint)
-            .env("RUST_LOG", "warn")
-            .output()
-            .expect("run cadenza-backup")
+            .env("RUST_LOG", "warn");
+        for (k, v) in overrides {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run cadenza-backup")
     }
 
     /// Everything the three stores hold, in a comparable form.
@@ -235,16 +242,11 @@ async fn a_backup_brings_all_three_stores_back_after_they_are_emptied() {
     );
     // A backup that fails half-way leaves nothing behind.
     let broken = dir.join("broken");
-    let r = std::process::Command::new(env!("CARGO_BIN_EXE_cadenza-backup"))
-        .args(["create", "--out", broken.to_str().unwrap()])
-        .env("DATABASE_URL", format!("{}_missing", w.db.url))
-        .env("MONGODB_URI", &infra().mongodb_uri)
-        .env("MONGODB_DB", &w.mongo_db)
-        .env("S3_BUCKET", &w.bucket)
-        .env("S3_FORCE_PATH_STYLE", "true")
-        .env("AWS_ENDPOINT_URL_S3", &infra().s3_endpoint)
-        .output()
-        .unwrap();
+    let missing = format!("{}_missing", w.db.url);
+    let r = w.cli_with(
+        &["create", "--out", broken.to_str().unwrap()],
+        &[("DATABASE_URL", &missing)],
+    );
     assert!(
         !r.status.success() && stderr(&r).contains("pg_dump failed"),
         "{}",
