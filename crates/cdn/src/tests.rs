@@ -1,5 +1,6 @@
 use super::*;
 use cadenza_testkit::keys::{
+    CLOUDFRONT_EC_PRIVATE_PEM, CLOUDFRONT_EC_PRIVATE_SEC1_PEM, CLOUDFRONT_EC_PUBLIC_PEM,
     CLOUDFRONT_PRIVATE_PEM, CLOUDFRONT_PRIVATE_PKCS1_PEM, CLOUDFRONT_PUBLIC_PEM, JWT_PUBLIC_PEM,
 };
 
@@ -217,4 +218,188 @@ fn signing_is_cheap_enough_for_the_stream_endpoint() {
     let per = start.elapsed() / 5;
     eprintln!("sign_canned: {per:?} per URL");
     assert!(per < std::time::Duration::from_millis(500), "{per:?}");
+}
+
+// ------------------------------------------------------------ ECDSA, SHA-256
+
+const EC_KP: &str = "K3ECDSAP256TEST";
+
+fn ec_signer() -> StreamUrlSigner {
+    StreamUrlSigner::from_pem(EC_KP, CLOUDFRONT_EC_PRIVATE_PEM).unwrap()
+}
+
+fn all_keys() -> TrustedKeys {
+    keys().with_pem(EC_KP, CLOUDFRONT_EC_PUBLIC_PEM).unwrap()
+}
+
+/// `url` with its `name=value` parameter replaced (or removed for `None`).
+fn with_param(url: &str, name: &str, value: Option<&str>) -> String {
+    let (base, query) = url.split_once('?').unwrap();
+    let mut params: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+        .collect();
+    if let Some(v) = value {
+        params.push(format!("{name}={v}"));
+    }
+    format!("{base}?{}", params.join("&"))
+}
+
+#[test]
+fn ecdsa_keys_sign_with_sha256_and_say_so_in_the_url() {
+    let s = ec_signer();
+    assert_eq!(s.kind(), KeyKind::EcdsaP256);
+    assert_eq!(s.hash_algorithm(), HashAlgorithm::Sha256);
+    let url = s.sign_canned(URL, NOW).unwrap();
+    assert!(url.starts_with(&format!("{URL}?Expires={NOW}&Signature=")));
+    assert!(
+        url.ends_with(&format!("&Key-Pair-Id={EC_KP}&Hash-Algorithm=SHA256")),
+        "{url}"
+    );
+    // RFC 6979: the same key and policy give the same signature, whichever
+    // PEM form the key came in.
+    let sec1 = StreamUrlSigner::from_pem(EC_KP, CLOUDFRONT_EC_PRIVATE_SEC1_PEM).unwrap();
+    assert_eq!(sec1.sign_canned(URL, NOW).unwrap(), url);
+    // A DER signature is far shorter than RSA-2048's 256 bytes.
+    let rsa = signer().sign_canned(URL, NOW).unwrap();
+    assert!(
+        url.len() + 200 < rsa.len(),
+        "{} vs {}",
+        url.len(),
+        rsa.len()
+    );
+    // ECDSA with SHA-1 is not a thing CloudFront takes.
+    let err =
+        StreamUrlSigner::from_pem_with(EC_KP, CLOUDFRONT_EC_PRIVATE_PEM, Some(HashAlgorithm::Sha1))
+            .unwrap_err();
+    assert!(err.to_string().contains("SHA-256"), "{err}");
+}
+
+#[test]
+fn ecdsa_canned_and_custom_urls_verify_and_every_tampering_is_caught() {
+    let s = ec_signer();
+    let keys = all_keys();
+    let url = s.sign_canned(URL, NOW + 60).unwrap();
+    let v = verify(&url, &keys, NOW, None).unwrap();
+    assert_eq!(
+        (v.kind, v.hash, v.expires),
+        (PolicyKind::Canned, HashAlgorithm::Sha256, NOW + 60)
+    );
+    assert_eq!(
+        verify(&url, &keys, NOW + 60, None),
+        Err(VerifyError::Expired)
+    );
+    // Without Hash-Algorithm (read as SHA-1), or with SHA1, an ECDSA key refuses.
+    for hash in [None, Some("SHA1")] {
+        assert_eq!(
+            verify(&with_param(&url, "Hash-Algorithm", hash), &keys, NOW, None),
+            Err(VerifyError::BadSignature),
+            "{hash:?}"
+        );
+    }
+    assert_eq!(
+        verify(
+            &with_param(&url, "Hash-Algorithm", Some("MD5")),
+            &keys,
+            NOW,
+            None
+        ),
+        Err(VerifyError::Malformed("Hash-Algorithm"))
+    );
+    assert_eq!(
+        verify(&format!("{url}&Hash-Algorithm=SHA256"), &keys, NOW, None),
+        Err(VerifyError::Duplicate("Hash-Algorithm"))
+    );
+    // A later expiry, another path, the RSA key's id: all refused.
+    let later = with_param(&url, "Expires", Some(&(NOW + 999).to_string()));
+    assert_eq!(
+        verify(&later, &keys, NOW, None),
+        Err(VerifyError::BadSignature)
+    );
+    let other = url.replace("/songs/", "/thumbnails/");
+    assert_eq!(
+        verify(&other, &keys, NOW, None),
+        Err(VerifyError::BadSignature)
+    );
+    let wrong_key = with_param(&url, "Key-Pair-Id", Some(KP));
+    assert_eq!(
+        verify(&wrong_key, &keys, NOW, None),
+        Err(VerifyError::BadSignature)
+    );
+    // A raw (r || s) signature is not DER: malformed.
+    let garbage = with_param(&url, "Signature", Some(&url_b64_encode(&[7u8; 64])));
+    assert_eq!(
+        verify(&garbage, &keys, NOW, None),
+        Err(VerifyError::Malformed("Signature"))
+    );
+
+    let policy = CustomPolicy {
+        resource: Some("https://cdn.cadenza.test/songs/*".into()),
+        date_less_than: NOW + 60,
+        date_greater_than: Some(NOW - 60),
+        ip_address: Some("192.0.2.0/24".into()),
+    };
+    let custom = s.sign_custom(URL, &policy).unwrap();
+    assert!(custom.ends_with("&Hash-Algorithm=SHA256"), "{custom}");
+    let inside: std::net::IpAddr = "192.0.2.7".parse().unwrap();
+    let outside: std::net::IpAddr = "198.51.100.7".parse().unwrap();
+    assert_eq!(
+        verify(&custom, &keys, NOW, Some(inside)).unwrap().kind,
+        PolicyKind::Custom
+    );
+    assert_eq!(
+        verify(&custom, &keys, NOW, Some(outside)),
+        Err(VerifyError::IpNotAllowed)
+    );
+}
+
+#[test]
+fn rsa_keys_can_sign_with_sha256_for_key_groups_that_ask_for_it() {
+    let s = StreamUrlSigner::from_pem_with(KP, CLOUDFRONT_PRIVATE_PEM, Some(HashAlgorithm::Sha256))
+        .unwrap();
+    assert_eq!(
+        (s.kind(), s.hash_algorithm()),
+        (KeyKind::Rsa, HashAlgorithm::Sha256)
+    );
+    let url = s.sign_canned(URL, NOW + 60).unwrap();
+    assert!(url.ends_with("&Hash-Algorithm=SHA256"), "{url}");
+    let keys = all_keys();
+    assert_eq!(
+        verify(&url, &keys, NOW, None).unwrap().hash,
+        HashAlgorithm::Sha256
+    );
+    // The same signature read as SHA-1 does not verify, nor does a SHA-1
+    // signature claiming SHA-256.
+    assert_eq!(
+        verify(&with_param(&url, "Hash-Algorithm", None), &keys, NOW, None),
+        Err(VerifyError::BadSignature)
+    );
+    let sha1 = signer().sign_canned(URL, NOW + 60).unwrap();
+    assert_eq!(
+        verify(&sha1, &keys, NOW, None).unwrap().hash,
+        HashAlgorithm::Sha1
+    );
+    assert_eq!(
+        verify(&format!("{sha1}&Hash-Algorithm=SHA256"), &keys, NOW, None),
+        Err(VerifyError::BadSignature)
+    );
+}
+
+#[test]
+fn signing_cost_per_key_kind() {
+    // Release builds: `cargo test --release -p cadenza-cdn --lib signing_cost -- --nocapture`
+    // (bench/README.md has the figures). Guards only the order of magnitude.
+    for (name, s, n) in [
+        ("ECDSA P-256 / SHA-256", ec_signer(), 200),
+        ("RSA-2048 / SHA-1", signer(), 5),
+    ] {
+        let start = std::time::Instant::now();
+        for i in 0..n {
+            s.sign_canned(URL, NOW + i).unwrap();
+        }
+        let per = start.elapsed() / n as u32;
+        eprintln!("{name}: {per:?} per signed URL");
+        assert!(per < std::time::Duration::from_millis(500), "{per:?}");
+    }
 }

@@ -15,6 +15,11 @@ pub const CLOUDFRONT_PRIVATE_PEM: &str = include_str!("../fixtures/cloudfront-te
 pub const CLOUDFRONT_PRIVATE_PKCS1_PEM: &str =
     include_str!("../fixtures/cloudfront-test.pkcs1.pem");
 pub const CLOUDFRONT_PUBLIC_PEM: &str = include_str!("../fixtures/cloudfront-test.pub.pem");
+/// An ECDSA P-256 CloudFront key pair: PKCS#8, SEC1, SPKI.
+pub const CLOUDFRONT_EC_PRIVATE_PEM: &str = include_str!("../fixtures/cloudfront-ec-test.key.pem");
+pub const CLOUDFRONT_EC_PRIVATE_SEC1_PEM: &str =
+    include_str!("../fixtures/cloudfront-ec-test.sec1.pem");
+pub const CLOUDFRONT_EC_PUBLIC_PEM: &str = include_str!("../fixtures/cloudfront-ec-test.pub.pem");
 
 pub const ISSUER: &str = "cadenza-user";
 pub const AUDIENCE: &str = "cadenza-api";

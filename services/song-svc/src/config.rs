@@ -43,6 +43,8 @@ impl std::fmt::Debug for Config {
             .field("public_base_url", &self.public_base_url)
             .field("cloudfront_domain", &self.cloudfront_domain)
             .field("key_pair_id", &self.signer.key_pair_id())
+            .field("key_kind", &self.signer.kind())
+            .field("hash_algorithm", &self.signer.hash_algorithm())
             .finish_non_exhaustive()
     }
 }
@@ -51,7 +53,15 @@ impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         let key_pair_id = config::require("CLOUDFRONT_KEY_PAIR_ID")?;
         let pem = config::require("CLOUDFRONT_PRIVATE_KEY")?;
-        let signer = StreamUrlSigner::from_pem(key_pair_id, &pem)
+        // SHA1 or SHA256; unset: SHA-256 for an ECDSA key, SHA-1 for RSA
+        // (what existing RSA key groups were set up with).
+        let hash = match config::var("CLOUDFRONT_HASH_ALGORITHM")? {
+            None => None,
+            Some(h) => Some(cadenza_cdn::HashAlgorithm::parse(&h).ok_or_else(|| {
+                ConfigError::new("CLOUDFRONT_HASH_ALGORITHM", "must be SHA1 or SHA256")
+            })?),
+        };
+        let signer = StreamUrlSigner::from_pem_with(key_pair_id, &pem, hash)
             .map_err(|e| ConfigError::new("CLOUDFRONT_PRIVATE_KEY", e.to_string()))?;
         let database_url = config::require("DATABASE_URL")?;
         if !database_url.starts_with("postgres://") && !database_url.starts_with("postgresql://") {
