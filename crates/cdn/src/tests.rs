@@ -403,3 +403,29 @@ fn signing_cost_per_key_kind() {
         assert!(per < std::time::Duration::from_millis(500), "{per:?}");
     }
 }
+
+#[test]
+fn a_url_that_already_carries_a_signing_parameter_is_not_signed() {
+    for param in [
+        "Expires=1",
+        "Policy=x",
+        "Signature=x",
+        "Key-Pair-Id=K",
+        "Hash-Algorithm=SHA256",
+    ] {
+        let url = format!("{URL}?a=1&{param}");
+        for s in [signer(), ec_signer()] {
+            assert!(
+                matches!(
+                    s.sign_canned(&url, NOW),
+                    Err(SignError::SigningParameter(_))
+                ),
+                "{param}"
+            );
+        }
+    }
+    // Names that merely contain one are fine.
+    assert!(signer()
+        .sign_canned(&format!("{URL}?MyExpires=1"), NOW)
+        .is_ok());
+}

@@ -23,8 +23,10 @@
 //!
 //! The parts are taken one after another, accounts first, then the
 //! catalogue, then media: a media object is uploaded before the row that
-//! names it, and catalogue deletions move objects to `trash/` rather than
-//! deleting them, so every object a backed-up row names is in the backup.
+//! names it, so every object a backed-up row names is in the backup, except
+//! one deleted while the backup runs, which is there under `trash/<key>`
+//! (catalogue deletions move objects rather than delete them). A restore
+//! writes media first, then accounts, then the catalogue.
 
 pub mod manifest;
 pub mod media;
@@ -67,16 +69,36 @@ pub struct Stores {
 /// Backs up `parts` of `stores` into `out`, a directory that must not exist
 /// yet or be empty. Returns the manifest written there.
 pub async fn create(stores: &Stores, parts: &[Part], out: &Path) -> anyhow::Result<Manifest> {
-    if out.exists() && out.read_dir()?.next().is_some() {
-        bail!("{} exists and is not empty", out.display());
-    }
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let created = fresh_dir(out)?;
     let written = write_parts(stores, parts, out).await;
     if written.is_err() {
         // Only what this run wrote is there: leave no half backup behind.
-        let _ = std::fs::remove_dir_all(out);
+        discard(out, created);
     }
     written
+}
+
+/// Makes `dir` (which must not exist or be empty); true when it was made.
+pub(crate) fn fresh_dir(dir: &Path) -> anyhow::Result<bool> {
+    if dir.exists() {
+        if dir.read_dir()?.next().is_some() {
+            bail!("{} exists and is not empty", dir.display());
+        }
+        return Ok(false);
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(true)
+}
+
+/// Removes what a failed run wrote into a directory [`fresh_dir`] gave it.
+pub(crate) fn discard(dir: &Path, created: bool) {
+    if created {
+        let _ = std::fs::remove_dir_all(dir);
+    } else if let Ok(entries) = dir.read_dir() {
+        for e in entries.flatten() {
+            let _ = std::fs::remove_dir_all(e.path()).or_else(|_| std::fs::remove_file(e.path()));
+        }
+    }
 }
 
 async fn write_parts(stores: &Stores, parts: &[Part], out: &Path) -> anyhow::Result<Manifest> {
@@ -108,7 +130,37 @@ async fn write_parts(stores: &Stores, parts: &[Part], out: &Path) -> anyhow::Res
 pub async fn restore(stores: &Stores, parts: &[Part], from: &Path) -> anyhow::Result<Manifest> {
     let m = Manifest::read(from)?;
     m.verify(from)?;
-    for part in sorted(parts) {
+    // Everything that can be checked is checked before the first write:
+    // each requested part is in the backup, its store is configured, its
+    // files read (every document parses, pg_restore can read the archive,
+    // every object file is checksummed).
+    let parts = sorted(parts);
+    for part in &parts {
+        match part {
+            Part::Mongo => {
+                let section = m.mongo.as_ref().context("the backup holds no mongo part")?;
+                stores.mongo.as_ref().context("no MONGODB_URI")?;
+                mongo::check(section, from)?;
+            }
+            Part::Postgres => {
+                let section = m
+                    .postgres
+                    .as_ref()
+                    .context("the backup holds no postgres part")?;
+                stores.database_url.as_deref().context("no DATABASE_URL")?;
+                postgres::check(section, from).await?;
+            }
+            Part::Media => {
+                let section = m.media.as_ref().context("the backup holds no media part")?;
+                stores.media.as_ref().context("no S3_BUCKET")?;
+                media::check(section, from, &m.files)?;
+            }
+        }
+    }
+    // Media first, so that every object is back before a row names it.
+    let mut order = parts.clone();
+    order.sort_by_key(|p| *p != Part::Media);
+    for part in order {
         match part {
             Part::Mongo => {
                 let section = m.mongo.as_ref().context("the backup holds no mongo part")?;

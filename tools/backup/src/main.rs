@@ -118,16 +118,19 @@ async fn main() -> anyhow::Result<()> {
                 }
                 (None, None) => unreachable!("clap requires one"),
             };
-            let remote = upload_to
-                .as_deref()
-                .map(cadenza_backup::remote::parse_url)
-                .transpose()?;
+            // The upload's settings are checked before the backup is taken.
+            let remote = match upload_to.as_deref() {
+                Some(url) => {
+                    let (bucket, prefix) = cadenza_backup::remote::parse_url(url)?;
+                    Some((config::or_exit(NAME, backup_bucket(&bucket).await), prefix))
+                }
+                None => None,
+            };
             let s = config::or_exit(NAME, stores(&parts));
             let s = config::or_exit(NAME, with_bucket(s, &parts).await);
             let m = cadenza_backup::create(&s, &parts, &out).await?;
             let mut sum = summary("created", &m, &out, t);
-            if let Some((bucket, prefix)) = remote {
-                let b = config::or_exit(NAME, backup_bucket(&bucket).await);
+            if let Some((b, prefix)) = remote {
                 sum["uploadedTo"] = cadenza_backup::remote::upload(&b, &prefix, &out)
                     .await?
                     .into();

@@ -105,14 +105,29 @@ pub(crate) async fn download(
     key: &str,
     path: &Path,
 ) -> anyhow::Result<(Option<String>, FileEntry)> {
-    let out = bucket
+    download_if_there(bucket, key, path)
+        .await?
+        .with_context(|| format!("reading {key}: no such object"))
+}
+
+/// As [`download`], but `None` when the object is not there (any more).
+async fn download_if_there(
+    bucket: &Bucket,
+    key: &str,
+    path: &Path,
+) -> anyhow::Result<Option<(Option<String>, FileEntry)>> {
+    let out = match bucket
         .client
         .get_object()
         .bucket(&bucket.name)
         .key(key)
         .send()
         .await
-        .map_err(|e| anyhow::anyhow!("reading {key}: {}", DisplayErrorContext(&e)))?;
+    {
+        Ok(out) => out,
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+        Err(e) => bail!("reading {key}: {}", DisplayErrorContext(&e)),
+    };
     let content_type = out.content_type().map(str::to_owned);
     let mut body = out.body;
     if let Some(parent) = path.parent() {
@@ -131,13 +146,13 @@ pub(crate) async fn download(
         bytes += chunk.len() as u64;
     }
     file.sync_all()?;
-    Ok((
+    Ok(Some((
         content_type,
         FileEntry {
             bytes,
             sha256: hex::encode(h.finalize()),
         },
-    ))
+    )))
 }
 
 pub async fn dump(
@@ -147,22 +162,34 @@ pub async fn dump(
 ) -> anyhow::Result<MediaSection> {
     std::fs::create_dir_all(dir.join("media/objects"))?;
     let keys = bucket.keys().await?;
-    let copied: Vec<(Entry, FileEntry)> = futures::stream::iter(keys.into_iter().enumerate())
+    // An object deleted (or moved to trash/) between the listing and its
+    // read is not an error: it is counted and left out.
+    let read: Vec<Option<(Entry, FileEntry)>> = futures::stream::iter(keys.into_iter().enumerate())
         .map(|(i, key)| async move {
             let file = format!("media/objects/{i:06}");
-            let (content_type, entry) = download(bucket, &key, &dir.join(&file)).await?;
-            anyhow::Ok((
-                Entry {
-                    key,
-                    file,
-                    content_type,
-                },
-                entry,
-            ))
+            let got = download_if_there(bucket, &key, &dir.join(&file)).await?;
+            anyhow::Ok(got.map(|(content_type, entry)| {
+                (
+                    Entry {
+                        key,
+                        file,
+                        content_type,
+                    },
+                    entry,
+                )
+            }))
         })
         .buffered(PARALLEL)
         .try_collect()
         .await?;
+    let vanished = read.iter().filter(|r| r.is_none()).count();
+    if vanished > 0 {
+        tracing::info!(
+            vanished,
+            "objects deleted while the backup ran were left out"
+        );
+    }
+    let copied: Vec<(Entry, FileEntry)> = read.into_iter().flatten().collect();
     let mut index = std::io::BufWriter::new(std::fs::File::create(dir.join(INDEX))?);
     let mut total = 0;
     for (entry, file) in &copied {
@@ -181,9 +208,8 @@ pub async fn dump(
     })
 }
 
-/// Writes every backed-up object to `bucket` (which must exist), under its
-/// key and with its content type. Objects not in the backup are left alone.
-pub async fn load(bucket: &Bucket, section: &MediaSection, dir: &Path) -> anyhow::Result<()> {
+/// The lines of `media/index.jsonl`, checked against the section.
+fn entries(section: &MediaSection, dir: &Path) -> anyhow::Result<Vec<Entry>> {
     let index = dir.join(manifest::safe_relative(&section.index_file)?);
     let mut entries = vec![];
     for (n, l) in std::io::BufReader::new(std::fs::File::open(&index)?)
@@ -203,7 +229,32 @@ pub async fn load(bucket: &Bucket, section: &MediaSection, dir: &Path) -> anyhow
             section.objects
         );
     }
-    futures::stream::iter(entries)
+    Ok(entries)
+}
+
+/// Before any store is written: the index reads, and every file it names
+/// is one the manifest checksums.
+pub fn check(
+    section: &MediaSection,
+    dir: &Path,
+    files: &BTreeMap<String, FileEntry>,
+) -> anyhow::Result<()> {
+    for e in entries(section, dir)? {
+        if !files.contains_key(&e.file) {
+            bail!(
+                "{} names {}, which the manifest does not list",
+                section.index_file,
+                e.file
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Writes every backed-up object to `bucket` (which must exist), under its
+/// key and with its content type. Objects not in the backup are left alone.
+pub async fn load(bucket: &Bucket, section: &MediaSection, dir: &Path) -> anyhow::Result<()> {
+    futures::stream::iter(entries(section, dir)?)
         .map(|e| async move { upload(bucket, &e.key, &dir.join(&e.file), e.content_type).await })
         .buffer_unordered(PARALLEL)
         .try_collect::<Vec<()>>()

@@ -100,7 +100,59 @@ pub async fn dump(
     })
 }
 
-/// Drops and refills every backed-up collection, then recreates its indexes.
+/// Reads one collection's index specifications.
+fn index_specs(dir: &Path, c: &CollectionEntry) -> anyhow::Result<Vec<IndexModel>> {
+    let spec_path = dir.join(manifest::safe_relative(&c.indexes_file)?);
+    let specs: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(&spec_path)?)
+        .with_context(|| format!("reading {}", c.indexes_file))?;
+    let mut indexes = vec![];
+    for spec in specs {
+        let doc = match Bson::try_from(spec)? {
+            Bson::Document(d) => d,
+            _ => bail!("{}: an index is not a document", c.indexes_file),
+        };
+        indexes.push(bson::from_document::<IndexModel>(doc)?);
+    }
+    Ok(indexes)
+}
+
+/// Calls `each` with every document of one collection's file, in order.
+fn for_each_document(
+    dir: &Path,
+    c: &CollectionEntry,
+    mut each: impl FnMut(Document) -> anyhow::Result<()>,
+) -> anyhow::Result<u64> {
+    let path = dir.join(manifest::safe_relative(&c.file)?);
+    let reader = std::io::BufReader::new(std::fs::File::open(&path)?);
+    let mut n = 0u64;
+    for (i, l) in reader.lines().enumerate() {
+        let doc = parse(&l?).with_context(|| format!("{} line {}", c.file, i + 1))?;
+        each(doc)?;
+        n += 1;
+    }
+    if n != c.documents {
+        bail!(
+            "{} holds {n} documents, the manifest says {}",
+            c.file,
+            c.documents
+        );
+    }
+    Ok(n)
+}
+
+/// Before any store is written: every document of every collection parses,
+/// the counts match the manifest, every index specification reads.
+pub fn check(section: &MongoSection, dir: &Path) -> anyhow::Result<()> {
+    for c in &section.collections {
+        for_each_document(dir, c, |_| Ok(()))?;
+        index_specs(dir, c)?;
+    }
+    Ok(())
+}
+
+/// Drops and refills every backed-up collection (streamed, in batches),
+/// then recreates its indexes. Run [`check`] first: a file that does not
+/// parse must not be found half-way, with the collection already dropped.
 pub async fn load(
     uri: &str,
     db_name: &str,
@@ -109,45 +161,36 @@ pub async fn load(
 ) -> anyhow::Result<()> {
     let db = database(uri, db_name).await?;
     for c in &section.collections {
-        // Parse the whole file before dropping anything.
-        let path = dir.join(manifest::safe_relative(&c.file)?);
-        let reader = std::io::BufReader::new(std::fs::File::open(&path)?);
-        let mut docs = vec![];
-        for (n, l) in reader.lines().enumerate() {
-            let l = l?;
-            docs.push(parse(&l).with_context(|| format!("{} line {}", c.file, n + 1))?);
-        }
-        if docs.len() as u64 != c.documents {
-            bail!(
-                "{} holds {} documents, the manifest says {}",
-                c.file,
-                docs.len(),
-                c.documents
-            );
-        }
-        let spec_path = dir.join(manifest::safe_relative(&c.indexes_file)?);
-        let specs: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(&spec_path)?)
-            .with_context(|| format!("reading {}", c.indexes_file))?;
-        let mut indexes = vec![];
-        for spec in specs {
-            let doc = match Bson::try_from(spec)? {
-                Bson::Document(d) => d,
-                _ => bail!("{}: an index is not a document", c.indexes_file),
-            };
-            indexes.push(bson::from_document::<IndexModel>(doc)?);
-        }
-
+        let indexes = index_specs(dir, c)?;
         let coll = db.collection::<Document>(&c.name);
         coll.drop()
             .await
             .with_context(|| format!("dropping {}", c.name))?;
-        let mut iter = docs.into_iter().peekable();
-        while iter.peek().is_some() {
-            let batch: Vec<Document> = iter.by_ref().take(BATCH).collect();
+        // The file is read on a blocking thread and sent over in batches.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Document>>(2);
+        let (d, entry) = (dir.to_owned(), c.clone());
+        let reader = tokio::task::spawn_blocking(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            for_each_document(&d, &entry, |doc| {
+                batch.push(doc);
+                if batch.len() == BATCH {
+                    tx.blocking_send(std::mem::take(&mut batch))
+                        .map_err(|_| anyhow::anyhow!("restore stopped"))?;
+                }
+                Ok(())
+            })?;
+            if !batch.is_empty() {
+                tx.blocking_send(batch)
+                    .map_err(|_| anyhow::anyhow!("restore stopped"))?;
+            }
+            anyhow::Ok(())
+        });
+        while let Some(batch) = rx.recv().await {
             coll.insert_many(batch)
                 .await
                 .with_context(|| format!("refilling {}", c.name))?;
         }
+        reader.await??;
         if !indexes.is_empty() {
             coll.create_indexes(indexes)
                 .await

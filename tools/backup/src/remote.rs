@@ -63,10 +63,15 @@ pub async fn upload(bucket: &Bucket, prefix: &str, dir: &Path) -> anyhow::Result
 /// Downloads the backup at `prefix` (as [`upload`] returned it) into `to`,
 /// which must not exist yet or be empty. The caller verifies it.
 pub async fn fetch(bucket: &Bucket, prefix: &str, to: &Path) -> anyhow::Result<Manifest> {
-    if to.exists() && to.read_dir()?.next().is_some() {
-        bail!("{} exists and is not empty", to.display());
+    let created = crate::fresh_dir(to)?;
+    let fetched = fetch_into(bucket, prefix, to).await;
+    if fetched.is_err() {
+        crate::discard(to, created);
     }
-    std::fs::create_dir_all(to)?;
+    fetched
+}
+
+async fn fetch_into(bucket: &Bucket, prefix: &str, to: &Path) -> anyhow::Result<Manifest> {
     media::download(
         bucket,
         &join(prefix, manifest::FILE),

@@ -423,3 +423,83 @@ async fn an_uploaded_backup_is_fetched_whole_and_a_copy_without_its_manifest_is_
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+async fn catalog_version(w: &World) -> Option<i64> {
+    sqlx::query_scalar("SELECT version FROM catalog_version")
+        .fetch_optional(&w.db.pool)
+        .await
+        .unwrap_or(None)
+}
+
+/// song-svc's cache entries carry the catalogue version they were read at;
+/// a restore that put an older version back would let them outrank the
+/// restored catalogue. The restore moves the version past both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restored_catalogue_is_newer_than_anything_cached_and_a_missing_part_stops_before_any_write(
+) {
+    let w = World::new().await;
+    fill(&w).await;
+    sqlx::query("CREATE TABLE catalog_version (singleton boolean PRIMARY KEY DEFAULT true, version bigint NOT NULL)")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO catalog_version (version) VALUES (5)")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    let dir = tempdir();
+    let out = dir.join("b1");
+    ok(&w.cli(&[
+        "create",
+        "--out",
+        out.to_str().unwrap(),
+        "--part",
+        "postgres",
+    ]));
+    // Changes after the backup: the version moved on to 9.
+    sqlx::query("UPDATE catalog_version SET version = 9")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM tracks")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+
+    // Asking for a part the backup does not hold fails before the catalogue
+    // is touched.
+    let r = w.cli(&[
+        "restore",
+        "--from",
+        out.to_str().unwrap(),
+        "--part",
+        "postgres",
+        "--part",
+        "media",
+        "--yes",
+    ]);
+    assert!(
+        !r.status.success() && stderr(&r).contains("no media part"),
+        "{}",
+        stderr(&r)
+    );
+    assert_eq!(w.contents().await.0.len(), 0, "nothing restored");
+    assert_eq!(catalog_version(&w).await, Some(9));
+
+    ok(&w.cli(&["restore", "--from", out.to_str().unwrap(), "--yes"]));
+    assert_eq!(w.contents().await.0.len(), 50);
+    assert_eq!(
+        catalog_version(&w).await,
+        Some(10),
+        "past the 9 the database had"
+    );
+
+    // Into a database without the table: past the restored 5.
+    sqlx::query("DROP TABLE catalog_version, tracks")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    ok(&w.cli(&["restore", "--from", out.to_str().unwrap(), "--yes"]));
+    assert_eq!(catalog_version(&w).await, Some(6));
+    let _ = std::fs::remove_dir_all(&dir);
+}
