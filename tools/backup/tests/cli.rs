@@ -66,6 +66,23 @@ impl World {
         cmd.output().expect("run cadenza-backup")
     }
 
+    /// Deletes `bucket` and everything in it (SeaweedFS gives each bucket
+    /// volumes of its own: leaked ones exhaust it).
+    async fn drop_bucket(&self, bucket: &str) {
+        if let Ok(listed) = self.s3.list_objects_v2().bucket(bucket).send().await {
+            for o in listed.contents() {
+                let _ = self
+                    .s3
+                    .delete_object()
+                    .bucket(bucket)
+                    .key(o.key().unwrap_or_default())
+                    .send()
+                    .await;
+            }
+        }
+        let _ = self.s3.delete_bucket().bucket(bucket).send().await;
+    }
+
     /// Everything the three stores hold, in a comparable form.
     async fn contents(
         &self,
@@ -286,6 +303,7 @@ async fn a_backup_brings_all_three_stores_back_after_they_are_emptied() {
     // tables are dropped and recreated, the collections refilled).
     ok(&w.cli(&["restore", "--from", out.to_str().unwrap(), "--yes"]));
     assert_eq!(w.contents().await, after);
+    w.drop_bucket(&w.bucket).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -354,6 +372,7 @@ async fn an_altered_or_unfinished_backup_is_refused_before_any_store_is_touched(
     std::fs::write(&manifest_path, original).unwrap();
     ok(&w.cli(&["restore", "--from", out.to_str().unwrap(), "--yes"]));
     assert_eq!(w.contents().await.1.len(), 1_200);
+    w.drop_bucket(&w.bucket).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -421,6 +440,8 @@ async fn an_uploaded_backup_is_fetched_whole_and_a_copy_without_its_manifest_is_
         "{}",
         stderr(&r)
     );
+    w.drop_bucket(&offsite).await;
+    w.drop_bucket(&w.bucket).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -501,5 +522,6 @@ async fn a_restored_catalogue_is_newer_than_anything_cached_and_a_missing_part_s
         .unwrap();
     ok(&w.cli(&["restore", "--from", out.to_str().unwrap(), "--yes"]));
     assert_eq!(catalog_version(&w).await, Some(6));
+    w.drop_bucket(&w.bucket).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
