@@ -66,20 +66,30 @@ impl World {
         cmd.output().expect("run cadenza-backup")
     }
 
+    /// The keys in `bucket`.
+    async fn keys(&self, bucket: &str) -> Vec<String> {
+        let listed = self.s3.list_objects_v2().bucket(bucket).send().await;
+        listed.map_or_else(
+            |_| vec![],
+            |l| {
+                l.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_owned))
+                    .collect()
+            },
+        )
+    }
+
+    async fn empty_bucket(&self, bucket: &str) {
+        for key in self.keys(bucket).await {
+            let _ = self.s3.delete_object().bucket(bucket).key(key).send().await;
+        }
+    }
+
     /// Deletes `bucket` and everything in it (SeaweedFS gives each bucket
     /// volumes of its own: leaked ones exhaust it).
     async fn drop_bucket(&self, bucket: &str) {
-        if let Ok(listed) = self.s3.list_objects_v2().bucket(bucket).send().await {
-            for o in listed.contents() {
-                let _ = self
-                    .s3
-                    .delete_object()
-                    .bucket(bucket)
-                    .key(o.key().unwrap_or_default())
-                    .send()
-                    .await;
-            }
-        }
+        self.empty_bucket(bucket).await;
         let _ = self.s3.delete_bucket().bucket(bucket).send().await;
     }
 
@@ -109,15 +119,7 @@ impl World {
         let mut indexes: Vec<String> = users.list_index_names().await.unwrap_or_default();
         indexes.sort();
         let mut objects = vec![];
-        let listed = self
-            .s3
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .send()
-            .await
-            .unwrap();
-        for o in listed.contents() {
-            let key = o.key().unwrap().to_owned();
+        for key in self.keys(&self.bucket).await {
             let got = self
                 .s3
                 .get_object()
@@ -140,22 +142,7 @@ impl World {
             .await
             .unwrap();
         self.mongo.drop().await.unwrap();
-        let listed = self
-            .s3
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .send()
-            .await
-            .unwrap();
-        for o in listed.contents() {
-            self.s3
-                .delete_object()
-                .bucket(&self.bucket)
-                .key(o.key().unwrap())
-                .send()
-                .await
-                .unwrap();
-        }
+        self.empty_bucket(&self.bucket).await;
     }
 }
 
