@@ -4,8 +4,9 @@
 # metrics_targets: "NAME PORT" for every dev process that serves GET /metrics,
 # from the URLs the up hooks registered ($CADENZA_RUN/urls), falling back to
 # the services' fixed dev ports. A process whose /metrics answers 404 (the dev
-# edge; the mailer poller has no HTTP port) is left out.
-METRICS_SERVICES=(user-svc:5000 admin-svc:5001 song-svc:7000 dev-edge:8090)
+# edge) is left out. The mailer poller serves /metrics on METRICS_ADDR
+# (127.0.0.1:5003 in dev.d/up/40-mailer.sh).
+METRICS_SERVICES=(user-svc:5000 admin-svc:5001 song-svc:7000 dev-edge:8090 mailer:5003)
 metrics_targets() {
   local entry name port reg code
   for entry in "${METRICS_SERVICES[@]}"; do

@@ -24,6 +24,8 @@ export SES_FROM_ADDRESS="$CADENZA_SES_FROM"
 export REDIS_URL="$CADENZA_REDIS_URL"
 # Below the dev queue's 60 s visibility timeout (see lambdas/mailer/README.md).
 export MAILER_CLAIM_TTL_SECS=30
+# Prometheus text on /metrics (dev.d/alerts/targets.sh scrapes it).
+export METRICS_ADDR=127.0.0.1:5003
 # Plain text in the log file (tracing honours NO_COLOR).
 export NO_COLOR=1
 export RUST_LOG="${MAILER_RUST_LOG:-info,aws_config=warn,aws_smithy_runtime=warn}"

@@ -38,6 +38,8 @@ pub struct Mailer {
     ses: SesSender,
     ledger: Option<Ledger>,
     public_base_url: Option<String>,
+    /// Write one CloudWatch EMF line per batch (on Lambda).
+    emf: bool,
 }
 
 impl Mailer {
@@ -51,16 +53,35 @@ impl Mailer {
             ses,
             ledger: ledger.map(Into::into),
             public_base_url,
+            emf: false,
         }
+    }
+
+    /// Also write each batch's counts as a CloudWatch EMF line to stdout.
+    pub fn with_emf(mut self) -> Self {
+        self.emf = true;
+        self
     }
 
     /// The Lambda contract: the messageIds to redeliver, nothing else.
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+        let started = std::time::Instant::now();
         let outcomes: Vec<Outcome> = futures::stream::iter(&event.records)
             .map(|r| self.process(r))
             .buffered(MAX_CONCURRENT_SENDS)
             .collect()
             .await;
+        let took = started.elapsed();
+        crate::telemetry::record(&outcomes, took);
+        if self.emf {
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64);
+            println!(
+                "{}",
+                crate::telemetry::emf_line(crate::telemetry::Tally::of(&outcomes), took, now_ms)
+            );
+        }
         let mut response = SqsBatchResponse::default();
         for (record, outcome) in event.records.iter().zip(outcomes) {
             if let Outcome::Retry(_) = outcome {

@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod poller;
 pub mod render;
 pub mod ses;
+pub mod telemetry;
 
 use std::time::Duration;
 

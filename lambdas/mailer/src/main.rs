@@ -91,7 +91,8 @@ async fn run_lambda() -> anyhow::Result<()> {
             )
         }),
     );
-    let mailer: &'static Mailer = Box::leak(Box::new(start().await?.0));
+    // No scrape on Lambda: each batch's counts go out as a CloudWatch EMF line.
+    let mailer: &'static Mailer = Box::leak(Box::new(start().await?.0.with_emf()));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<SqsBatchResponse, lambda_runtime::Error>(mailer.handle(event.payload).await)
     }))
@@ -101,7 +102,24 @@ async fn run_lambda() -> anyhow::Result<()> {
 
 async fn run_poller(once: bool, wait_secs: u64, batch_size: i32) -> anyhow::Result<()> {
     let queue_url = config::or_exit(NAME, config::require("SQS_EMAIL_QUEUE_URL"));
+    let metrics_addr: std::net::SocketAddr = config::or_exit(
+        NAME,
+        config::parse_or("METRICS_ADDR", ([127, 0, 0, 1], 9105).into()),
+    );
     let (mailer, sdk) = start().await?;
+    // /metrics (and /healthz) for Prometheus, as the services have.
+    cadenza_platform::metrics::init(NAME, env!("CARGO_PKG_VERSION"));
+    mailer::telemetry::register();
+    let listener = tokio::net::TcpListener::bind(metrics_addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("METRICS_ADDR {metrics_addr}: {e}"))?;
+    tracing::info!(%metrics_addr, "metrics on /metrics");
+    tokio::spawn(async move {
+        let app = cadenza_platform::health::routes(cadenza_platform::health::Readiness::new());
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "metrics server stopped");
+        }
+    });
     let poller = Poller::new(aws_sdk_sqs::Client::new(&sdk), queue_url)
         .with_wait(Duration::from_secs(wait_secs))
         .with_batch_size(batch_size);

@@ -135,7 +135,7 @@ async fn lambda_mode_reports_exactly_the_failed_record_in_the_runtime_response()
         .with_state(rt.clone());
     let server = TestServer::start(app).await;
 
-    let _child = Command::new(BIN)
+    let mut child = Command::new(BIN)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("AWS_LAMBDA_RUNTIME_API", server.addr.to_string())
@@ -155,9 +155,11 @@ async fn lambda_mode_reports_exactly_the_failed_record_in_the_runtime_response()
         .env("SES_FROM_ADDRESS", &infra.ses_from)
         .env("LOG_FORMAT", "json")
         .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .expect("start the mailer binary");
+    let stdout = child.stdout.take().unwrap();
 
     let posted = eventually(Duration::from_secs(30), "the function's response", || {
         let rt = rt.clone();
@@ -176,6 +178,35 @@ async fn lambda_mode_reports_exactly_the_failed_record_in_the_runtime_response()
     let to_good: Vec<_> = sent.iter().filter(|m| m.is_to(&good)).collect();
     assert_eq!(to_good.len(), 1);
     assert_eq!(to_good[0].first_link().as_deref(), Some(link.as_str()));
+
+    // The batch's counts, as one CloudWatch EMF line on stdout (Lambda has
+    // no /metrics to scrape): one sent, one to retry, one dropped.
+    use tokio::io::AsyncBufReadExt;
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let emf = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains("\"_aws\"") {
+                return serde_json::from_str::<Value>(&line).unwrap();
+            }
+        }
+        panic!("stdout ended without an EMF line");
+    })
+    .await
+    .expect("an EMF line for the batch");
+    assert_eq!(
+        emf["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "Cadenza/Mailer"
+    );
+    assert_eq!(
+        (
+            &emf["Sent"],
+            &emf["Retried"],
+            &emf["Dropped"],
+            &emf["Duplicate"]
+        ),
+        (&json!(1), &json!(1), &json!(1), &json!(0)),
+        "{emf}"
+    );
 }
 
 async fn run_for_output(envs: &[(&str, &str)], args: &[&str]) -> std::process::Output {
