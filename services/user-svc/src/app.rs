@@ -45,10 +45,21 @@ pub struct AppState {
     pub public_base_url: Arc<str>,
     pub cookie_secure: bool,
     pub refresh_grace: Duration,
-    /// Work a handler started after replying (the mails of forgot-password
-    /// and resend-verification); shutdown waits for it.
+    /// Work a handler started after replying (the outbox sends of every
+    /// mail, and the account work of forgot-password and
+    /// resend-verification); shutdown waits for it.
     pub after_reply: TaskTracker,
     _denylist_sync: Arc<cadenza_events::Subscriber>,
+}
+
+impl AppState {
+    /// Sends a freshly written outbox job now, after the reply, as tracked
+    /// work (shutdown waits for it); a failure leaves it to the relay loop.
+    pub fn send_after_reply(&self, job_id: String) {
+        let relay = self.relay.clone();
+        self.after_reply
+            .spawn(async move { relay.send_now(&job_id).await });
+    }
 }
 
 impl FromRef<AppState> for TokenVerifier {

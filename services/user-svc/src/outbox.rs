@@ -127,12 +127,6 @@ impl Relay {
         }
     }
 
-    /// Tries to send one freshly written job now, without delaying the answer.
-    pub fn kick(&self, job_id: String) {
-        let relay = self.clone();
-        tokio::spawn(async move { relay.send_now(&job_id).await });
-    }
-
     /// Sends one freshly written job now, from work that already runs after
     /// the reply (so that whoever tracks that work sees the send finish);
     /// a failure leaves it to the relay loop.

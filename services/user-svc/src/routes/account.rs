@@ -198,7 +198,7 @@ pub async fn register(
         )
         .await;
     }
-    state.relay.kick(job.id);
+    state.send_after_reply(job.id);
     Ok((StatusCode::CREATED, Message::new(REGISTERED)).into_response())
 }
 
@@ -512,7 +512,7 @@ pub async fn change_password(
         .map_err(db_problem)?
         .ok_or_else(|| Problem::conflict("the password was changed concurrently; try again"))?;
     state.revocations.sessions(&revoked).await;
-    state.relay.kick(job.id);
+    state.send_after_reply(job.id);
     state
         .limiter
         .clear("change-password:user", &claims.sub)
