@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use aws_sdk_s3::config::RequestChecksumCalculation;
 use cadenza_backup::{media, Part, Stores, ALL_PARTS};
 use cadenza_platform::config::{self, ConfigError};
 use clap::{Parser, Subcommand};
@@ -58,7 +59,8 @@ enum Command {
     },
 }
 
-fn stores(parts: &[Part]) -> Result<Stores, ConfigError> {
+/// The stores `parts` need, from the services' variables.
+async fn stores(parts: &[Part]) -> Result<Stores, ConfigError> {
     let mut s = Stores::default();
     if parts.contains(&Part::Postgres) {
         s.database_url = Some(config::require("DATABASE_URL")?);
@@ -69,29 +71,23 @@ fn stores(parts: &[Part]) -> Result<Stores, ConfigError> {
             config::var("MONGODB_DB")?.unwrap_or_else(|| "cadenza".into()),
         ));
     }
-    Ok(s)
-}
-
-async fn with_bucket(mut s: Stores, parts: &[Part]) -> Result<Stores, ConfigError> {
     if parts.contains(&Part::Media) {
         let name = config::require("S3_BUCKET")?;
-        let path_style = config::flag("S3_FORCE_PATH_STYLE", false)?;
-        let sdk = cadenza_aws::sdk_config().await;
-        s.media = Some(media::Bucket::new(&sdk, &name, path_style));
+        s.media = Some(open_bucket(&name, RequestChecksumCalculation::WhenRequired).await?);
     }
     Ok(s)
 }
 
-/// The bucket backups are copied to, with the media bucket's client settings.
-async fn backup_bucket(name: &str) -> Result<media::Bucket, ConfigError> {
+/// A bucket with the media bucket's client settings (`S3_FORCE_PATH_STYLE`,
+/// `AWS_ENDPOINT_URL_S3`). The backup bucket takes `WhenSupported`: Object
+/// Lock wants a checksum on every PUT.
+async fn open_bucket(
+    name: &str,
+    checksums: RequestChecksumCalculation,
+) -> Result<media::Bucket, ConfigError> {
     let path_style = config::flag("S3_FORCE_PATH_STYLE", false)?;
     let sdk = cadenza_aws::sdk_config().await;
-    Ok(media::Bucket::with_checksums(
-        &sdk,
-        name,
-        path_style,
-        aws_sdk_s3::config::RequestChecksumCalculation::WhenSupported,
-    ))
+    Ok(media::Bucket::new(&sdk, name, path_style, checksums))
 }
 
 #[tokio::main]
@@ -122,12 +118,17 @@ async fn main() -> anyhow::Result<()> {
             let remote = match upload_to.as_deref() {
                 Some(url) => {
                     let (bucket, prefix) = cadenza_backup::remote::parse_url(url)?;
-                    Some((config::or_exit(NAME, backup_bucket(&bucket).await), prefix))
+                    Some((
+                        config::or_exit(
+                            NAME,
+                            open_bucket(&bucket, RequestChecksumCalculation::WhenSupported).await,
+                        ),
+                        prefix,
+                    ))
                 }
                 None => None,
             };
-            let s = config::or_exit(NAME, stores(&parts));
-            let s = config::or_exit(NAME, with_bucket(s, &parts).await);
+            let s = config::or_exit(NAME, stores(&parts).await);
             let m = cadenza_backup::create(&s, &parts, &out).await?;
             let mut sum = summary("created", &m, &out, t);
             if let Some((b, prefix)) = remote {
@@ -140,7 +141,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Fetch { url, to } => {
             let (bucket, prefix) = cadenza_backup::remote::parse_url(&url)?;
-            let b = config::or_exit(NAME, backup_bucket(&bucket).await);
+            let b = config::or_exit(
+                NAME,
+                open_bucket(&bucket, RequestChecksumCalculation::WhenSupported).await,
+            );
             let m = cadenza_backup::remote::fetch(&b, &prefix, &to).await?;
             m.verify(&to)?;
             summary("fetched", &m, &to, t)
@@ -158,8 +162,7 @@ async fn main() -> anyhow::Result<()> {
                     "restoring {parts:?} replaces what those stores hold now; run again with --yes"
                 );
             }
-            let s = config::or_exit(NAME, stores(&parts));
-            let s = config::or_exit(NAME, with_bucket(s, &parts).await);
+            let s = config::or_exit(NAME, stores(&parts).await);
             let m = cadenza_backup::restore(&s, &parts, &from).await?;
             summary("restored", &m, &from, t)
         }

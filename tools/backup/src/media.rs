@@ -31,31 +31,26 @@ pub struct Bucket {
 
 impl Bucket {
     /// A client like admin-svc's: endpoint from `AWS_ENDPOINT_URL_S3`,
-    /// path-style addressing when asked (SeaweedFS, MinIO).
+    /// path-style addressing when asked (SeaweedFS, MinIO). `checksums`:
+    /// `WhenRequired` for the media bucket; the backup bucket needs
+    /// `WhenSupported` (a CRC32 on every PUT), which S3 requires of each PUT
+    /// into a bucket with Object Lock default retention (infra/edge.yaml
+    /// `BackupBucket`).
     pub fn new(
-        sdk: &cadenza_aws::aws_config::SdkConfig,
-        name: &str,
-        force_path_style: bool,
-    ) -> Self {
-        Self::with_checksums(
-            sdk,
-            name,
-            force_path_style,
-            RequestChecksumCalculation::WhenRequired,
-        )
-    }
-
-    /// As [`new`](Self::new), choosing when uploads carry a checksum: the
-    /// backup bucket needs `WhenSupported` (a CRC32 on every PUT), which S3
-    /// requires of each PUT into a bucket with Object Lock default retention
-    /// (infra/edge.yaml `BackupBucket`).
-    pub fn with_checksums(
         sdk: &cadenza_aws::aws_config::SdkConfig,
         name: &str,
         force_path_style: bool,
         checksums: RequestChecksumCalculation,
     ) -> Self {
+        // A stalled store fails the run (and the CronJob's retry) instead
+        // of hanging it: no connection in 5 s, or no byte for 60 s, is an
+        // error. No total limit: one object may be large.
+        let timeouts = aws_sdk_s3::config::timeout::TimeoutConfig::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .read_timeout(std::time::Duration::from_secs(60))
+            .build();
         let conf = aws_sdk_s3::config::Builder::from(sdk)
+            .timeout_config(timeouts)
             .force_path_style(force_path_style)
             .request_checksum_calculation(checksums)
             .response_checksum_validation(ResponseChecksumValidation::WhenRequired)

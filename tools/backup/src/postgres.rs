@@ -65,7 +65,8 @@ fn percent_decode(s: &str) -> String {
 fn client(name: &str, database_url: &str) -> Command {
     let (url, password) = split_password(database_url);
     let mut cmd = Command::new(tool(name));
-    cmd.arg("--dbname").arg(url);
+    // Never wait for a password prompt: a missing password is an error.
+    cmd.arg("--no-password").arg("--dbname").arg(url);
     if let Some(p) = password {
         cmd.env("PGPASSWORD", p);
     }
