@@ -66,6 +66,10 @@ impl World {
         cmd.output().expect("run cadenza-backup")
     }
 
+    async fn sql(&self, q: &str) {
+        sqlx::query(q).execute(&self.db.pool).await.unwrap();
+    }
+
     /// The keys in `bucket`.
     async fn keys(&self, bucket: &str) -> Vec<String> {
         let listed = self.s3.list_objects_v2().bucket(bucket).send().await;
@@ -160,10 +164,8 @@ fn stderr(out: &Output) -> String {
 }
 
 async fn fill(w: &World) {
-    sqlx::query("CREATE TABLE tracks (id uuid PRIMARY KEY, title text NOT NULL)")
-        .execute(&w.db.pool)
-        .await
-        .unwrap();
+    w.sql("CREATE TABLE tracks (id uuid PRIMARY KEY, title text NOT NULL)")
+        .await;
     for i in 0..50 {
         sqlx::query("INSERT INTO tracks VALUES (gen_random_uuid(), $1)")
             .bind(format!("Track {i} – “quoted”, ünïcode"))
@@ -447,14 +449,9 @@ async fn a_restored_catalogue_is_newer_than_anything_cached_and_a_missing_part_s
 ) {
     let w = World::new().await;
     fill(&w).await;
-    sqlx::query("CREATE TABLE catalog_version (singleton boolean PRIMARY KEY DEFAULT true, version bigint NOT NULL)")
-        .execute(&w.db.pool)
-        .await
-        .unwrap();
-    sqlx::query("INSERT INTO catalog_version (version) VALUES (5)")
-        .execute(&w.db.pool)
-        .await
-        .unwrap();
+    w.sql("CREATE TABLE catalog_version (singleton boolean PRIMARY KEY DEFAULT true, version bigint NOT NULL)").await;
+    w.sql("INSERT INTO catalog_version (version) VALUES (5)")
+        .await;
     let dir = tempdir();
     let out = dir.join("b1");
     ok(&w.cli(&[
@@ -465,14 +462,8 @@ async fn a_restored_catalogue_is_newer_than_anything_cached_and_a_missing_part_s
         "postgres",
     ]));
     // Changes after the backup: the version moved on to 9.
-    sqlx::query("UPDATE catalog_version SET version = 9")
-        .execute(&w.db.pool)
-        .await
-        .unwrap();
-    sqlx::query("DELETE FROM tracks")
-        .execute(&w.db.pool)
-        .await
-        .unwrap();
+    w.sql("UPDATE catalog_version SET version = 9").await;
+    w.sql("DELETE FROM tracks").await;
 
     // Asking for a part the backup does not hold fails before the catalogue
     // is touched.
@@ -503,10 +494,7 @@ async fn a_restored_catalogue_is_newer_than_anything_cached_and_a_missing_part_s
     );
 
     // Into a database without the table: past the restored 5.
-    sqlx::query("DROP TABLE catalog_version, tracks")
-        .execute(&w.db.pool)
-        .await
-        .unwrap();
+    w.sql("DROP TABLE catalog_version, tracks").await;
     ok(&w.cli(&["restore", "--from", out.to_str().unwrap(), "--yes"]));
     assert_eq!(catalog_version(&w).await, Some(6));
     w.drop_bucket(&w.bucket).await;
