@@ -263,7 +263,7 @@ fn each_binary_refuses_to_start_without_each_required_variable() {
         }
     }
     // Malformed, not just missing.
-    let malformed: [(&str, &str, &str); 4] = [
+    let malformed: [(&str, &str, &str); 5] = [
         (
             "user-svc",
             "JWT_PRIVATE_KEY",
@@ -271,6 +271,7 @@ fn each_binary_refuses_to_start_without_each_required_variable() {
         ),
         ("admin-svc", "PUBLIC_BASE_URL", "not a url"),
         ("song-svc", "CLOUDFRONT_PRIVATE_KEY", "not a key"),
+        ("song-svc", "CLOUDFRONT_HASH_ALGORITHM", "MD5"),
         ("mailer", "SES_FROM_ADDRESS", "not an address"),
     ];
     for (bin, var, value) in malformed {
@@ -284,7 +285,7 @@ fn each_binary_refuses_to_start_without_each_required_variable() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 19 + 4);
+    assert_eq!(checked, 19 + 5);
 }
 
 /// The attack: the test key pairs are committed (crates/testkit), so anyone
