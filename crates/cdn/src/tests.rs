@@ -386,21 +386,20 @@ fn rsa_keys_can_sign_with_sha256_for_key_groups_that_ask_for_it() {
     );
 }
 
+/// A measurement, not a test (speed targets live in bench/README.md):
+/// `cargo test --release -p cadenza-cdn --lib signing_cost -- --ignored --nocapture`.
 #[test]
+#[ignore = "measurement; run with --ignored --nocapture"]
 fn signing_cost_per_key_kind() {
-    // Release builds: `cargo test --release -p cadenza-cdn --lib signing_cost -- --nocapture`
-    // (bench/README.md has the figures). Guards only the order of magnitude.
     for (name, s, n) in [
         ("ECDSA P-256 / SHA-256", ec_signer(), 200),
-        ("RSA-2048 / SHA-1", signer(), 5),
+        ("RSA-2048 / SHA-1", signer(), 20),
     ] {
         let start = std::time::Instant::now();
         for i in 0..n {
             s.sign_canned(URL, NOW + i).unwrap();
         }
-        let per = start.elapsed() / n as u32;
-        eprintln!("{name}: {per:?} per signed URL");
-        assert!(per < std::time::Duration::from_millis(500), "{per:?}");
+        eprintln!("{name}: {:?} per signed URL", start.elapsed() / n as u32);
     }
 }
 
