@@ -17,6 +17,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # shellcheck source=dev.d/lib.sh
 source "$ROOT/dev.d/lib.sh"
+# shellcheck source=bench/lib/proc.sh
+source "$ROOT/bench/lib/proc.sh"
 [[ -f "$CADENZA_DEV/env" ]] || die "no .dev/env: run ./dev infra up first"
 # shellcheck disable=SC1091
 source "$CADENZA_DEV/env"
@@ -103,18 +105,8 @@ wait_http "$BASE/readyz" 30 || {
 }
 sleep 2 # subscription live + resync flush
 
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$SVC_PID/status"; }
-hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$SVC_PID/status"; }
-cpu_ticks() {
-  local stat
-  stat=$(cat "/proc/$SVC_PID/stat")
-  stat=${stat##*) }
-  # shellcheck disable=SC2086
-  set -- $stat
-  echo $((${12} + ${13})) # utime + stime (fields 14 and 15 overall)
-}
 TCK=$(getconf CLK_TCK)
-IDLE_RSS=$(rss_kb)
+IDLE_RSS=$(rss_kb "$SVC_PID")
 log "idle RSS: ${IDLE_RSS} kB"
 
 # name  prefix  ids-file  seed-req/s
@@ -142,12 +134,12 @@ ROWS=()
 for e in "${ENDPOINTS[@]}"; do
   IFS='|' read -r name prefix ids seed <<<"$e"
   log "wrk $name: ${DURATION}s, $CONNECTIONS connections"
-  before=$(cpu_ticks)
+  before=$(cpu_ticks "$SVC_PID")
   BENCH_PREFIX=$prefix BENCH_IDS=$ids BENCH_TOKEN=$TOKEN \
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency \
     -s "$ROOT/bench/lib/paths.lua" "$BASE" >"$WORK/wrk-$name.txt"
-  after=$(cpu_ticks)
-  rss=$(rss_kb)
+  after=$(cpu_ticks "$SVC_PID")
+  rss=$(rss_kb "$SVC_PID")
   total=$(awk '/requests in/ {print $1}' "$WORK/wrk-$name.txt")
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$WORK/wrk-$name.txt")
   p50=$(awk '$1 == "50%" {print $2}' "$WORK/wrk-$name.txt")
@@ -165,7 +157,7 @@ for e in "${ENDPOINTS[@]}"; do
   [[ -n "$ids" ]] && label="${prefix}{id}"
   ROWS+=("| \`$label\` | $rps | $p50 | $p99 | ${errors:-0} | $cpu_s | $per_cpu | $target | $verdict | $((rss / 1024)) |")
 done
-PEAK=$(hwm_kb)
+PEAK=$(hwm_kb "$SVC_PID")
 
 {
   echo "# song-svc benchmark, $STAMP"

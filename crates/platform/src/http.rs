@@ -9,7 +9,6 @@ use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -38,31 +37,54 @@ impl HttpSettings {
     }
 }
 
+/// The layers of [`standard_layers`], innermost first. `bench/http-floor.sh`
+/// serves a constant body under the first 0, 1, … of them to price each.
+pub const LAYERS: [&str; 8] = [
+    "body-limit",
+    "cors",
+    "security-headers",
+    "timeout",
+    "metrics",
+    "trace",
+    "request-id",
+    "catch-panic",
+];
+
 /// Wraps a service's routes (API and probes) in the standard stack.
 pub fn standard_layers(router: Router, settings: &HttpSettings) -> Router {
-    let limit = settings.body_limit_bytes;
-    let timeout = settings.request_timeout;
-    let cors = cors(&settings.public_base_url);
+    layers_up_to(router, settings, LAYERS.len())
+}
 
-    let router = router
+/// The problem+json fallbacks and the first `n` of [`LAYERS`]; only the
+/// floor benchmark asks for fewer than all.
+#[doc(hidden)]
+pub fn layers_up_to(router: Router, settings: &HttpSettings, n: usize) -> Router {
+    let mut router = router
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(limit))
-        .layer(middleware::from_fn(move |req: Request, next: Next| {
-            reject_oversized(req, next, limit)
-        }))
-        .layer(cors);
-    with_security_headers(router)
-        .layer(middleware::from_fn(move |req: Request, next: Next| {
-            with_timeout(req, next, timeout)
-        }))
-        .layer(middleware::from_fn(record_metrics))
-        .layer(
-            ServiceBuilder::new()
-                .layer(CatchPanicLayer::custom(|_| {
-                    Problem::internal("handler panicked").into_response()
+        .method_not_allowed_fallback(method_not_allowed);
+    for layer in LAYERS.iter().take(n) {
+        router = match *layer {
+            "body-limit" => {
+                let limit = settings.body_limit_bytes;
+                router
+                    .layer(DefaultBodyLimit::max(limit))
+                    .layer(middleware::from_fn(move |req: Request, next: Next| {
+                        reject_oversized(req, next, limit)
+                    }))
+            }
+            "cors" => router.layer(cors(&settings.public_base_url)),
+            "security-headers" => with_security_headers(router),
+            "timeout" => {
+                let timeout = settings.request_timeout;
+                router.layer(middleware::from_fn(move |req: Request, next: Next| {
+                    with_timeout(req, next, timeout)
                 }))
-                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            }
+            "metrics" => router.layer(middleware::from_fn(record_metrics)),
+            // Inside the request id's setter, so the span and the response
+            // carry the id it made.
+            "trace" => router
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
                     // Path only: query strings may carry one-time tokens.
                     let id = req
@@ -76,9 +98,15 @@ pub fn standard_layers(router: Router, settings: &HttpSettings) -> Router {
                         path = %req.uri().path(),
                         request_id = %id,
                     )
-                }))
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
-        )
+                })),
+            "request-id" => router.layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid)),
+            "catch-panic" => router.layer(CatchPanicLayer::custom(|_| {
+                Problem::internal("handler panicked").into_response()
+            })),
+            other => unreachable!("unknown layer {other}"),
+        };
+    }
+    router
 }
 
 fn cors(origin: &str) -> CorsLayer {
