@@ -21,3 +21,11 @@ function request()
   if token and token ~= "" then headers["Authorization"] = "Bearer " .. token end
   return wrk.format("GET", path, headers)
 end
+
+-- BENCH_DELAY_MS (optional): each connection waits that long between requests.
+local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+if delay_ms > 0 then
+  function delay()
+    return delay_ms
+  end
+end

@@ -15,7 +15,8 @@ use cadenza_platform::http::{layers_up_to, HttpSettings, LAYERS};
 use cadenza_platform::{metrics, shutdown, telemetry};
 
 /// About the size of a cached album detail's head; the body is not the point.
-const BODY: &[u8] = br#"{"album":{"id":"00000000-0000-0000-0000-000000000000","name":"Floor"},"songs":[]}"#;
+const BODY: &[u8] =
+    br#"{"album":{"id":"00000000-0000-0000-0000-000000000000","name":"Floor"},"songs":[]}"#;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -24,8 +25,14 @@ async fn main() -> std::io::Result<()> {
         eprintln!("usage: http_floor <layers 0..={}> <port>", LAYERS.len());
         std::process::exit(2)
     };
-    let layers: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or_else(|| usage());
-    let port: u16 = args.next().and_then(|a| a.parse().ok()).unwrap_or_else(|| usage());
+    let layers: usize = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| usage());
+    let port: u16 = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| usage());
     if layers > LAYERS.len() {
         usage();
     }

@@ -1,21 +1,27 @@
 //! The layer stack every service wraps its router in, outermost first:
-//! panic catcher, request id, tracing, metrics, timeout, security headers,
-//! CORS, body limit; plus problem+json fallbacks for 404 and 405.
+//! request id, tracing, metrics, security headers, CORS, body limit,
+//! timeout, panic catcher; plus problem+json fallbacks for 404 and 405.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+
 use axum::Router;
-use tower_http::catch_panic::CatchPanicLayer;
+use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::problem::Problem;
+
+mod middleware;
+
+pub use middleware::next_request_id;
+use middleware::{
+    CatchPanicLayer, FastRequestId, MetricsLayer, RejectOversizedLayer, SecurityHeadersLayer,
+    TimeoutLayer,
+};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -39,15 +45,17 @@ impl HttpSettings {
 
 /// The layers of [`standard_layers`], innermost first. `bench/http-floor.sh`
 /// serves a constant body under the first 0, 1, … of them to price each.
+/// The panic catcher and the timeout sit next to the handler, so their
+/// answers carry every header of the stack and are counted and logged.
 pub const LAYERS: [&str; 8] = [
+    "catch-panic",
+    "timeout",
     "body-limit",
     "cors",
     "security-headers",
-    "timeout",
     "metrics",
     "trace",
     "request-id",
-    "catch-panic",
 ];
 
 /// Wraps a service's routes (API and probes) in the standard stack.
@@ -55,63 +63,100 @@ pub fn standard_layers(router: Router, settings: &HttpSettings) -> Router {
     layers_up_to(router, settings, LAYERS.len())
 }
 
+type SpanFn = fn(&Request) -> tracing::Span;
+
 /// The problem+json fallbacks and the first `n` of [`LAYERS`]; only the
-/// floor benchmark asks for fewer than all.
+/// floor benchmark asks for fewer than all. The layers are one tower stack
+/// applied in one `Router::layer` call: axum clones and boxes what each
+/// call wraps, per request.
 #[doc(hidden)]
 pub fn layers_up_to(router: Router, settings: &HttpSettings, n: usize) -> Router {
-    let mut router = router
+    let router = router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
-    for layer in LAYERS.iter().take(n) {
-        router = match *layer {
-            "body-limit" => {
-                let limit = settings.body_limit_bytes;
-                router
-                    .layer(DefaultBodyLimit::max(limit))
-                    .layer(middleware::from_fn(move |req: Request, next: Next| {
-                        reject_oversized(req, next, limit)
-                    }))
-            }
-            "cors" => router.layer(cors(&settings.public_base_url)),
-            "security-headers" => with_security_headers(router),
-            "timeout" => {
-                let timeout = settings.request_timeout;
-                router.layer(middleware::from_fn(move |req: Request, next: Next| {
-                    with_timeout(req, next, timeout)
-                }))
-            }
-            "metrics" => router.layer(middleware::from_fn(record_metrics)),
-            // Inside the request id's setter, so the span and the response
-            // carry the id it made.
-            "trace" => router
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                    // Path only: query strings may carry one-time tokens.
-                    let id = req
-                        .headers()
-                        .get(REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    tracing::info_span!(
-                        "request",
-                        method = %req.method(),
-                        path = %req.uri().path(),
-                        request_id = %id,
-                    )
-                })),
-            "request-id" => router.layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid)),
-            "catch-panic" => router.layer(CatchPanicLayer::custom(|_| {
-                Problem::internal("handler panicked").into_response()
-            })),
-            other => unreachable!("unknown layer {other}"),
-        };
+    let catch_panic = CatchPanicLayer;
+    let timeout = TimeoutLayer(settings.request_timeout);
+    let limit = settings.body_limit_bytes;
+    let body_limit = ServiceBuilder::new()
+        .layer(RejectOversizedLayer(limit))
+        .layer(DefaultBodyLimit::max(limit));
+    let cors = cors(&settings.public_base_url);
+    // Inside the request id's setter, so the span and the response carry
+    // the id it made.
+    let trace = ServiceBuilder::new()
+        .layer(TraceLayer::new_for_http().make_span_with(request_span as SpanFn))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID));
+    let request_id = SetRequestIdLayer::new(REQUEST_ID, FastRequestId);
+    let base = ServiceBuilder::new();
+    match n {
+        0 => router,
+        1 => router.layer(base.layer(catch_panic)),
+        2 => router.layer(base.layer(timeout).layer(catch_panic)),
+        3 => router.layer(base.layer(body_limit).layer(timeout).layer(catch_panic)),
+        4 => router.layer(
+            base.layer(cors)
+                .layer(body_limit)
+                .layer(timeout)
+                .layer(catch_panic),
+        ),
+        5 => router.layer(
+            base.layer(SecurityHeadersLayer)
+                .layer(cors)
+                .layer(body_limit)
+                .layer(timeout)
+                .layer(catch_panic),
+        ),
+        6 => router.layer(
+            base.layer(MetricsLayer)
+                .layer(SecurityHeadersLayer)
+                .layer(cors)
+                .layer(body_limit)
+                .layer(timeout)
+                .layer(catch_panic),
+        ),
+        7 => router.layer(
+            base.layer(trace)
+                .layer(MetricsLayer)
+                .layer(SecurityHeadersLayer)
+                .layer(cors)
+                .layer(body_limit)
+                .layer(timeout)
+                .layer(catch_panic),
+        ),
+        _ => router.layer(
+            base.layer(request_id)
+                .layer(trace)
+                .layer(MetricsLayer)
+                .layer(SecurityHeadersLayer)
+                .layer(cors)
+                .layer(body_limit)
+                .layer(timeout)
+                .layer(catch_panic),
+        ),
     }
-    router
+}
+
+fn request_span(req: &Request) -> tracing::Span {
+    // Path only: query strings may carry one-time tokens.
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = %req.uri().path(),
+        request_id = %id,
+    )
 }
 
 fn cors(origin: &str) -> CorsLayer {
-    // `list` echoes the origin only when it matches; `exact` would send it to everyone.
-    let allow = AllowOrigin::list(HeaderValue::from_str(origin).ok());
+    // Echo the origin only when it is ours (`exact` would send it to
+    // everyone). A predicate, not `list`: the stack is cloned per request,
+    // and the predicate clones as one reference count.
+    let ours = HeaderValue::from_str(origin).ok();
+    let allow = AllowOrigin::predicate(move |origin, _| ours.as_ref() == Some(origin));
     CorsLayer::new()
         .allow_origin(allow)
         .allow_credentials(true)
@@ -126,71 +171,6 @@ fn cors(origin: &str) -> CorsLayer {
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, REQUEST_ID])
         .expose_headers([REQUEST_ID, header::RETRY_AFTER])
         .max_age(Duration::from_secs(600))
-}
-
-fn with_security_headers(router: Router) -> Router {
-    const HEADERS: [(HeaderName, &str); 5] = [
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; frame-ancestors 'none'",
-        ),
-        (
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=63072000; includeSubDomains",
-        ),
-    ];
-    HEADERS.into_iter().fold(router, |r, (name, value)| {
-        r.layer(SetResponseHeaderLayer::if_not_present(
-            name,
-            HeaderValue::from_static(value),
-        ))
-    })
-}
-
-async fn reject_oversized(req: Request, next: Next, limit: usize) -> Response {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    match declared {
-        Some(len) if len > limit as u64 => Problem::payload_too_large(limit).into_response(),
-        _ => next.run(req).await,
-    }
-}
-
-async fn with_timeout(req: Request, next: Next, timeout: Duration) -> Response {
-    match tokio::time::timeout(timeout, next.run(req)).await {
-        Ok(resp) => resp,
-        Err(_) => Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
-            "Service Unavailable",
-            "the request took too long; retry shortly",
-        )
-        .with_retry_after(1)
-        .into_response(),
-    }
-}
-
-async fn record_metrics(req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let method = req.method().as_str().to_owned();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let resp = next.run(req).await;
-    let status = resp.status().as_u16().to_string();
-    let labels = [("method", method), ("route", route), ("status", status)];
-    metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels)
-        .record(start.elapsed().as_secs_f64());
-    resp
 }
 
 async fn not_found() -> Problem {
@@ -227,7 +207,123 @@ mod tests {
             );
         let mut s = HttpSettings::new("https://app.cadenza.test");
         s.body_limit_bytes = 16;
+        s.request_timeout = Duration::from_millis(200);
         standard_layers(router, &s)
+    }
+
+    #[tokio::test]
+    async fn a_slow_handler_is_cut_off_with_a_503_to_retry() {
+        let slow = Router::new().route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                "late"
+            }),
+        );
+        let mut s = HttpSettings::new("https://app.cadenza.test");
+        s.request_timeout = Duration::from_millis(100);
+        let resp = standard_layers(slow, &s)
+            .oneshot(Request::get("/slow").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "1");
+        assert_eq!(
+            resp.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        // The stack's other headers are on the timeout's answer too.
+        assert_eq!(resp.headers()[header::X_FRAME_OPTIONS], "DENY");
+        assert!(resp.headers().contains_key(REQUEST_ID));
+    }
+
+    #[tokio::test]
+    async fn a_handler_keeps_its_own_security_header() {
+        let own = Router::new().route(
+            "/page",
+            get(|| async {
+                (
+                    [(header::CONTENT_SECURITY_POLICY, "default-src 'self'")],
+                    "page",
+                )
+            }),
+        );
+        let resp = standard_layers(own, &HttpSettings::new("https://app.cadenza.test"))
+            .oneshot(Request::get("/page").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let csp: Vec<_> = resp
+            .headers()
+            .get_all(header::CONTENT_SECURITY_POLICY)
+            .iter()
+            .collect();
+        assert_eq!(csp, ["default-src 'self'"]);
+        assert_eq!(resp.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    }
+
+    /// The per-route metric handles are a cache filled on first use: many
+    /// clients at once on a new route and status must neither lose a count
+    /// nor split it over two series.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_requests_are_all_counted_once() {
+        crate::metrics::handle();
+        const CLIENTS: usize = 64;
+        const EACH: usize = 50;
+        let router = standard_layers(
+            Router::new()
+                .route("/count-me/{n}", get(|| async { "ok" }))
+                .route("/teapot", get(|| async { StatusCode::IM_A_TEAPOT })),
+            &HttpSettings::new("https://app.cadenza.test"),
+        );
+        let start = std::sync::Arc::new(tokio::sync::Barrier::new(CLIENTS));
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                let router = router.clone();
+                let start = start.clone();
+                tokio::spawn(async move {
+                    start.wait().await;
+                    for i in 0..EACH {
+                        let path = if (c + i) % 5 == 0 {
+                            "/teapot".to_owned()
+                        } else {
+                            format!("/count-me/{i}")
+                        };
+                        let resp = router
+                            .clone()
+                            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+                            .await
+                            .unwrap();
+                        assert!(resp.status() == 200 || resp.status() == 418);
+                    }
+                })
+            })
+            .collect();
+        for c in clients {
+            c.await.unwrap();
+        }
+        let text = crate::metrics::render();
+        let value = |needle: &str| -> Vec<String> {
+            text.lines()
+                .filter(|l| l.contains(needle))
+                .map(|l| l.rsplit(' ').next().unwrap().to_owned())
+                .collect()
+        };
+        let teapots = CLIENTS * EACH / 5;
+        assert_eq!(
+            value(r#"http_requests_total{method="GET",route="/count-me/{n}",status="200"}"#),
+            [(CLIENTS * EACH - teapots).to_string()],
+            "{text}"
+        );
+        assert_eq!(
+            value(r#"http_requests_total{method="GET",route="/teapot",status="418"}"#),
+            [teapots.to_string()]
+        );
+        assert_eq!(
+            value(
+                r#"http_request_duration_seconds_count{method="GET",route="/teapot",status="418"}"#
+            ),
+            [teapots.to_string()]
+        );
     }
 
     #[tokio::test]
@@ -314,5 +410,8 @@ mod tests {
             boom.headers()[header::CONTENT_TYPE],
             "application/problem+json"
         );
+        // Answered inside the stack: headers, request id, and counted.
+        assert_eq!(boom.headers()[header::X_FRAME_OPTIONS], "DENY");
+        assert!(boom.headers().contains_key(REQUEST_ID));
     }
 }

@@ -34,6 +34,9 @@ pub struct Config {
     /// (`SEARCH_RATE_PER_MINUTE`, default 120); answers from the search
     /// cache are not counted.
     pub search_per_ip: Rule,
+    /// Signed stream URLs kept for reuse per replica
+    /// (`STREAM_URL_MEMO_MAX`, default 16 384; 0 signs every request).
+    pub stream_url_memo_max: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -87,6 +90,7 @@ impl Config {
             api_docs: cadenza_platform::docs::enabled_from_env()?,
             proxy: ProxyPolicy::from_env()?,
             search_per_ip: search_rate()?,
+            stream_url_memo_max: config::parse_or("STREAM_URL_MEMO_MAX", crate::stream::MEMO_MAX)?,
         })
     }
 }

@@ -4,9 +4,12 @@
 //! result. Nothing is compressed per request: answers that are not cached
 //! (pages, searches, reads while the cache is bypassed) go out as they are.
 
+use std::convert::Infallible;
 use std::sync::{Arc, OnceLock};
 
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
@@ -89,18 +92,20 @@ pub fn negotiate(accept: Option<&str>) -> Coding {
     let (mut br, mut gz) = (None, None);
     for item in accept.split(',') {
         let mut parts = item.split(';');
-        let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let name = parts.next().unwrap_or("").trim();
         let q = parts
             .filter_map(|p| p.trim().strip_prefix("q="))
             .filter_map(|q| q.trim().parse::<f32>().ok())
             .next()
             .unwrap_or(1.0);
         let ok = q > 0.0;
-        match name.as_str() {
-            "br" => br = Some(ok),
-            "gzip" | "x-gzip" => gz = Some(ok),
-            "*" => star = Some(ok),
-            _ => {}
+        let is = |coding: &str| name.eq_ignore_ascii_case(coding);
+        if is("br") {
+            br = Some(ok);
+        } else if is("gzip") || is("x-gzip") {
+            gz = Some(ok);
+        } else if name == "*" {
+            star = Some(ok);
         }
     }
     if br.or(star).unwrap_or(false) {
@@ -112,19 +117,31 @@ pub fn negotiate(accept: Option<&str>) -> Coding {
     }
 }
 
+/// The best coding the client accepts, read from `Accept-Encoding` alone
+/// (axum's `HeaderMap` extractor would copy every header of the request).
+pub struct Accepts(pub Coding);
+
+impl<S: Send + Sync> FromRequestParts<S> for Accepts {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(Accepts(negotiate(
+            parts
+                .headers
+                .get(header::ACCEPT_ENCODING)
+                .and_then(|v| v.to_str().ok()),
+        )))
+    }
+}
+
 /// The response for a JSON body: compressed when it came from the cache,
 /// is large enough and the client accepts a coding; `Vary: Accept-Encoding`
 /// on every answer of a route that may compress.
-pub fn respond(body: Body, request: &HeaderMap) -> Response {
+pub fn respond(body: Body, coding: Coding) -> Response {
     let vary = (header::VARY, HeaderValue::from_static("accept-encoding"));
     let json = (
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
-    );
-    let coding = negotiate(
-        request
-            .get(header::ACCEPT_ENCODING)
-            .and_then(|v| v.to_str().ok()),
     );
     if let (Some(compressed), true, false) = (
         &body.compressed,

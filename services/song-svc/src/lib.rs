@@ -150,9 +150,10 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
     let state = AppState {
         store: Store::new(pool.clone(), &config.cloudfront_domain),
         cache: cache.clone(),
-        signer: Arc::new(StreamSigner::new(
+        signer: Arc::new(StreamSigner::with_memo(
             config.signer.clone(),
             &config.cloudfront_domain,
+            config.stream_url_memo_max,
         )),
         verifier,
         openapi: Bytes::from(openapi.to_json().context("rendering OpenAPI")?),

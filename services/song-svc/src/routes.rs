@@ -2,7 +2,7 @@
 //! paged and search variants are rendered per request.
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use cadenza_auth::AuthUser;
@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::cache::keys;
-use crate::encoding::{self, Body};
+use crate::encoding::{self, Accepts, Body};
 use crate::state::AppState;
 use crate::store::{to_bytes, StreamMeta};
 
@@ -106,7 +106,7 @@ impl PageParams {
     ))]
 pub async fn albums(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Accepts(coding): Accepts,
     Query(params): Query<PageParams>,
 ) -> ApiResult<Response> {
     if let Some((limit, after)) = params.page()? {
@@ -130,7 +130,7 @@ pub async fn albums(
         .await?;
     Ok(encoding::respond(
         body.unwrap_or_else(|| Body::plain(Bytes::new())),
-        &headers,
+        coding,
     ))
 }
 
@@ -144,7 +144,7 @@ pub async fn albums(
     ))]
 pub async fn album(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Accepts(coding): Accepts,
     Path(IdParam { id }): Path<IdParam>,
 ) -> ApiResult<Response> {
     let store = state.store.clone();
@@ -158,7 +158,7 @@ pub async fn album(
                 .map(|b| b.map(|b| to_bytes(&b))))
         })
         .await?;
-    body.map(|b| encoding::respond(b, &headers))
+    body.map(|b| encoding::respond(b, coding))
         .ok_or_else(|| Problem::not_found(format!("album {id} not found")))
 }
 
@@ -180,7 +180,7 @@ pub enum SongsResponse {
     ))]
 pub async fn songs(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Accepts(coding): Accepts,
     Query(params): Query<PageParams>,
 ) -> ApiResult<Response> {
     if let Some((limit, after)) = params.page()? {
@@ -204,7 +204,7 @@ pub async fn songs(
         .await?;
     Ok(encoding::respond(
         body.unwrap_or_else(|| Body::plain(Bytes::new())),
-        &headers,
+        coding,
     ))
 }
 

@@ -2,8 +2,8 @@
 //! `<CLOUDFRONT_DOMAIN>/<audio_key>`, valid for the track's duration plus
 //! 10 minutes, at most 6 hours.
 //!
-//! RSA signing is the one expensive step of the read path, so a signed URL
-//! is reused while it still has the validity a fresh one must have: a URL is
+//! Signing is the one costly step of the read path (about 55 µs with an
+//! ECDSA P-256 key, 2 ms with RSA-2048), so a signed URL is reused while it still has the validity a fresh one must have: a URL is
 //! minted with 5 minutes of slack on top (expiry rounded up to the minute)
 //! and memoised per (song, audio key) until its remaining validity drops
 //! below duration + 10 min. So every URL handed out is valid for at least
@@ -14,14 +14,15 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use cadenza_cdn::{SignError, StreamUrlSigner};
+use cadenza_cdn::{KeyKind, SignError, StreamUrlSigner};
 use uuid::Uuid;
 
 pub const GRACE_SECS: i64 = 600;
 pub const MAX_VALIDITY_SECS: i64 = 6 * 3600;
 /// Extra validity minted so the URL can be reused for this long.
 pub const REUSE_SLACK_SECS: i64 = 300;
-const MEMO_MAX: usize = 16_384;
+/// URLs kept per replica by default (`STREAM_URL_MEMO_MAX`).
+pub const MEMO_MAX: usize = 16_384;
 
 /// The validity a URL must still have when handed out: duration + 10 min,
 /// at most 6 h (minus the reuse slack for tracks that hit the cap).
@@ -52,14 +53,25 @@ pub struct StreamSigner {
     signer: Arc<StreamUrlSigner>,
     cdn: String,
     memo: Mutex<HashMap<Uuid, Memo>>,
+    memo_max: usize,
 }
 
 impl StreamSigner {
     pub fn new(signer: Arc<StreamUrlSigner>, cloudfront_domain: &str) -> Self {
+        Self::with_memo(signer, cloudfront_domain, MEMO_MAX)
+    }
+
+    /// At most `memo_max` URLs kept; 0 signs every request.
+    pub fn with_memo(
+        signer: Arc<StreamUrlSigner>,
+        cloudfront_domain: &str,
+        memo_max: usize,
+    ) -> Self {
         Self {
             signer,
             cdn: cloudfront_domain.trim_end_matches('/').to_owned(),
             memo: Mutex::new(HashMap::new()),
+            memo_max,
         }
     }
 
@@ -81,17 +93,25 @@ impl StreamSigner {
         metrics::counter!("songsvc_stream_sign_total", "result" => "signed").increment(1);
         let expires = fresh_expiry(now, duration_seconds);
         let resource = format!("{}/{}", self.cdn, audio_key.trim_start_matches('/'));
-        // A few ms of constant-time RSA: keep it off the async workers.
-        let this = self.clone();
-        let url: Arc<str> =
-            tokio::task::spawn_blocking(move || this.signer.sign_canned(&resource, expires))
-                .await
-                .map_err(|e| SignError::Rsa(e.to_string()))??
-                .into();
+        let url: Arc<str> = match self.signer.kind() {
+            // Tens of microseconds: cheaper than a hop to the blocking pool.
+            KeyKind::EcdsaP256 => self.signer.sign_canned(&resource, expires)?.into(),
+            // Milliseconds of constant-time RSA: keep it off the async workers.
+            KeyKind::Rsa => {
+                let this = self.clone();
+                tokio::task::spawn_blocking(move || this.signer.sign_canned(&resource, expires))
+                    .await
+                    .map_err(|e| SignError::Rsa(e.to_string()))??
+                    .into()
+            }
+        };
+        if self.memo_max == 0 {
+            return Ok((url, expires));
+        }
         let mut memo = self.memo.lock().unwrap();
-        if memo.len() >= MEMO_MAX {
+        if memo.len() >= self.memo_max {
             memo.retain(|_, m| m.expires > now);
-            if memo.len() >= MEMO_MAX {
+            if memo.len() >= self.memo_max {
                 memo.clear();
             }
         }
@@ -162,5 +182,27 @@ mod tests {
         // A changed audio key is never served from the memo.
         let (d, _) = signer.url(song, "songs/b.mp3", 200.0, later).await.unwrap();
         assert!(d.contains("/songs/b.mp3?"));
+    }
+
+    #[tokio::test]
+    async fn an_ecdsa_key_signs_inline_and_a_zero_memo_keeps_nothing() {
+        let key = include_str!("../../../crates/testkit/fixtures/cloudfront-ec-test.key.pem");
+        let public = include_str!("../../../crates/testkit/fixtures/cloudfront-ec-test.pub.pem");
+        let signer = Arc::new(StreamSigner::with_memo(
+            Arc::new(StreamUrlSigner::from_pem("K2ECTEST", key).unwrap()),
+            "https://cdn.example",
+            0,
+        ));
+        let now = 1_800_000_000;
+        let song = Uuid::new_v4();
+        let (url, expires) = signer.url(song, "songs/a.mp3", 200.0, now).await.unwrap();
+        let keys = cadenza_cdn::TrustedKeys::new()
+            .with_pem("K2ECTEST", public)
+            .unwrap();
+        cadenza_cdn::verify(&url, &keys, now, None).expect("the edge accepts it");
+        assert!(expires - now >= required_validity(200.0));
+        assert!(signer.memo.lock().unwrap().is_empty(), "memo off");
+        signer.url(song, "songs/a.mp3", 200.0, now).await.unwrap();
+        assert!(signer.memo.lock().unwrap().is_empty(), "still off");
     }
 }

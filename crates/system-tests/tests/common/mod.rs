@@ -193,6 +193,7 @@ pub fn song_config(stores: &Stores, database_url: &str, ns: &Namespace) -> song_
         // Every reader of these tests is one client on 127.0.0.1 searching
         // after every change; the limit itself is tested in song-svc's api.rs.
         search_per_ip: cadenza_platform::ratelimit::Rule::per_minute(100_000),
+        stream_url_memo_max: song_svc::stream::MEMO_MAX,
     }
 }
 

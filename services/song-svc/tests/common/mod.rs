@@ -48,6 +48,7 @@ pub fn config(db_url: &str, redis_url: &str, ns: &Namespace, cdn: &str) -> Confi
         search_per_ip: cadenza_platform::ratelimit::Rule::per_minute(
             song_svc::config::DEFAULT_SEARCH_RATE_PER_MINUTE,
         ),
+        stream_url_memo_max: song_svc::stream::MEMO_MAX,
     }
 }
 

@@ -408,4 +408,29 @@ mod tests {
             "dummy {dummy_time:?} vs real {verify_time:?}"
         );
     }
+
+    /// A measurement, not a test (bench/user-svc.sh runs it and sets the
+    /// login figures against it):
+    /// `cargo test --release -p user-svc --lib argon2_cost -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "measurement; run with --ignored --nocapture"]
+    fn argon2_cost_of_one_verification() {
+        let mut work = area();
+        let stored = hash_blocking("Tr0mbone-Quasar-Lantern", &mut work).unwrap();
+        const N: u32 = 20;
+        let start = std::time::Instant::now();
+        for _ in 0..N {
+            assert_eq!(
+                verify_blocking("Tr0mbone-Quasar-Lantern", &stored, &mut work),
+                Verified::Yes
+            );
+        }
+        let each = start.elapsed() / N;
+        // One line the benchmark script reads.
+        println!(
+            "argon2-verify-us {} per-core-per-second {:.1}",
+            each.as_micros(),
+            1.0 / each.as_secs_f64()
+        );
+    }
 }
