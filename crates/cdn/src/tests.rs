@@ -257,10 +257,15 @@ fn ecdsa_keys_sign_with_sha256_and_say_so_in_the_url() {
         url.ends_with(&format!("&Key-Pair-Id={EC_KP}&Hash-Algorithm=SHA256")),
         "{url}"
     );
-    // RFC 6979: the same key and policy give the same signature, whichever
-    // PEM form the key came in.
+    // The key signs the same whichever PEM form it came in (ring draws a
+    // fresh nonce per signature, so the bytes differ; both verify), and
+    // never repeats a nonce.
     let sec1 = StreamUrlSigner::from_pem(EC_KP, CLOUDFRONT_EC_PRIVATE_SEC1_PEM).unwrap();
-    assert_eq!(sec1.sign_canned(URL, NOW).unwrap(), url);
+    let again = sec1.sign_canned(URL, NOW).unwrap();
+    assert_ne!(again, url);
+    for u in [&url, &again] {
+        verify(u, &all_keys(), NOW - 1, None).expect("verifies");
+    }
     // A DER signature is far shorter than RSA-2048's 256 bytes.
     let rsa = signer().sign_canned(URL, NOW).unwrap();
     assert!(

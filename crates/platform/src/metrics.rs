@@ -25,6 +25,16 @@ pub fn handle() -> &'static PrometheusHandle {
         // Another recorder may exist in tests that embed several services; the
         // handle still renders ours.
         let _ = metrics::set_global_recorder(recorder);
+        // Histogram samples wait in a buffer until they are folded into the
+        // buckets; without this, a process nobody scrapes keeps every sample
+        // (8 bytes a request: tens of MiB in a benchmark minute).
+        let upkeep = handle.clone();
+        let _ = std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || loop {
+                std::thread::sleep(std::time::Duration::from_secs(5));
+                upkeep.run_upkeep();
+            });
         handle
     })
 }

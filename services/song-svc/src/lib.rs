@@ -147,7 +147,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
     cadenza_catalog::export_pool_metrics(&pool_metrics);
 
     let openapi = openapi::ApiDoc::openapi();
-    let state = AppState {
+    let state = AppState::new(state::Parts {
         store: Store::new(pool.clone(), &config.cloudfront_domain),
         cache: cache.clone(),
         signer: Arc::new(StreamSigner::with_memo(
@@ -162,7 +162,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         search_per_ip: config.search_per_ip,
         _subscriptions: Arc::new(vec![revocations, catalogue]),
         _pool_metrics: pool_metrics,
-    };
+    });
 
     // Redis is not a readiness dependency: every read works without it.
     let readiness = Readiness::new()

@@ -117,11 +117,13 @@ pub async fn albums(
             .map_err(db_down)?;
         return Ok(json(to_bytes(&page)));
     }
-    let store = state.store.clone();
+    // The state's handle, not a copy of the store: only a miss uses it.
+    let loader = state.clone();
     let body = state
         .cache
         .body_or_load(keys::ALBUMS_ALL, move || async move {
-            Ok(store
+            Ok(loader
+                .store
                 .albums()
                 .await
                 .map_err(db_down)?
@@ -147,11 +149,12 @@ pub async fn album(
     Accepts(coding): Accepts,
     Path(IdParam { id }): Path<IdParam>,
 ) -> ApiResult<Response> {
-    let store = state.store.clone();
+    let loader = state.clone();
     let body = state
         .cache
         .body_or_load(&keys::album(id), move || async move {
-            Ok(store
+            Ok(loader
+                .store
                 .album(id)
                 .await
                 .map_err(db_down)?
@@ -191,11 +194,12 @@ pub async fn songs(
             .map_err(db_down)?;
         return Ok(json(to_bytes(&page)));
     }
-    let store = state.store.clone();
+    let loader = state.clone();
     let body = state
         .cache
         .body_or_load(keys::SONGS_ALL, move || async move {
-            Ok(store
+            Ok(loader
+                .store
                 .songs()
                 .await
                 .map_err(db_down)?
@@ -220,11 +224,12 @@ pub async fn song(
     State(state): State<AppState>,
     Path(IdParam { id }): Path<IdParam>,
 ) -> ApiResult<Response> {
-    let store = state.store.clone();
+    let loader = state.clone();
     let bytes = state
         .cache
         .get_or_load(&keys::song(id), move || async move {
-            Ok(store
+            Ok(loader
+                .store
                 .song(id)
                 .await
                 .map_err(db_down)?
@@ -282,7 +287,7 @@ pub async fn search(
             format!("must be between 1 and {MAX_SEARCH_RESULTS}"),
         ));
     }
-    let store = state.store.clone();
+    let loader = state.clone();
     let query = q.to_lowercase();
     let key = format!("{limit}:{query}");
     let (limiter, rule) = (state.limiter.clone(), state.search_per_ip);
@@ -293,7 +298,8 @@ pub async fn search(
             // answered from memory costs nothing, a scan of fresh queries
             // from one address is cut off.
             limiter.hit_ip("search:ip", ip, rule).await?;
-            let body = store
+            let body = loader
+                .store
                 .search(&query, limit as i64)
                 .await
                 .map_err(search_failed)?;
@@ -326,11 +332,12 @@ pub async fn stream(
     AuthUser(_claims): AuthUser,
     Path(IdParam { id }): Path<IdParam>,
 ) -> ApiResult<Response> {
-    let store = state.store.clone();
+    let loader = state.clone();
     let bytes = state
         .cache
         .get_or_load(&keys::stream_meta(id), move || async move {
-            Ok(store
+            Ok(loader
+                .store
                 .stream_meta(id)
                 .await
                 .map_err(db_down)?

@@ -10,9 +10,26 @@ use crate::cache::CatalogCache;
 use crate::store::Store;
 use crate::stream::StreamSigner;
 
-/// Everything a handler may need; cheap to clone.
+/// Everything a handler may need, behind one reference count: axum clones
+/// the state for every request, and some parts own heap data (the CDN
+/// domain, the trusted proxy list, the limiter's script).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Parts>);
+
+impl AppState {
+    pub fn new(parts: Parts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Parts;
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
+pub struct Parts {
     pub store: Store,
     pub cache: CatalogCache,
     pub signer: Arc<StreamSigner>,
