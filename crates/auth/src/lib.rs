@@ -10,6 +10,7 @@ pub mod claims;
 pub mod denylist;
 pub mod extract;
 pub mod keys;
+pub mod memo;
 pub mod verifier;
 
 pub use claims::{Claims, Role};

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::claims::Claims;
 use crate::denylist::Denylist;
 use crate::keys::{refuse_test_keys, PublicJwk, PublicKeySet};
+use crate::memo::{self, Lookup, Memo};
 use crate::LEEWAY_SECS;
 
 #[derive(Debug, Clone)]
@@ -108,6 +109,7 @@ struct Inner {
     keys: RwLock<PublicKeySet>,
     jwks: Option<JwksSource>,
     denylist: Denylist,
+    verified: Memo,
 }
 
 /// Verifies access tokens; cheap to clone.
@@ -186,6 +188,7 @@ impl TokenVerifier {
                 keys: RwLock::new(keys),
                 jwks,
                 denylist: Denylist::default(),
+                verified: Memo::default(),
             }),
         }
     }
@@ -221,12 +224,41 @@ impl TokenVerifier {
         let set = fetch_jwks(&src.http, &src.url).await?;
         let n = set.len();
         tracing::info!(keys = n, "JWKS loaded");
-        *self.inner.keys.write().unwrap() = set;
+        self.inner
+            .verified
+            .replace_keys(|| *self.inner.keys.write().unwrap() = set);
         Ok(n)
     }
 
-    /// Verifies a compact JWS access token and its revocation state.
+    /// Verifies a compact JWS access token and its revocation state. A
+    /// token that passed before under the same keys skips the signature
+    /// and claim checks (see [`crate::memo`]); expiry and revocation are
+    /// checked every time.
     pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        let digest = memo::digest(token);
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = match self.inner.verified.lookup(&digest, now) {
+            Lookup::Valid(claims) => claims,
+            Lookup::Expired => return Err(AuthError::Expired),
+            Lookup::Unknown(generation) => {
+                let claims = self.verify_in_full(token).await?;
+                self.inner.verified.keep(digest, &claims, generation, now);
+                claims
+            }
+        };
+        if self.inner.denylist.is_revoked(&claims) {
+            return Err(AuthError::Revoked);
+        }
+        Ok(claims)
+    }
+
+    /// The number of tokens whose verification is kept (metrics, tests).
+    pub fn verified_tokens(&self) -> usize {
+        self.inner.verified.len()
+    }
+
+    /// Signature, header and claims, with the keys as they are now.
+    async fn verify_in_full(&self, token: &str) -> Result<Claims, AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
         // Allowlist before anything else: this is what defeats `alg: none`
         // and HS256-signed-with-the-public-key confusion.
@@ -271,9 +303,6 @@ impl TokenVerifier {
             ErrorKind::Json(_) => AuthError::Invalid("bad claims"),
             _ => AuthError::Malformed,
         })?;
-        if self.inner.denylist.is_revoked(&data.claims) {
-            return Err(AuthError::Revoked);
-        }
         Ok(data.claims)
     }
 

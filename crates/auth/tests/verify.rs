@@ -574,3 +574,117 @@ async fn a_bad_or_empty_jwks_answer_keeps_the_cached_keys() {
         AuthError::Invalid("unknown signing key")
     );
 }
+
+#[tokio::test]
+async fn a_kept_verification_still_answers_to_revocation_and_key_removal() {
+    let both = vec![
+        PublicJwk::from_public_pem(JWT_PUBLIC_PEM).unwrap(),
+        PublicJwk::from_public_pem(OTHER_PUBLIC_PEM).unwrap(),
+    ];
+    let answer = std::sync::Arc::new(std::sync::Mutex::new(JwksAnswer::Keys(both)));
+    let server = jwks_server(answer.clone()).await;
+    let v = TokenVerifier::new(jwks_config(server.url("/jwks.json")))
+        .await
+        .unwrap();
+    let spec = TokenSpec::user();
+    let token = mint(&spec);
+    let other = other_key_token();
+    for _ in 0..3 {
+        assert!(v.verify(&token).await.is_ok());
+        assert!(v.verify(&other).await.is_ok());
+    }
+    assert_eq!(v.verified_tokens(), 2, "both outcomes are kept");
+
+    // Revoked after it was kept: refused on the next request.
+    v.denylist().revoke_sid(&spec.sid, i64::MAX);
+    assert_eq!(v.verify(&token).await.unwrap_err(), AuthError::Revoked);
+
+    // The other key leaves the JWKS: its kept token is refused at once.
+    *answer.lock().unwrap() =
+        JwksAnswer::Keys(vec![PublicJwk::from_public_pem(JWT_PUBLIC_PEM).unwrap()]);
+    assert_eq!(v.reload_keys().await, Ok(1));
+    assert_eq!(v.verified_tokens(), 0);
+    assert_eq!(
+        v.verify(&other).await.unwrap_err(),
+        AuthError::Invalid("unknown signing key")
+    );
+}
+
+/// Sixteen clients verify tokens of a key while the JWKS drops that key. A
+/// verification that read the old key before the reload and finished after
+/// it must not leave its outcome behind: once `reload_keys` has returned, no
+/// verification that starts later may accept a token of the dropped key.
+/// Each round starts with nothing kept, so full verifications (the only ones
+/// that can race the reload) are in flight when the key goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dropped_key_stops_verifying_at_once_under_concurrent_verification() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
+
+    const CLIENTS: usize = 16;
+    const TOKENS: usize = 256;
+    const ROUNDS: usize = 12;
+    let a = PublicJwk::from_public_pem(OTHER_PUBLIC_PEM).unwrap();
+    let b = PublicJwk::from_public_pem(JWT_PUBLIC_PEM).unwrap();
+    let answer = Arc::new(std::sync::Mutex::new(JwksAnswer::Keys(vec![])));
+    let server = jwks_server(answer.clone()).await;
+    let v = TokenVerifier::new(jwks_config(server.url("/jwks.json")))
+        .await
+        .unwrap();
+    let tokens: Arc<Vec<String>> = Arc::new((0..TOKENS).map(|_| other_key_token()).collect());
+
+    let mut straddled = 0;
+    for round in 0..ROUNDS {
+        *answer.lock().unwrap() = JwksAnswer::Keys(vec![a.clone(), b.clone()]);
+        assert_eq!(v.reload_keys().await, Ok(2));
+        let dropped = Arc::new(AtomicBool::new(false));
+        let done = Arc::new(AtomicUsize::new(0));
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                let (v, tokens, dropped, done) =
+                    (v.clone(), tokens.clone(), dropped.clone(), done.clone());
+                tokio::spawn(async move {
+                    let (mut late_accepts, mut straddles, mut passes_after) = (0, 0, 0);
+                    while passes_after < 2 {
+                        let was_dropped = dropped.load(SeqCst);
+                        for t in tokens.iter().skip(c).step_by(CLIENTS) {
+                            let before = dropped.load(SeqCst);
+                            let ok = v.verify(t).await.is_ok();
+                            done.fetch_add(1, SeqCst);
+                            if before && ok {
+                                late_accepts += 1;
+                            }
+                            if !before && dropped.load(SeqCst) {
+                                straddles += 1;
+                            }
+                            tokio::task::yield_now().await;
+                        }
+                        if was_dropped {
+                            passes_after += 1;
+                        }
+                    }
+                    (late_accepts, straddles)
+                })
+            })
+            .collect();
+        // Drop the key while about a third of the first pass is done.
+        while done.load(SeqCst) < TOKENS / 3 {
+            tokio::task::yield_now().await;
+        }
+        *answer.lock().unwrap() = JwksAnswer::Keys(vec![b.clone()]);
+        assert_eq!(v.reload_keys().await, Ok(1));
+        dropped.store(true, SeqCst);
+        for client in clients {
+            let (late, straddles) = client.await.unwrap();
+            assert_eq!(
+                late, 0,
+                "round {round}: a token of the dropped key verified after the reload returned"
+            );
+            straddled += straddles;
+        }
+    }
+    assert!(
+        straddled > 0,
+        "no verification was in flight when a key was dropped: the race was not exercised"
+    );
+}
