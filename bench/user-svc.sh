@@ -42,7 +42,9 @@ CONNECTIONS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 PORT=${BENCH_PORT:-17080}
 SONG_PORT=${BENCH_SONG_PORT:-17081}
-USERS=$((CONNECTIONS > 64 ? CONNECTIONS : 64))
+# One refresh chain per connection, plus spares: wrk builds one request on
+# its first thread to check the script, and that token is never sent.
+USERS=$((CONNECTIONS + 4 * THREADS))
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 MONGO_DB="cadenza_bench_${STAMP,,}"
 PG_DB="cadenza_bench_${STAMP,,}"
@@ -76,7 +78,7 @@ USER_PID='' SONG_PID=''
 cleanup() {
   stop_pid "$USER_PID"
   stop_pid "$SONG_PID"
-  MONGODB_URI="$CADENZA_MONGODB_URI" MONGODB_DB="$MONGO_DB" "$PY" -c '
+  MONGODB_URI="$CADENZA_MONGODB_URI" MONGODB_DB="$MONGO_DB" timeout 20 "$PY" -c '
 import os, pymongo
 pymongo.MongoClient(os.environ["MONGODB_URI"]).drop_database(os.environ["MONGODB_DB"])
 ' 2>/dev/null || true

@@ -15,7 +15,9 @@ local mode = os.getenv("BENCH_MODE") or "get"
 local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
 local accounts, tokens = {}, {}
 local next_account = 1
-local index, threads = 0, 1
+-- setup() runs in wrk's main Lua state and numbers the threads; thread:set
+-- makes the number the global `thread_index` of each thread's own state.
+local counter, index, threads = 0, 0, 1
 
 local function lines(path)
   local out = {}
@@ -26,13 +28,14 @@ local function lines(path)
 end
 
 function setup(thread)
-  thread:set("index", index)
-  index = index + 1
+  thread:set("thread_index", counter)
+  counter = counter + 1
 end
 
 function init(args)
   math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16) % 100000)
   threads = tonumber(os.getenv("BENCH_THREADS") or "1")
+  index = thread_index or 0
   if mode == "login" then
     for _, line in ipairs(lines(os.getenv("BENCH_ACCOUNTS"))) do
       local email, password = line:match("^(%S+) (%S+)$")
@@ -59,7 +62,9 @@ function request()
     return wrk.format("POST", "/api/user/login", headers, body)
   elseif mode == "refresh" then
     local token = table.remove(tokens)
-    -- More connections than chains would present a token twice.
+    -- More connections than chains would present a token twice. (wrk also
+    -- calls request() once on its first thread to check the script: that
+    -- token is taken and never sent, hence the spare chains.)
     assert(token, "no refresh token left: use at least as many sessions as connections")
     headers["Cookie"] = "refreshToken=" .. token
     return wrk.format("POST", "/api/user/refresh-token", headers)
