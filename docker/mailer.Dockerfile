@@ -7,20 +7,33 @@
 # scratch image has no shell or client to run one with.
 # checkov:skip=CKV_DOCKER_2:liveness/readiness are Kubernetes probes; scratch has nothing to run a HEALTHCHECK with
 
-# ---- build: a fully static musl binary --------------------------------------
-FROM docker.io/library/rust:1.95-alpine3.22 AS build
+# ---- chef: the toolchain, cargo-auditable and cargo-chef ---------------------
+FROM docker.io/library/rust:1.95-alpine3.22 AS chef
 # musl-dev: the C runtime/linker files (ring and other -sys crates build C).
 # Versions float with the pinned base image tag; they are build-only, nothing ships.
 # hadolint ignore=DL3018
 RUN apk add --no-cache musl-dev ca-certificates
 # cargo-auditable embeds the dependency list in the binary, so `trivy image`
-# can see the Rust crates inside a FROM-scratch image.
+# can see the Rust crates inside a FROM-scratch image. cargo-chef splits the dependency
+# build from the service's own, so the dependencies are a cached layer.
 ARG CARGO_AUDITABLE_VERSION=0.7.7
-RUN cargo install --locked cargo-auditable --version "${CARGO_AUDITABLE_VERSION}"
+ARG CARGO_CHEF_VERSION=0.1.78
+RUN cargo install --locked cargo-auditable --version "${CARGO_AUDITABLE_VERSION}" \
+ && cargo install --locked cargo-chef --version "${CARGO_CHEF_VERSION}"
 WORKDIR /src
-COPY . .
 ENV CARGO_TERM_COLOR=never \
     RUSTFLAGS="-C target-feature=+crt-static"
+
+# ---- plan: the dependency recipe (changes only with the manifests and Cargo.lock)
+FROM chef AS plan
+COPY . .
+RUN cargo chef prepare --recipe-path recipe.json
+
+# ---- build: dependencies first (cached while the recipe is the same), then a fully static musl binary
+FROM chef AS build
+COPY --from=plan /src/recipe.json recipe.json
+RUN cargo chef cook --profile image --locked --target x86_64-unknown-linux-musl -p mailer --recipe-path recipe.json
+COPY . .
 RUN cargo auditable build --profile image --locked --target x86_64-unknown-linux-musl -p mailer --bin mailer \
  && install -D -m 0555 target/x86_64-unknown-linux-musl/image/mailer /out/service \
  && mkdir -m 1777 /out/tmp

@@ -335,8 +335,15 @@ for df in docker/*.Dockerfile; do
   [[ $df == docker/runtime.Dockerfile ]] && continue
   grep -q 'cargo auditable build --profile image --locked --target x86_64-unknown-linux-musl' "$df" \
     || fail "$df: the build stage must be a locked, auditable musl build with the image profile"
+  # cargo-chef: the dependencies of the very package built are cooked (a
+  # cached layer) from a recipe before the sources are copied in.
+  pkg=$(grep -oE 'cargo auditable build [^\\]* -p [a-z0-9-]+' "$df" | awk '{print $NF}')
+  grep -qE "^RUN cargo chef cook --profile image --locked --target x86_64-unknown-linux-musl -p $pkg --recipe-path" "$df" \
+    || fail "$df: no cargo chef cook of $pkg's dependencies"
+  [[ $(grep -nE '^RUN cargo chef cook|^COPY \. \.$|^RUN cargo auditable build' "$df" | tail -3 | cut -d: -f2 | cut -c1-14 | tr '\n' '|') == 'RUN cargo chef|COPY . .|RUN cargo audi|' ]] \
+    || fail "$df: the build stage must cook, then copy the sources, then build"
 done
-ok "every service Dockerfile ends in the same scratch stage (UID 10001, CA bundle, OCI labels, no HEALTHCHECK)"
+ok "every service Dockerfile ends in the same scratch stage (UID 10001, CA bundle, OCI labels, no HEALTHCHECK); dependencies cooked by cargo-chef before the sources"
 ok "docker/backup.Dockerfile: Alpine + pg_dump/pg_restore 17 (asserted at build), UID 10001, OCI labels, auditable musl build"
 quiet shellcheck shellcheck dev.d/test/60-deploy.sh dev.d/test/62-infra.sh dev.d/deploy/*.sh || fail "shellcheck"
 ok "shellcheck"
@@ -349,7 +356,10 @@ quiet ci-entrypoints "$OPS/venv/bin/python" dev.d/deploy/ci-entrypoints.py .gitl
 printf 'x:\n  image: docker.io/alpine/git:v2.47.2\n  script: [git --version]\n' >"$OUT/ci-bad.yml"
 "$OPS/venv/bin/python" dev.d/deploy/ci-entrypoints.py "$OUT/ci-bad.yml" >/dev/null 2>&1 && fail "ci-entrypoints.py accepted alpine/git without entrypoint"
 quiet schema-github check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml || fail "GitHub workflow schema"
-ok "check-jsonschema: vendor.gitlab-ci, vendor.github-workflows"
+quiet schema-renovate check-jsonschema --builtin-schema vendor.renovate renovate.json || fail "Renovate config schema"
+quiet renovate-check "$OPS/venv/bin/python" dev.d/deploy/renovate-check.py renovate.json .gitlab-ci.yml ||
+  fail "renovate.json does not match every *_IMAGE of .gitlab-ci.yml"
+ok "check-jsonschema: vendor.gitlab-ci, vendor.github-workflows, vendor.renovate; Renovate's regex manager sees every *_IMAGE of .gitlab-ci.yml"
 ok "GitLab CI: every image whose ENTRYPOINT is a program sets entrypoint [\"\"] (self-test: bare alpine/git rejected)"
 
 step "gitlab-ci-local + bump"
@@ -384,17 +394,17 @@ expect_jobs() { # DESCRIPTION "JOBS..." "PRESENT..." "ABSENT..."
   for j in $4; do [[ " $2 " != *" $j "* ]] || fail "gitlab-ci-local ($1): job $j must not run, got: $2"; done
 }
 jobs=$(jobs_for services/song-svc/src/touch.rs)
-expect_jobs "song-svc change" "$jobs" "test build:song-svc scan:song-svc scan:config bump:staging" \
-  "build:user-svc build:admin-svc build:mailer build:backup frontend:build"
+expect_jobs "song-svc change" "$jobs" "test build:song-svc scan:song-svc sign:song-svc scan:config bump:staging" \
+  "build:user-svc build:admin-svc build:mailer build:backup sign:user-svc scan:mailer-zip frontend:build"
 jobs=$(jobs_for Cargo.lock)
-expect_jobs "Cargo.lock change" "$jobs" "build:user-svc build:admin-svc build:song-svc build:mailer build:backup mailer:zip" "frontend:build"
+expect_jobs "Cargo.lock change" "$jobs" "build:user-svc build:admin-svc build:song-svc build:mailer build:backup mailer:zip scan:mailer-zip sign:user-svc sign:admin-svc sign:song-svc sign:mailer sign:backup" "frontend:build"
 jobs=$(jobs_for tools/backup/src/touch.rs)
-expect_jobs "tools/backup change" "$jobs" "test build:backup scan:backup scan:config bump:staging" \
-  "build:user-svc build:admin-svc build:song-svc build:mailer mailer:zip frontend:build"
+expect_jobs "tools/backup change" "$jobs" "test build:backup scan:backup sign:backup scan:config bump:staging" \
+  "build:user-svc build:admin-svc build:song-svc build:mailer mailer:zip scan:mailer-zip sign:song-svc frontend:build"
 jobs=$(jobs_for frontend/src/touch.ts)
 expect_jobs "frontend change" "$jobs" "frontend:build frontend:staging frontend:production" \
   "build:user-svc build:song-svc build:backup bump:staging"
-ok "gitlab-ci-local --list: rules:changes rebuild only what changed (crates/Cargo.lock rebuild all, tools/backup the backup image)"
+ok "gitlab-ci-local --list: rules:changes rebuild, scan and sign only what changed (crates/Cargo.lock rebuild all and scan the mailer zip, tools/backup the backup image)"
 
 # alpine/git's userland: busybox sh and applets, plus git. The bump and
 # promote jobs run with only these on its PATH, so a bash-ism or a GNU-only flag fails here
