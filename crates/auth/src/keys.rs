@@ -89,6 +89,8 @@ pub fn thumbprint(n_b64: &str, e_b64: &str) -> String {
 #[derive(Clone, Default)]
 pub struct PublicKeySet {
     keys: HashMap<String, DecodingKey>,
+    /// kid -> RFC 7638 thumbprint of the key it names.
+    thumbprints: HashMap<String, String>,
 }
 
 impl PublicKeySet {
@@ -116,7 +118,17 @@ impl PublicKeySet {
 
     fn insert(&mut self, jwk: &PublicJwk) -> Result<(), String> {
         self.keys.insert(jwk.kid(), jwk.decoding_key()?);
+        self.thumbprints
+            .insert(jwk.kid(), thumbprint(&jwk.n, &jwk.e));
         Ok(())
+    }
+
+    /// Whether every key of `old` is still here, under the same kid: then
+    /// nothing verified with `old` rests on a key that is gone.
+    pub fn keeps_every_key_of(&self, old: &PublicKeySet) -> bool {
+        old.thumbprints
+            .iter()
+            .all(|(kid, t)| self.thumbprints.get(kid) == Some(t))
     }
 
     pub fn get(&self, kid: &str) -> Option<&DecodingKey> {

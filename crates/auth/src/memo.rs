@@ -74,8 +74,9 @@ impl Memo {
         }
         if s.entries.len() >= MEMO_MAX {
             s.entries.retain(|_, c| !expired(c, now));
-            if s.entries.len() >= MEMO_MAX {
-                // Full of live tokens: start again rather than track recency
+            if s.entries.len() > MEMO_MAX - MEMO_MAX / 8 {
+                // Still nearly full of live tokens: start again rather than
+                // sweep the whole map on almost every miss, or track recency
                 // on every hit; the cost is one verification per token.
                 s.entries.clear();
             }
@@ -83,14 +84,17 @@ impl Memo {
         s.entries.insert(digest, claims.clone());
     }
 
-    /// Runs `replace` (which swaps the key set) and forgets every outcome,
-    /// as one step: no verification sees the new generation with old keys.
-    pub fn replace_keys<R>(&self, replace: impl FnOnce() -> R) -> R {
+    /// Runs `replace`, which swaps the key set and says whether a key was
+    /// dropped or changed; if so, forgets every outcome, as one step: no
+    /// verification sees the new generation with old keys. A set that only
+    /// gains keys (or is fetched again unchanged, as every JWKS refresh
+    /// does) keeps them: nothing kept rests on a key that went.
+    pub fn replace_keys(&self, replace: impl FnOnce() -> bool) {
         let mut s = self.state.lock().unwrap();
-        let out = replace();
-        s.generation += 1;
-        s.entries.clear();
-        out
+        if replace() {
+            s.generation += 1;
+            s.entries.clear();
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -148,7 +152,7 @@ mod tests {
         let Lookup::Unknown(g) = m.lookup(&d, 0) else {
             unreachable!()
         };
-        m.replace_keys(|| ());
+        m.replace_keys(|| true);
         m.keep(d, &claims(1000), g, 0);
         assert!(matches!(m.lookup(&d, 0), Lookup::Unknown(_)));
     }
@@ -163,6 +167,18 @@ mod tests {
         assert_eq!(m.len(), MEMO_MAX);
         m.keep(digest("new"), &claims(10_000), 0, 1000);
         assert_eq!(m.len(), MEMO_MAX / 2 + 1, "the expired half went first");
+        // Nearly full of live tokens: emptied, not swept on every miss.
+        let m = Memo::default();
+        for i in 0..MEMO_MAX {
+            m.keep(
+                digest(&i.to_string()),
+                &claims(if i < 100 { 10 } else { 10_000 }),
+                0,
+                0,
+            );
+        }
+        m.keep(digest("new"), &claims(10_000), 0, 1000);
+        assert_eq!(m.len(), 1);
         for i in 0..MEMO_MAX {
             m.keep(digest(&format!("more{i}")), &claims(10_000), 0, 1000);
             assert!(m.len() <= MEMO_MAX);

@@ -224,9 +224,12 @@ impl TokenVerifier {
         let set = fetch_jwks(&src.http, &src.url).await?;
         let n = set.len();
         tracing::info!(keys = n, "JWKS loaded");
-        self.inner
-            .verified
-            .replace_keys(|| *self.inner.keys.write().unwrap() = set);
+        self.inner.verified.replace_keys(|| {
+            let mut keys = self.inner.keys.write().unwrap();
+            let dropped_some = !set.keeps_every_key_of(&keys);
+            *keys = set;
+            dropped_some
+        });
         Ok(n)
     }
 

@@ -594,6 +594,14 @@ async fn a_kept_verification_still_answers_to_revocation_and_key_removal() {
         assert!(v.verify(&other).await.is_ok());
     }
     assert_eq!(v.verified_tokens(), 2, "both outcomes are kept");
+    // A refresh that drops no key (the 10-minute refetch, or one forced by
+    // an unknown kid, which anyone can cause) keeps them.
+    assert_eq!(v.reload_keys().await, Ok(2));
+    assert_eq!(
+        v.verified_tokens(),
+        2,
+        "an unchanged key set keeps the memo"
+    );
 
     // Revoked after it was kept: refused on the next request.
     v.denylist().revoke_sid(&spec.sid, i64::MAX);
@@ -637,24 +645,32 @@ async fn a_dropped_key_stops_verifying_at_once_under_concurrent_verification() {
     for round in 0..ROUNDS {
         *answer.lock().unwrap() = JwksAnswer::Keys(vec![a.clone(), b.clone()]);
         assert_eq!(v.reload_keys().await, Ok(2));
+        let dropping = Arc::new(AtomicBool::new(false));
         let dropped = Arc::new(AtomicBool::new(false));
         let done = Arc::new(AtomicUsize::new(0));
         let clients: Vec<_> = (0..CLIENTS)
             .map(|c| {
-                let (v, tokens, dropped, done) =
-                    (v.clone(), tokens.clone(), dropped.clone(), done.clone());
+                let (v, tokens, dropping, dropped, done) = (
+                    v.clone(),
+                    tokens.clone(),
+                    dropping.clone(),
+                    dropped.clone(),
+                    done.clone(),
+                );
                 tokio::spawn(async move {
                     let (mut late_accepts, mut straddles, mut passes_after) = (0, 0, 0);
                     while passes_after < 2 {
                         let was_dropped = dropped.load(SeqCst);
                         for t in tokens.iter().skip(c).step_by(CLIENTS) {
                             let before = dropped.load(SeqCst);
+                            let before_reload = !dropping.load(SeqCst);
                             let ok = v.verify(t).await.is_ok();
                             done.fetch_add(1, SeqCst);
                             if before && ok {
                                 late_accepts += 1;
                             }
-                            if !before && dropped.load(SeqCst) {
+                            // In flight across the whole reload, swap included.
+                            if before_reload && dropped.load(SeqCst) {
                                 straddles += 1;
                             }
                             tokio::task::yield_now().await;
@@ -672,6 +688,7 @@ async fn a_dropped_key_stops_verifying_at_once_under_concurrent_verification() {
             tokio::task::yield_now().await;
         }
         *answer.lock().unwrap() = JwksAnswer::Keys(vec![b.clone()]);
+        dropping.store(true, SeqCst);
         assert_eq!(v.reload_keys().await, Ok(1));
         dropped.store(true, SeqCst);
         for client in clients {
