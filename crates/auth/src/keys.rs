@@ -88,9 +88,9 @@ pub fn thumbprint(n_b64: &str, e_b64: &str) -> String {
 /// Verification keys by `kid`.
 #[derive(Clone, Default)]
 pub struct PublicKeySet {
-    keys: HashMap<String, DecodingKey>,
-    /// kid -> RFC 7638 thumbprint of the key it names.
-    thumbprints: HashMap<String, String>,
+    /// kid -> the key, and the RFC 7638 thumbprint of it (DecodingKey does
+    /// not expose its components, and a kid is only a name).
+    keys: HashMap<String, (DecodingKey, String)>,
 }
 
 impl PublicKeySet {
@@ -117,22 +117,21 @@ impl PublicKeySet {
     }
 
     fn insert(&mut self, jwk: &PublicJwk) -> Result<(), String> {
-        self.keys.insert(jwk.kid(), jwk.decoding_key()?);
-        self.thumbprints
-            .insert(jwk.kid(), thumbprint(&jwk.n, &jwk.e));
+        self.keys
+            .insert(jwk.kid(), (jwk.decoding_key()?, thumbprint(&jwk.n, &jwk.e)));
         Ok(())
     }
 
     /// Whether every key of `old` is still here, under the same kid: then
     /// nothing verified with `old` rests on a key that is gone.
     pub fn keeps_every_key_of(&self, old: &PublicKeySet) -> bool {
-        old.thumbprints
+        old.keys
             .iter()
-            .all(|(kid, t)| self.thumbprints.get(kid) == Some(t))
+            .all(|(kid, (_, t))| self.keys.get(kid).is_some_and(|(_, mine)| mine == t))
     }
 
     pub fn get(&self, kid: &str) -> Option<&DecodingKey> {
-        self.keys.get(kid)
+        self.keys.get(kid).map(|(key, _)| key)
     }
 
     pub fn len(&self) -> usize {

@@ -8,11 +8,11 @@
 //! every request anyway: `exp` (with the leeway) and the denylist.
 //!
 //! Keyed by the SHA-256 of the whole compact token, so a token that differs
-//! in one byte is a different entry and goes through the full check. Each
-//! entry is tagged with the key-set generation it was verified under; a key
-//! set change (JWKS refresh) bumps the generation and empties the map under
-//! the same lock, and a verification that began before the change cannot add
-//! its result after it (see [`Memo::begin`] and [`Memo::keep`]).
+//! in one byte is a different entry and goes through the full check. A key
+//! set change that drops or replaces a key bumps a generation and empties the
+//! map under the same lock ([`Memo::replace_keys`]); a verification records
+//! the generation before it reads its key ([`Lookup::Unknown`]) and cannot
+//! add its result once the generation has moved ([`Memo::keep`]).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
