@@ -4,7 +4,7 @@ use dev_edge::EdgeConfig;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    telemetry::init("dev-edge");
+    let _telemetry = telemetry::init("dev-edge");
     let config = config::or_exit("dev-edge", EdgeConfig::from_env());
     let s3 = dev_edge::s3_client().await;
     let router = dev_edge::router(s3, &config);

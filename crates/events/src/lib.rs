@@ -10,11 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cadenza_platform::redis::Namespace;
+use cadenza_platform::telemetry::propagation;
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::future::BoxFuture;
 use futures::StreamExt;
 use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
+use tracing::Instrument;
 use uuid::Uuid;
 
 /// Channel names, kept from the seed.
@@ -51,6 +53,10 @@ pub struct Envelope<T> {
     /// on catalogue events from a publisher that does not know it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
+    /// W3C trace context of the publish, so the consumer's span joins the
+    /// trace of the change (set by [`Publisher`]; absent when there is none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
     #[serde(flatten)]
     pub payload: T,
 }
@@ -61,6 +67,7 @@ impl<T> Envelope<T> {
             event_id: Uuid::new_v4(),
             at: Utc::now(),
             version: None,
+            traceparent: None,
             payload,
         }
     }
@@ -144,8 +151,29 @@ impl Publisher {
     pub async fn publish_envelope<T: Serialize>(
         &self,
         channel: &str,
-        envelope: Envelope<T>,
+        mut envelope: Envelope<T>,
     ) -> redis::RedisResult<Uuid> {
+        let span = tracing::info_span!(
+            "redis.PUBLISH",
+            channel,
+            otel.kind = "producer",
+            messaging.system = "redis",
+            messaging.destination.name = channel,
+        );
+        if envelope.traceparent.is_none() {
+            envelope.traceparent = propagation::traceparent(&span);
+        }
+        self.publish_body(channel, &envelope)
+            .instrument(span)
+            .await?;
+        Ok(envelope.event_id)
+    }
+
+    async fn publish_body<T: Serialize>(
+        &self,
+        channel: &str,
+        envelope: &Envelope<T>,
+    ) -> redis::RedisResult<()> {
         let body = serde_json::to_string(&envelope).map_err(|e| {
             redis::RedisError::from((
                 redis::ErrorKind::TypeError,
@@ -159,7 +187,7 @@ impl Publisher {
             .arg(body)
             .query_async::<i64>(&mut conn)
             .await?;
-        Ok(envelope.event_id)
+        Ok(())
     }
 }
 
@@ -232,18 +260,34 @@ impl Drop for Subscriber {
     }
 }
 
+/// What every envelope carries, read before the sink parses the payload.
+#[derive(Deserialize)]
+struct Head {
+    at: Option<DateTime<Utc>>,
+    traceparent: Option<String>,
+}
+
 /// `cadenza_event_lag_seconds{channel}`: from the envelope's `at` (the
 /// publisher's clock) to its arrival here.
-fn record_lag(channel: &str, payload: &str) {
-    #[derive(Deserialize)]
-    struct At {
-        at: DateTime<Utc>,
-    }
-    if let Ok(At { at }) = serde_json::from_str::<At>(payload) {
-        let lag = (Utc::now() - at).num_microseconds().unwrap_or(0).max(0) as f64 / 1e6;
-        metrics::histogram!("cadenza_event_lag_seconds", "channel" => channel.to_owned())
-            .record(lag);
-    }
+fn record_lag(channel: &str, at: DateTime<Utc>) {
+    let lag = (Utc::now() - at).num_microseconds().unwrap_or(0).max(0) as f64 / 1e6;
+    metrics::histogram!("cadenza_event_lag_seconds", "channel" => channel.to_owned()).record(lag);
+}
+
+/// The consumer span of one event, in the trace of its publish.
+fn event_span(channel: &str, traceparent: Option<&str>) -> tracing::Span {
+    let span = tracing::info_span!(
+        "event",
+        channel,
+        trace_id = tracing::field::Empty,
+        remote_traceparent = tracing::field::Empty,
+        otel.name = %format_args!("{channel} process"),
+        otel.kind = "consumer",
+        messaging.system = "redis",
+        messaging.operation.type = "process",
+    );
+    propagation::join(&span, traceparent);
+    span
 }
 
 async fn run_once(
@@ -270,8 +314,14 @@ async fn run_once(
         };
         match msg.get_payload::<String>() {
             Ok(payload) => {
-                record_lag(channel, &payload);
-                sink.deliver(channel, &payload).await
+                let head = serde_json::from_str::<Head>(&payload).ok();
+                let (at, traceparent) = head.map_or((None, None), |h| (h.at, h.traceparent));
+                if let Some(at) = at {
+                    record_lag(channel, at);
+                }
+                sink.deliver(channel, &payload)
+                    .instrument(event_span(channel, traceparent.as_deref()))
+                    .await
             }
             Err(e) => tracing::warn!(channel, error = %e, "undecodable event payload dropped"),
         }
@@ -295,6 +345,7 @@ mod tests {
         assert_eq!(v["songId"], Uuid::nil().to_string());
         assert_eq!(v["albumId"], Uuid::nil().to_string());
         assert!(v.get("version").is_none(), "absent unless set");
+        assert!(v.get("traceparent").is_none(), "absent unless set");
         let back: Envelope<SongEvent> = serde_json::from_value(v).unwrap();
         assert_eq!(back.event_id, e.event_id);
         assert_eq!(back.version, None);

@@ -36,7 +36,7 @@ async fn main() -> std::io::Result<()> {
     if layers > LAYERS.len() {
         usage();
     }
-    telemetry::init("http-floor");
+    let _telemetry = telemetry::init("http-floor");
     metrics::init("http-floor", env!("CARGO_PKG_VERSION"));
     let router = Router::new().route(
         "/floor",

@@ -24,6 +24,8 @@ use middleware::{
 };
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// W3C trace context, from the gateway (see `telemetry::propagation`).
+pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
@@ -64,6 +66,7 @@ pub fn standard_layers(router: Router, settings: &HttpSettings) -> Router {
 }
 
 type SpanFn = fn(&Request) -> tracing::Span;
+type StatusFn = fn(&axum::response::Response, Duration, &tracing::Span);
 
 /// The problem+json fallbacks and the first `n` of [`LAYERS`]; only the
 /// floor benchmark asks for fewer than all. The layers are one tower stack
@@ -84,7 +87,11 @@ pub fn layers_up_to(router: Router, settings: &HttpSettings, n: usize) -> Router
     // Inside the request id's setter, so the span and the response carry
     // the id it made.
     let trace = ServiceBuilder::new()
-        .layer(TraceLayer::new_for_http().make_span_with(request_span as SpanFn))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span as SpanFn)
+                .on_response(record_status as StatusFn),
+        )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID));
     let request_id = SetRequestIdLayer::new(REQUEST_ID, FastRequestId);
     let base = ServiceBuilder::new();
@@ -143,12 +150,25 @@ fn request_span(req: &Request) -> tracing::Span {
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "request",
         method = %req.method(),
         path = %req.uri().path(),
         request_id = %id,
-    )
+        status = tracing::field::Empty,
+        trace_id = tracing::field::Empty,
+        remote_traceparent = tracing::field::Empty,
+        otel.name = %req.method(),
+        otel.kind = "server",
+    );
+    // The caller's (the gateway's) trace context, if any.
+    let traceparent = req.headers().get(TRACEPARENT).and_then(|v| v.to_str().ok());
+    crate::telemetry::propagation::join(&span, traceparent);
+    span
+}
+
+fn record_status(res: &axum::response::Response, _: Duration, span: &tracing::Span) {
+    span.record("status", i64::from(res.status().as_u16()));
 }
 
 fn cors(origin: &str) -> CorsLayer {

@@ -73,6 +73,8 @@ impl Mailer {
             .await;
         let took = started.elapsed();
         crate::telemetry::record(&outcomes, took);
+        // Lambda freezes the process after the reply: export the batch's spans now.
+        cadenza_platform::telemetry::flush().await;
         if self.emf {
             let now_ms = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -103,8 +105,18 @@ impl Mailer {
             "email_job",
             message_id,
             job_id = tracing::field::Empty,
-            kind = tracing::field::Empty
+            kind = tracing::field::Empty,
+            trace_id = tracing::field::Empty,
+            remote_traceparent = tracing::field::Empty,
+            otel.kind = "consumer",
+            otel.status_code = tracing::field::Empty,
+            otel.status_description = tracing::field::Empty,
+            messaging.system = "aws_sqs",
+            messaging.operation.type = "process",
         );
+        // The registration (or reset) that queued the job, via its SQS
+        // message attribute (CONTRACTS §6).
+        cadenza_platform::telemetry::propagation::join(&span, traceparent_of(record));
         async {
             let job = match EmailJob::parse(record.body.as_deref().unwrap_or(""), self.public_base_url.as_deref()) {
                 Ok(job) => job,
@@ -123,6 +135,15 @@ impl Mailer {
     }
 
     async fn deliver(&self, job: &EmailJob, message_id: &str) -> Outcome {
+        let outcome = self.deliver_untraced(job, message_id).await;
+        if let Outcome::Retry(reason) = &outcome {
+            tracing::Span::current().record("otel.status_code", "ERROR");
+            tracing::Span::current().record("otel.status_description", reason.as_str());
+        }
+        outcome
+    }
+
+    async fn deliver_untraced(&self, job: &EmailJob, message_id: &str) -> Outcome {
         let email = match self.renderer.render(job) {
             Ok(email) => email,
             Err(e) => {
@@ -152,7 +173,14 @@ impl Mailer {
                 }
             }
         };
-        match self.ses.send(&job.to, &email).await {
+        let send = tracing::info_span!(
+            "ses.SendEmail",
+            otel.kind = "client",
+            rpc.system = "aws-api",
+            rpc.service = "SESv2",
+            rpc.method = "SendEmail",
+        );
+        match self.ses.send(&job.to, &email).instrument(send).await {
             Ok(ses_message_id) => {
                 if let Some((ledger, token)) = &claim {
                     if let Err(e) = ledger.mark_sent(token).await {
@@ -173,4 +201,12 @@ impl Mailer {
             }
         }
     }
+}
+
+/// The `traceparent` message attribute of a record, if it has one.
+pub fn traceparent_of(record: &SqsMessage) -> Option<&str> {
+    record
+        .message_attributes
+        .get(cadenza_platform::telemetry::propagation::TRACEPARENT)
+        .and_then(|a| a.string_value.as_deref())
 }

@@ -52,6 +52,7 @@ enum Command {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
+    let telemetry = cadenza_platform::telemetry::init(NAME);
     let result = match cli.command.unwrap_or(Command::Lambda) {
         Command::Lambda => run_lambda().await,
         Command::Poll {
@@ -65,6 +66,7 @@ async fn main() {
             endpoint,
         } => show_inbox(&endpoint, to.as_deref(), limit).await,
     };
+    drop(telemetry);
     if let Err(e) = result {
         eprintln!("{NAME}: {e:#}");
         std::process::exit(1);
@@ -73,7 +75,6 @@ async fn main() {
 
 /// Config, clients and connections, once per process (cold start).
 async fn start() -> anyhow::Result<(Mailer, SdkConfig)> {
-    cadenza_platform::telemetry::init(NAME);
     let config = config::or_exit(NAME, Config::from_env());
     let sdk = cadenza_aws::sdk_config().await;
     let mailer = mailer::build(&config, &sdk).await?;

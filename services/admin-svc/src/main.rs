@@ -84,7 +84,7 @@ async fn sweep_deps() -> anyhow::Result<(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    telemetry::init(NAME);
+    let _telemetry = telemetry::init(NAME);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Migrate => {
             let url = config::or_exit(NAME, admin_svc::config::database_url());

@@ -94,6 +94,7 @@ async fn begin_write(pool: &PgPool) -> StoreResult<(Transaction<'static, Postgre
     Ok((tx, version))
 }
 
+#[tracing::instrument(name = "db.insert_album", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn insert_album(pool: &PgPool, new: &NewAlbum) -> StoreResult<Written<AlbumRow>> {
     let (mut tx, version) = begin_write(pool).await?;
     let row = sqlx::query_as::<_, AlbumRow>(&format!(
@@ -109,6 +110,7 @@ pub async fn insert_album(pool: &PgPool, new: &NewAlbum) -> StoreResult<Written<
 }
 
 /// Returns the album before and after.
+#[tracing::instrument(name = "db.update_album", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn update_album(
     pool: &PgPool,
     id: Uuid,
@@ -147,6 +149,7 @@ pub async fn update_album(
 }
 
 /// Deletes the album and (by cascade) its songs; returns both.
+#[tracing::instrument(name = "db.delete_album", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn delete_album(
     pool: &PgPool,
     id: Uuid,
@@ -204,6 +207,7 @@ async fn next_track_number(tx: &mut Transaction<'_, Postgres>, album_id: Uuid) -
     Ok(next)
 }
 
+#[tracing::instrument(name = "db.insert_song", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn insert_song(pool: &PgPool, new: &NewSong) -> StoreResult<Written<SongRow>> {
     let (mut tx, version) = begin_write(pool).await?;
     lock_album(&mut tx, new.album_id).await?;
@@ -232,6 +236,7 @@ pub async fn insert_song(pool: &PgPool, new: &NewSong) -> StoreResult<Written<So
 }
 
 /// Returns the song before and after.
+#[tracing::instrument(name = "db.update_song", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn update_song(
     pool: &PgPool,
     id: Uuid,
@@ -291,6 +296,7 @@ pub async fn update_song(
     })
 }
 
+#[tracing::instrument(name = "db.delete_song", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn delete_song(pool: &PgPool, id: Uuid) -> StoreResult<Written<SongRow>> {
     let (mut tx, version) = begin_write(pool).await?;
     let song = sqlx::query_as::<_, SongRow>(&format!(
@@ -330,6 +336,7 @@ async fn unreferenced(
 }
 
 /// [`unreferenced`] outside a transaction (the sweeper).
+#[tracing::instrument(name = "db.unreferenced_keys", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn unreferenced_keys<'e>(
     db: impl sqlx::PgExecutor<'e>,
     mut keys: Vec<String>,

@@ -160,6 +160,7 @@ impl Store {
     }
 
     /// Every album, read in one snapshot (cached).
+    #[tracing::instrument(name = "db.albums", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn albums(&self) -> sqlx::Result<Versioned<AlbumsBody>> {
         let mut snap = Snapshot::begin(&self.pool).await?;
         let rows = cadenza_catalog::queries::all_albums(&mut *snap.tx).await?;
@@ -173,6 +174,7 @@ impl Store {
         })
     }
 
+    #[tracing::instrument(name = "db.albums_page", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn albums_page(&self, limit: i64, after: Option<Cursor>) -> sqlx::Result<AlbumsPage> {
         let rows = cadenza_catalog::queries::albums_page(&self.pool, limit + 1, after).await?;
         let (rows, next) = split_page(rows, limit, |r| Cursor::new(r.created_at, r.id));
@@ -183,6 +185,7 @@ impl Store {
     }
 
     /// One album and its songs, read in one snapshot (cached).
+    #[tracing::instrument(name = "db.album", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn album(&self, id: Uuid) -> sqlx::Result<Versioned<Option<AlbumDetailBody>>> {
         let mut snap = Snapshot::begin(&self.pool).await?;
         let version = snap.version;
@@ -210,6 +213,7 @@ impl Store {
     }
 
     /// Every song, read in one snapshot (cached).
+    #[tracing::instrument(name = "db.songs", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn songs(&self) -> sqlx::Result<Versioned<Vec<SongView>>> {
         let mut snap = Snapshot::begin(&self.pool).await?;
         let rows = sqlx::query_as::<_, SongListRow>(&format!(
@@ -225,6 +229,7 @@ impl Store {
         })
     }
 
+    #[tracing::instrument(name = "db.songs_page", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn songs_page(&self, limit: i64, after: Option<Cursor>) -> sqlx::Result<SongsPage> {
         let rows = sqlx::query_as::<_, SongListRow>(&format!(
             "{SONG_SELECT} WHERE $1::timestamptz IS NULL OR (s.created_at, s.id) < ($1, $2) \
@@ -243,6 +248,7 @@ impl Store {
     }
 
     /// One song, read in one snapshot (cached).
+    #[tracing::instrument(name = "db.song", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn song(&self, id: Uuid) -> sqlx::Result<Versioned<Option<SongView>>> {
         let mut snap = Snapshot::begin(&self.pool).await?;
         let row = sqlx::query_as::<_, SongListRow>(&format!("{SONG_SELECT} WHERE s.id = $1"))
@@ -258,6 +264,7 @@ impl Store {
     }
 
     /// What `/stream/{id}` needs, read in one snapshot (cached).
+    #[tracing::instrument(name = "db.stream_meta", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn stream_meta(&self, id: Uuid) -> sqlx::Result<Versioned<Option<StreamMeta>>> {
         let mut snap = Snapshot::begin(&self.pool).await?;
         let row: Option<(String, f64)> =
@@ -279,6 +286,7 @@ impl Store {
     /// Search, in one snapshot (so its result can be cached by version) and
     /// under a statement timeout ([`SEARCH_TIMEOUT`]): typo-tolerant for
     /// queries of [`FUZZY_MIN_CHARS`] or more, word prefixes below that.
+    #[tracing::instrument(name = "db.search", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn search(&self, q: &str, limit: i64) -> sqlx::Result<Versioned<SearchBody>> {
         let q = q.trim().to_lowercase();
         let mut snap = Snapshot::begin(&self.pool).await?;

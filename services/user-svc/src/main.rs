@@ -71,7 +71,7 @@ enum UserAction {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    telemetry::init("user-svc");
+    let _telemetry = telemetry::init("user-svc");
     if let Some(Command::ImportSeed {
         from_mongodb_uri,
         from_db,

@@ -9,9 +9,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_sdk_sqs::types::MessageAttributeValue;
 use aws_sdk_sqs::Client as SqsClient;
+use cadenza_platform::telemetry::propagation;
 use serde::Serialize;
 use tokio::sync::Notify;
+use tracing::Instrument;
 
 use crate::store::{self, OutboxDoc, Store};
 
@@ -85,6 +88,7 @@ impl EmailJob {
             created_at: t,
             sent_at: None,
             last_error: None,
+            traceparent: cadenza_platform::telemetry::propagation::current(),
         }
     }
 }
@@ -151,13 +155,35 @@ impl Relay {
         else {
             return Ok(false);
         };
-        let sent = self
+        // A producer span in the trace of the request that queued the job
+        // (also when the relay sends it later); the mailer's span joins it.
+        let span = tracing::info_span!(
+            "sqs.SendMessage",
+            job = %job.id,
+            kind = %job.kind,
+            trace_id = tracing::field::Empty,
+            remote_traceparent = tracing::field::Empty,
+            otel.kind = "producer",
+            messaging.system = "aws_sqs",
+            messaging.operation.type = "send",
+        );
+        propagation::join(&span, job.traceparent.as_deref());
+        let mut send = self
             .sqs
             .send_message()
             .queue_url(&self.queue_url)
-            .message_body(&job.body)
-            .send()
-            .await;
+            .message_body(&job.body);
+        if let Some(tp) = propagation::traceparent(&span) {
+            send = send.message_attributes(
+                propagation::TRACEPARENT,
+                MessageAttributeValue::builder()
+                    .data_type("String")
+                    .string_value(tp)
+                    .build()
+                    .expect("data type and value are set"),
+            );
+        }
+        let sent = send.send().instrument(span).await;
         match sent {
             Ok(_) => {
                 metrics::counter!("user_email_jobs_sent_total", "kind" => job.kind.clone())

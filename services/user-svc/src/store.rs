@@ -312,6 +312,10 @@ pub struct OutboxDoc {
     pub sent_at: Option<DateTime>,
     #[serde(rename = "lastError")]
     pub last_error: Option<String>,
+    /// W3C trace context of the request that queued the job, sent on as the
+    /// SQS message attribute `traceparent` (CONTRACTS §6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 pub const PENDING: &str = "pending";
@@ -342,6 +346,7 @@ where
 }
 
 impl Store {
+    #[tracing::instrument(name = "mongodb.connect", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn connect(uri: &str, db: &str) -> anyhow::Result<Self> {
         let mut options = ClientOptions::parse(uri).await?;
         // Fail fast while the database is down: the request answers 503
@@ -379,11 +384,13 @@ impl Store {
         self.db.collection("email_outbox")
     }
 
+    #[tracing::instrument(name = "mongodb.ping", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn ping(&self) -> DbResult<()> {
         self.db.run_command(doc! {"ping": 1}).await.map(|_| ())
     }
 
     /// Creates every index; safe to run on every start.
+    #[tracing::instrument(name = "mongodb.ensure_indexes", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn ensure_indexes(&self) -> DbResult<()> {
         fn idx(keys: Document, unique: bool, ttl: Option<Duration>) -> IndexModel {
             let mut o = IndexOptions::builder().build();
@@ -441,10 +448,12 @@ impl Store {
 
     // ------------------------------------------------------------ users
 
+    #[tracing::instrument(name = "mongodb.user_by_email", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn user_by_email(&self, email: &str) -> DbResult<Option<UserDoc>> {
         self.users().find_one(doc! {"email": email}).await
     }
 
+    #[tracing::instrument(name = "mongodb.user_by_id", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn user_by_id(&self, id: &str) -> DbResult<Option<UserDoc>> {
         let Some(id) = UserId::parse(id) else {
             return Ok(None);
@@ -453,6 +462,7 @@ impl Store {
     }
 
     /// Inserts a new user, its verification token and the job mailing it, atomically.
+    #[tracing::instrument(name = "mongodb.create_user", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn create_user(
         &self,
         user: &UserDoc,
@@ -475,6 +485,7 @@ impl Store {
 
     /// Creates a verified admin, or promotes (and verifies) an existing user.
     /// Returns true when the user was created.
+    #[tracing::instrument(name = "mongodb.upsert_admin", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn upsert_admin(
         &self,
         email: &str,
@@ -501,6 +512,7 @@ impl Store {
     }
 
     /// Creates a verified user for the demo; false when it already exists.
+    #[tracing::instrument(name = "mongodb.ensure_user", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn ensure_user(
         &self,
         email: &str,
@@ -516,6 +528,7 @@ impl Store {
     }
 
     /// Swaps a hash for a stronger one, unless the password changed meanwhile.
+    #[tracing::instrument(name = "mongodb.upgrade_hash", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn upgrade_hash(&self, user_id: &UserId, old: &str, new: &str) -> DbResult<()> {
         self.users()
             .update_one(
@@ -528,11 +541,13 @@ impl Store {
 
     // ------------------------------------------------------------ email tokens and jobs
 
+    #[tracing::instrument(name = "mongodb.insert_job", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn insert_job(&self, job: &OutboxDoc) -> DbResult<()> {
         self.outbox().insert_one(job).await.map(|_| ())
     }
 
     /// Replaces the user's token of this purpose and queues its job, atomically.
+    #[tracing::instrument(name = "mongodb.issue_email_token", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn issue_email_token(&self, token: &EmailTokenDoc, job: &OutboxDoc) -> DbResult<()> {
         with_retry(|| async {
             let mut s = self.begin().await?;
@@ -551,6 +566,7 @@ impl Store {
     }
 
     /// A live token of this purpose, without consuming it.
+    #[tracing::instrument(name = "mongodb.peek_email_token", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn peek_email_token(
         &self,
         hash: &str,
@@ -564,6 +580,7 @@ impl Store {
     }
 
     /// Consumes a verify token and marks its user verified, atomically.
+    #[tracing::instrument(name = "mongodb.verify_email", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn verify_email(&self, hash: &str) -> DbResult<Option<UserDoc>> {
         with_retry(|| async {
             let mut s = self.begin().await?;
@@ -601,6 +618,7 @@ impl Store {
 
     /// Consumes a reset token, sets the new hash, revokes every session and
     /// queues the notice, atomically. Returns the user and the revoked sessions.
+    #[tracing::instrument(name = "mongodb.reset_password", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn reset_password(
         &self,
         hash: &str,
@@ -652,6 +670,7 @@ impl Store {
 
     /// Sets a new hash (the caller checked the current password), revokes
     /// every session but `keep_sid` and queues the notice, atomically.
+    #[tracing::instrument(name = "mongodb.change_password", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn change_password(
         &self,
         user: &UserDoc,
@@ -699,14 +718,17 @@ impl Store {
 
     // ------------------------------------------------------------ sessions
 
+    #[tracing::instrument(name = "mongodb.insert_session", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn insert_session(&self, session: &SessionDoc) -> DbResult<()> {
         self.sessions().insert_one(session).await.map(|_| ())
     }
 
+    #[tracing::instrument(name = "mongodb.session_by_token", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn session_by_token(&self, hash: &str) -> DbResult<Option<SessionDoc>> {
         self.sessions().find_one(doc! {"tokenHash": hash}).await
     }
 
+    #[tracing::instrument(name = "mongodb.session_by_previous_token", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn session_by_previous_token(&self, hash: &str) -> DbResult<Option<SessionDoc>> {
         self.sessions()
             .find_one(doc! {"previousTokenHash": hash})
@@ -714,6 +736,7 @@ impl Store {
     }
 
     /// The session an earlier (retired) token of which is `hash`.
+    #[tracing::instrument(name = "mongodb.session_by_retired_token", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn session_by_retired_token(&self, hash: &str) -> DbResult<Option<String>> {
         Ok(self
             .retired()
@@ -726,6 +749,7 @@ impl Store {
     /// request won the race. The rotation and the record of the retired
     /// token are one transaction: if either write fails, neither happens,
     /// so the client's retry with `old` is a normal refresh, not "reuse".
+    #[tracing::instrument(name = "mongodb.rotate", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn rotate(
         &self,
         session: &SessionDoc,
@@ -779,6 +803,7 @@ impl Store {
         .await
     }
 
+    #[tracing::instrument(name = "mongodb.touch_session", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn touch_session(&self, id: &str, idle: Duration) -> DbResult<()> {
         self.sessions()
             .update_one(
@@ -790,6 +815,7 @@ impl Store {
     }
 
     /// Revokes one session; returns it if it was live until now.
+    #[tracing::instrument(name = "mongodb.revoke_session", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn revoke_session(
         &self,
         id: &str,
@@ -804,6 +830,7 @@ impl Store {
             .await
     }
 
+    #[tracing::instrument(name = "mongodb.session_by_id", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn session_by_id(&self, id: &str) -> DbResult<Option<SessionDoc>> {
         self.sessions().find_one(doc! {"_id": id}).await
     }
@@ -834,6 +861,7 @@ impl Store {
     }
 
     /// Revokes every live session of the user; returns them.
+    #[tracing::instrument(name = "mongodb.revoke_user_sessions", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn revoke_user_sessions(&self, user_id: &str) -> DbResult<Vec<SessionDoc>> {
         with_retry(|| async {
             let mut s = self.begin().await?;
@@ -844,6 +872,7 @@ impl Store {
         .await
     }
 
+    #[tracing::instrument(name = "mongodb.live_sessions", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn live_sessions(&self, user_id: &str) -> DbResult<Vec<SessionDoc>> {
         let t = now();
         self.sessions()
@@ -863,6 +892,7 @@ impl Store {
     // ------------------------------------------------------------ favourites
 
     /// Newest first; `offset`/`limit` page through them.
+    #[tracing::instrument(name = "mongodb.favorites_of", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn favorites_of(
         &self,
         user_id: &str,
@@ -880,6 +910,7 @@ impl Store {
     }
 
     /// Adds a favourite; an existing one is returned unchanged.
+    #[tracing::instrument(name = "mongodb.add_favorite", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn add_favorite(&self, user_id: &str, song_id: &str) -> DbResult<FavoriteDoc> {
         let fav = FavoriteDoc {
             id: Some(UserId::Oid(ObjectId::new())),
@@ -898,6 +929,7 @@ impl Store {
         }
     }
 
+    #[tracing::instrument(name = "mongodb.remove_favorite", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn remove_favorite(&self, user_id: &str, song_id: &str) -> DbResult<bool> {
         self.favorites()
             .delete_one(doc! {"userId": user_id, "songId": song_id})
@@ -909,6 +941,7 @@ impl Store {
 
     /// Leases one due job for `lease` (so another replica does not send it
     /// concurrently); `only` restricts to one job id.
+    #[tracing::instrument(name = "mongodb.claim_job", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn claim_job(
         &self,
         only: Option<&str>,
@@ -928,6 +961,7 @@ impl Store {
             .await
     }
 
+    #[tracing::instrument(name = "mongodb.job_sent", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn job_sent(&self, id: &str) -> DbResult<()> {
         self.outbox()
             .update_one(
@@ -939,6 +973,7 @@ impl Store {
             .map(|_| ())
     }
 
+    #[tracing::instrument(name = "mongodb.job_failed", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn job_failed(&self, id: &str, retry_in: Duration, error: &str) -> DbResult<()> {
         let error: String = error.chars().take(500).collect();
         self.outbox()
@@ -951,6 +986,7 @@ impl Store {
     }
 
     /// Jobs not yet sent, and how long the oldest of them has waited.
+    #[tracing::instrument(name = "mongodb.outbox_backlog", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn outbox_backlog(&self) -> DbResult<(u64, Option<std::time::Duration>)> {
         let pending = self.pending_jobs().await?;
         if pending == 0 {
@@ -970,6 +1006,7 @@ impl Store {
         ))
     }
 
+    #[tracing::instrument(name = "mongodb.pending_jobs", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn pending_jobs(&self) -> DbResult<u64> {
         self.outbox()
             .count_documents(doc! {"status": PENDING})

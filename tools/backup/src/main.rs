@@ -93,7 +93,7 @@ async fn open_bucket(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    cadenza_platform::telemetry::init(NAME);
+    let _telemetry = cadenza_platform::telemetry::init(NAME);
     let t = Instant::now();
     let summary = match cli.command {
         Command::Create {

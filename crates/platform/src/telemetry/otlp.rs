@@ -1,0 +1,118 @@
+//! The OTLP/HTTP trace exporter: the SDK's batch processor and protobuf
+//! encoding, sent with the workspace's reqwest client on the process's own
+//! tokio runtime.
+
+use std::time::Duration;
+
+use opentelemetry_http::{Bytes, HttpClient, HttpError, Request, Response};
+use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::Resource;
+
+/// What the environment asks of the trace exporter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `OTEL_SERVICE_NAME`, when set (it wins over the binary's name).
+    pub service_name: Option<String>,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// `Ok(None)` when traces are off: no OTLP endpoint, `OTEL_SDK_DISABLED=true`
+/// or `OTEL_TRACES_EXPORTER=none`. Only `http/protobuf` is spoken; another
+/// `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL` is an error rather than an exporter
+/// that silently sends what the collector cannot read.
+pub fn settings_from_env() -> Result<Option<Settings>, String> {
+    if var("OTEL_SDK_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+        return Ok(None);
+    }
+    match var("OTEL_TRACES_EXPORTER").as_deref() {
+        None | Some("otlp") => {}
+        Some("none") => return Ok(None),
+        Some(other) => {
+            return Err(format!(
+                "OTEL_TRACES_EXPORTER={other}: only otlp (or none) is supported"
+            ))
+        }
+    }
+    if var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_none()
+        && var("OTEL_EXPORTER_OTLP_ENDPOINT").is_none()
+    {
+        return Ok(None);
+    }
+    for name in [
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+    ] {
+        if let Some(p) = var(name) {
+            if p != "http/protobuf" {
+                return Err(format!(
+                    "{name}={p}: only http/protobuf is supported (the collector's port 4318)"
+                ));
+            }
+        }
+    }
+    Ok(Some(Settings {
+        service_name: var("OTEL_SERVICE_NAME"),
+    }))
+}
+
+pub fn provider(service: &'static str, settings: &Settings) -> Result<SdkTracerProvider, String> {
+    let handle = tokio::runtime::Handle::try_current()
+        .map_err(|_| "telemetry::init must run inside the tokio runtime".to_owned())?;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| format!("OTLP HTTP client: {e}"))?;
+    // Endpoint, headers, timeout and compression come from the standard
+    // OTEL_EXPORTER_OTLP_* variables, read by the builder.
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_protocol(Protocol::HttpBinary)
+        .with_http_client(OnRuntime { client, handle })
+        .build()
+        .map_err(|e| format!("OTLP exporter: {e}"))?;
+    let mut resource = Resource::builder().with_attribute(opentelemetry::KeyValue::new(
+        "service.version",
+        env!("CARGO_PKG_VERSION"),
+    ));
+    if settings.service_name.is_none() {
+        resource = resource.with_service_name(service);
+    }
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(resource.build())
+        .build())
+}
+
+/// The batch processor exports from its own thread, outside the runtime;
+/// each request is spawned onto the runtime and awaited from there.
+#[derive(Debug)]
+struct OnRuntime {
+    client: reqwest::Client,
+    handle: tokio::runtime::Handle,
+}
+
+#[async_trait::async_trait]
+impl HttpClient for OnRuntime {
+    async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
+        let client = self.client.clone();
+        let request = reqwest::Request::try_from(request)?;
+        let sent = self.handle.spawn(async move {
+            let response = client.execute(request).await?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await?;
+            Ok::<_, reqwest::Error>((status, headers, body))
+        });
+        let (status, headers, body) = sent.await??;
+        let mut out = Response::builder().status(status).body(body)?;
+        *out.headers_mut() = headers;
+        Ok(out)
+    }
+}
