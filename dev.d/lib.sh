@@ -309,6 +309,18 @@ register_url() {
   mv -f "$tmp" "$f"
 }
 
+# otel_export NAME: a service started next exports its spans to the dev OTLP
+# sink (dev.d/up/25-otlp-sink.sh) when it runs, as OTEL service NAME, in
+# batches every 200 ms; without the sink, trace export stays off.
+otel_export() {
+  if is_running otlp-sink; then
+    export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:${CADENZA_OTLP_PORT:-54318}"
+    export OTEL_SERVICE_NAME="$1" OTEL_BSP_SCHEDULE_DELAY=200
+  else
+    unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_SERVICE_NAME OTEL_BSP_SCHEDULE_DELAY
+  fi
+}
+
 # restart_if_rebuilt NAME BIN: a service started from an older build keeps
 # running old code; stop it when BIN is newer than its pidfile, so the
 # start_bg that follows runs the new binary.

@@ -37,6 +37,7 @@ unset JWT_PRIVATE_KEY JWT_PUBLIC_KEYS
 if ! is_running user-svc && port_in_use "$PORT"; then
   die "port $PORT is taken by $(port_owner "$PORT"); user-svc needs it"
 fi
+otel_export user-svc
 start_bg user-svc "$CADENZA_LOG/user-svc.log" "$BIN" serve
 if ! wait_http "http://127.0.0.1:$PORT/readyz" 60; then
   log_tail user-svc

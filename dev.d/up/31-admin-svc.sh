@@ -42,6 +42,7 @@ unset JWT_PUBLIC_KEYS JWT_JWKS_URL REDIS_NAMESPACE CLOUDFRONT_DISTRIBUTION_ID S3
 if ! is_running admin-svc && port_in_use "$PORT"; then
   die "port $PORT is taken by $(port_owner "$PORT"); admin-svc needs it"
 fi
+otel_export admin-svc
 start_bg admin-svc "$CADENZA_LOG/admin-svc.log" "$BIN" serve
 if ! wait_http "http://127.0.0.1:$PORT/readyz" 60; then
   log_tail admin-svc

@@ -48,6 +48,7 @@ unset JWT_PUBLIC_KEYS JWT_JWKS_URL CLOUDFRONT_PRIVATE_KEY REDIS_NAMESPACE
 if ! is_running song-svc && port_in_use "$PORT"; then
   die "port $PORT is taken by $(port_owner "$PORT"); song-svc needs it"
 fi
+otel_export song-svc
 start_bg song-svc "$CADENZA_LOG/song-svc.log" "$BIN"
 if ! wait_http "http://127.0.0.1:$PORT/readyz" 60; then
   log_tail song-svc

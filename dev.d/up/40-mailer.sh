@@ -29,6 +29,7 @@ export METRICS_ADDR=127.0.0.1:5003
 # Plain text in the log file (tracing honours NO_COLOR).
 export NO_COLOR=1
 export RUST_LOG="${MAILER_RUST_LOG:-info,aws_config=warn,aws_smithy_runtime=warn}"
+otel_export mailer
 start_bg mailer "$CADENZA_LOG/mailer.log" "$bin" poll
 # A configuration or Redis error ends it within a second.
 sleep 1

@@ -150,17 +150,31 @@ fn request_span(req: &Request) -> tracing::Span {
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
-    let span = tracing::info_span!(
-        "request",
-        method = %req.method(),
-        path = %req.uri().path(),
-        request_id = %id,
-        status = tracing::field::Empty,
-        trace_id = tracing::field::Empty,
-        remote_traceparent = tracing::field::Empty,
-        otel.name = %req.method(),
-        otel.kind = "server",
-    );
+    // Exported spans get the OpenTelemetry fields; without export the span
+    // costs what it did before tracing existed (Empty fields are free until
+    // recorded).
+    let span = if crate::telemetry::tracing_enabled() {
+        tracing::info_span!(
+            "request",
+            method = %req.method(),
+            path = %req.uri().path(),
+            request_id = %id,
+            status = tracing::field::Empty,
+            trace_id = tracing::field::Empty,
+            remote_traceparent = tracing::field::Empty,
+            otel.name = %req.method(),
+            otel.kind = "server",
+        )
+    } else {
+        tracing::info_span!(
+            "request",
+            method = %req.method(),
+            path = %req.uri().path(),
+            request_id = %id,
+            trace_id = tracing::field::Empty,
+            remote_traceparent = tracing::field::Empty,
+        )
+    };
     // The caller's (the gateway's) trace context, if any.
     let traceparent = req.headers().get(TRACEPARENT).and_then(|v| v.to_str().ok());
     crate::telemetry::propagation::join(&span, traceparent);
@@ -168,7 +182,9 @@ fn request_span(req: &Request) -> tracing::Span {
 }
 
 fn record_status(res: &axum::response::Response, _: Duration, span: &tracing::Span) {
-    span.record("status", i64::from(res.status().as_u16()));
+    if crate::telemetry::tracing_enabled() {
+        span.record("status", i64::from(res.status().as_u16()));
+    }
 }
 
 fn cors(origin: &str) -> CorsLayer {

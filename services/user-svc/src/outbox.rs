@@ -166,14 +166,21 @@ impl Relay {
             otel.kind = "producer",
             messaging.system = "aws_sqs",
             messaging.operation.type = "send",
+            otel.status_code = tracing::field::Empty,
         );
         propagation::join(&span, job.traceparent.as_deref());
+        self.send_claimed(job, &span).instrument(span.clone()).await
+    }
+
+    /// Sends a claimed job from its producer `span` (its log lines carry the
+    /// trace id; the outbox writes are its children).
+    async fn send_claimed(&self, job: OutboxDoc, span: &tracing::Span) -> Result<bool, String> {
         let mut send = self
             .sqs
             .send_message()
             .queue_url(&self.queue_url)
             .message_body(&job.body);
-        if let Some(tp) = propagation::traceparent(&span) {
+        if let Some(tp) = propagation::traceparent(span) {
             send = send.message_attributes(
                 propagation::TRACEPARENT,
                 MessageAttributeValue::builder()
@@ -183,7 +190,7 @@ impl Relay {
                     .expect("data type and value are set"),
             );
         }
-        let sent = send.send().instrument(span).await;
+        let sent = send.send().await;
         match sent {
             Ok(_) => {
                 metrics::counter!("user_email_jobs_sent_total", "kind" => job.kind.clone())
@@ -197,6 +204,7 @@ impl Relay {
             }
             Err(e) => {
                 let err = aws_sdk_sqs::error::DisplayErrorContext(&e).to_string();
+                span.record("otel.status_code", "ERROR");
                 let delay = backoff(self.base_backoff, job.attempts);
                 metrics::counter!("user_email_job_failures_total").increment(1);
                 tracing::warn!(job = %job.id, attempts = job.attempts, retry_in = ?delay, error = %err, "email job not sent; will retry");

@@ -4,9 +4,13 @@
 
 use std::time::Duration;
 
+use opentelemetry::trace::{Link, SpanKind, TraceContextExt, TraceId, TraceState};
+use opentelemetry::{Context, KeyValue};
 use opentelemetry_http::{Bytes, HttpClient, HttpError, Request, Response};
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{
+    Sampler, SamplingDecision, SamplingResult, SdkTracerProvider, ShouldSample,
+};
 use opentelemetry_sdk::Resource;
 
 /// What the environment asks of the trace exporter.
@@ -85,6 +89,7 @@ pub fn provider(service: &'static str, settings: &Settings) -> Result<SdkTracerP
         resource = resource.with_service_name(service);
     }
     Ok(SdkTracerProvider::builder()
+        .with_sampler(NoOrphanClients(sampler_from_env()))
         .with_batch_exporter(exporter)
         .with_resource(resource.build())
         .build())
@@ -114,5 +119,94 @@ impl HttpClient for OnRuntime {
         let mut out = Response::builder().status(status).body(body)?;
         *out.headers_mut() = headers;
         Ok(out)
+    }
+}
+
+/// `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`, as the specification
+/// reads them (default `parentbased_always_on`; an unknown value or a bad
+/// ratio falls back to it, or to ratio 1.0, as the SDK does).
+pub fn sampler_from_env() -> Sampler {
+    let ratio = || {
+        var("OTEL_TRACES_SAMPLER_ARG")
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|r| (0.0..=1.0).contains(r))
+            .unwrap_or(1.0)
+    };
+    match var("OTEL_TRACES_SAMPLER").as_deref() {
+        Some("always_on") => Sampler::AlwaysOn,
+        Some("always_off") => Sampler::AlwaysOff,
+        Some("traceidratio") => Sampler::TraceIdRatioBased(ratio()),
+        Some("parentbased_always_off") => Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
+        Some("parentbased_traceidratio") => {
+            Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio())))
+        }
+        _ => Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
+    }
+}
+
+/// Drops client spans that start a trace: a database or Redis call made
+/// outside any request, event or job is a background poll (the outbox relay
+/// every second, the cache's resync), which would otherwise fill the
+/// tracing backend with one-span traces. The same call inside a traced
+/// request is a child and kept; everything else goes to the configured
+/// sampler.
+#[derive(Debug, Clone)]
+struct NoOrphanClients(Sampler);
+
+impl ShouldSample for NoOrphanClients {
+    fn should_sample(
+        &self,
+        parent: Option<&Context>,
+        trace_id: TraceId,
+        name: &str,
+        kind: &SpanKind,
+        attributes: &[KeyValue],
+        links: &[Link],
+    ) -> SamplingResult {
+        let has_parent = parent.is_some_and(|cx| cx.span().span_context().is_valid());
+        if !has_parent && *kind == SpanKind::Client {
+            return SamplingResult {
+                decision: SamplingDecision::Drop,
+                attributes: Vec::new(),
+                trace_state: TraceState::default(),
+            };
+        }
+        self.0
+            .should_sample(parent, trace_id, name, kind, attributes, links)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags};
+
+    fn decide(parent: Option<&Context>, kind: SpanKind) -> SamplingDecision {
+        NoOrphanClients(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)))
+            .should_sample(parent, TraceId::from(7), "x", &kind, &[], &[])
+            .decision
+    }
+
+    #[test]
+    fn a_root_client_span_is_dropped_and_a_child_one_kept() {
+        assert_eq!(decide(None, SpanKind::Client), SamplingDecision::Drop);
+        assert_eq!(
+            decide(Some(&Context::new()), SpanKind::Client),
+            SamplingDecision::Drop
+        );
+        for kind in [SpanKind::Server, SpanKind::Consumer, SpanKind::Producer] {
+            assert_eq!(decide(None, kind), SamplingDecision::RecordAndSample);
+        }
+        let parent = Context::new().with_remote_span_context(SpanContext::new(
+            TraceId::from(7),
+            SpanId::from(9),
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::default(),
+        ));
+        assert_eq!(
+            decide(Some(&parent), SpanKind::Client),
+            SamplingDecision::RecordAndSample
+        );
     }
 }
