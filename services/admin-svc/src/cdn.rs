@@ -27,6 +27,7 @@ impl CdnInvalidator {
     }
 
     /// One invalidation for all `keys` (as `/key` paths); returns its id.
+    #[tracing::instrument(name = "cloudfront.invalidate", skip_all, fields(otel.kind = "client", rpc.system = "aws-api", rpc.service = "CloudFront"))]
     pub async fn invalidate(&self, keys: &[String]) -> Result<String, String> {
         let paths: Vec<String> = keys.iter().map(|k| format!("/{k}")).collect();
         let batch = InvalidationBatch::builder()

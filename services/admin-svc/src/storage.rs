@@ -108,6 +108,7 @@ impl MediaStore {
     }
 
     /// `Ok(None)` when the object does not exist.
+    #[tracing::instrument(name = "s3.head", skip_all, fields(otel.kind = "client", rpc.system = "aws-api", rpc.service = "S3"))]
     pub async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, String> {
         match self
             .client
@@ -133,6 +134,7 @@ impl MediaStore {
     }
 
     /// Deletes one object (deleting a missing object succeeds).
+    #[tracing::instrument(name = "s3.delete", skip_all, fields(otel.kind = "client", rpc.system = "aws-api", rpc.service = "S3"))]
     pub async fn delete(&self, key: &str) -> Result<(), String> {
         self.client
             .delete_object()
@@ -146,6 +148,7 @@ impl MediaStore {
 
     /// Server-side copy of `from` to `to` within the bucket (metadata and
     /// content type are copied with the object).
+    #[tracing::instrument(name = "s3.copy", skip_all, fields(otel.kind = "client", rpc.system = "aws-api", rpc.service = "S3"))]
     pub async fn copy(&self, from: &str, to: &str) -> Result<(), String> {
         self.client
             .copy_object()
@@ -159,6 +162,7 @@ impl MediaStore {
     }
 
     /// Every object under `prefix` with its last-modified time (Unix seconds).
+    #[tracing::instrument(name = "s3.list", skip_all, fields(otel.kind = "client", rpc.system = "aws-api", rpc.service = "S3"))]
     pub async fn list(&self, prefix: &str) -> Result<Vec<(String, i64)>, String> {
         let mut objects = vec![];
         let mut token: Option<String> = None;
@@ -185,6 +189,7 @@ impl MediaStore {
     }
 
     /// Readiness: the bucket answers.
+    #[tracing::instrument(name = "s3.check_bucket", skip_all, fields(otel.kind = "client", rpc.system = "aws-api", rpc.service = "S3"))]
     pub async fn check_bucket(&self) -> Result<(), String> {
         self.client
             .head_bucket()

@@ -144,12 +144,14 @@ pub fn sampler_from_env() -> Sampler {
     }
 }
 
-/// Drops client spans that start a trace: a database or Redis call made
-/// outside any request, event or job is a background poll (the outbox relay
-/// every second, the cache's resync), which would otherwise fill the
-/// tracing backend with one-span traces. The same call inside a traced
-/// request is a child and kept; everything else goes to the configured
-/// sampler.
+/// Drops spans that would fill the tracing backend with one-span traces:
+/// client spans that start a trace (a database or Redis call made outside
+/// any request, event or job is a background poll: the outbox relay every
+/// second, the cache's resync) and untraced probes and scrapes (`/healthz`,
+/// `/readyz`, `/metrics`, every few seconds from the kubelet and
+/// Prometheus). The same call inside a traced request is a child and kept,
+/// as is a probe sent with a `traceparent`; everything else goes to the
+/// configured sampler.
 #[derive(Debug, Clone)]
 struct NoOrphanClients(Sampler);
 
@@ -164,7 +166,16 @@ impl ShouldSample for NoOrphanClients {
         links: &[Link],
     ) -> SamplingResult {
         let has_parent = parent.is_some_and(|cx| cx.span().span_context().is_valid());
-        if !has_parent && *kind == SpanKind::Client {
+        let probe = || {
+            attributes.iter().any(|kv| {
+                kv.key.as_str() == "path"
+                    && matches!(
+                        kv.value.as_str().as_ref(),
+                        "/healthz" | "/readyz" | "/metrics"
+                    )
+            })
+        };
+        if !has_parent && (*kind == SpanKind::Client || (*kind == SpanKind::Server && probe())) {
             return SamplingResult {
                 decision: SamplingDecision::Drop,
                 attributes: Vec::new(),
@@ -181,10 +192,21 @@ mod tests {
     use super::*;
     use opentelemetry::trace::{SpanContext, SpanId, TraceFlags};
 
-    fn decide(parent: Option<&Context>, kind: SpanKind) -> SamplingDecision {
+    fn decide_at(parent: Option<&Context>, kind: SpanKind, path: &'static str) -> SamplingDecision {
         NoOrphanClients(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)))
-            .should_sample(parent, TraceId::from(7), "x", &kind, &[], &[])
+            .should_sample(
+                parent,
+                TraceId::from(7),
+                "x",
+                &kind,
+                &[KeyValue::new("path", path)],
+                &[],
+            )
             .decision
+    }
+
+    fn decide(parent: Option<&Context>, kind: SpanKind) -> SamplingDecision {
+        decide_at(parent, kind, "/api/song/album")
     }
 
     #[test]
@@ -208,5 +230,16 @@ mod tests {
             decide(Some(&parent), SpanKind::Client),
             SamplingDecision::RecordAndSample
         );
+        for probe in ["/healthz", "/readyz", "/metrics"] {
+            assert_eq!(
+                decide_at(None, SpanKind::Server, probe),
+                SamplingDecision::Drop
+            );
+            assert_eq!(
+                decide_at(Some(&parent), SpanKind::Server, probe),
+                SamplingDecision::RecordAndSample,
+                "a probe sent with a traceparent is traced"
+            );
+        }
     }
 }
