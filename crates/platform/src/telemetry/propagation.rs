@@ -23,8 +23,38 @@ use super::trace_id::{trace_of, FIELD, REMOTE_PARENT_FIELD};
 /// The header, envelope field and SQS message attribute name.
 pub const TRACEPARENT: &str = "traceparent";
 
+/// W3C Trace Context level 1, strictly: `version-traceid-parentid-flags`,
+/// lowercase hex of exactly 2-32-16-2 digits, version not `ff` (version
+/// `00` has nothing after the flags), ids not all zeros. The SDK's parser
+/// alone accepts, for one, a 31-digit trace id.
+fn well_formed(tp: &str) -> bool {
+    let hex = |s: &str, n: usize| {
+        s.len() == n
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    let mut parts = tp.split('-');
+    let (Some(v), Some(t), Some(p), Some(f)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let rest = parts.next();
+    hex(v, 2)
+        && v != "ff"
+        && (v != "00" || rest.is_none())
+        && hex(t, 32)
+        && hex(p, 16)
+        && hex(f, 2)
+        && t.bytes().any(|b| b != b'0')
+        && p.bytes().any(|b| b != b'0')
+}
+
 /// The remote context of a `traceparent` value, if it is a valid one.
 fn extract(traceparent: &str) -> Option<opentelemetry::Context> {
+    if !well_formed(traceparent) {
+        return None;
+    }
     let carrier = HashMap::from([(TRACEPARENT.to_owned(), traceparent.to_owned())]);
     let cx = TraceContextPropagator::new().extract(&carrier);
     cx.span().span_context().is_valid().then_some(cx)
@@ -96,6 +126,8 @@ mod tests {
             "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
             "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\nx: y",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
         ] {
             assert_eq!(trace_id_of(bad), None, "{bad:?} accepted");
         }
