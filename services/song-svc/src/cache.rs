@@ -71,7 +71,50 @@ const RESYNC_RETRY: Duration = Duration::from_millis(250);
 /// Search results kept in process (never in Redis: user input must not fill
 /// a shared store), and for how long at most.
 const SEARCH_MAX_ENTRIES: usize = 1024;
+const SEARCH_MAX_BYTES: usize = 32 << 20;
 const SEARCH_TTL: Duration = Duration::from_secs(60);
+/// A 500-song batch is ~150 kB of JSON: bounded by bytes as well.
+const BATCH_MAX_ENTRIES: usize = 4096;
+const BATCH_MAX_BYTES: usize = 32 << 20;
+
+/// Bodies that depend on the whole catalogue (a search, a batch of songs):
+/// each is kept with the version it was read at and answered only while no
+/// newer change has been heard of. Bounded by count and bytes; when full,
+/// it is emptied (cheaper than tracking use, and refilled by the next
+/// reads).
+struct Memo {
+    map: HashMap<String, Entry>,
+    bytes: usize,
+    max_entries: usize,
+    max_bytes: usize,
+}
+
+impl Memo {
+    fn new(max_entries: usize, max_bytes: usize) -> Self {
+        Self {
+            map: HashMap::new(),
+            bytes: 0,
+            max_entries,
+            max_bytes,
+        }
+    }
+
+    fn insert(&mut self, key: &str, entry: Entry) {
+        let size = entry.bytes.len() + key.len();
+        if size > self.max_bytes {
+            return;
+        }
+        if let Some(old) = self.map.remove(key) {
+            self.bytes -= old.bytes.len() + key.len();
+        }
+        if self.map.len() >= self.max_entries || self.bytes + size > self.max_bytes {
+            self.map.clear();
+            self.bytes = 0;
+        }
+        self.bytes += size;
+        self.map.insert(key.to_owned(), entry);
+    }
+}
 
 /// Key names (before namespacing).
 pub mod keys {
@@ -240,7 +283,9 @@ struct Inner {
     inflight: Mutex<HashMap<String, Inflight>>,
     /// Search results by normalised query; valid only at the newest version
     /// heard of (any change may change any result).
-    search: Mutex<HashMap<String, Entry>>,
+    search: Mutex<Memo>,
+    /// Batch lookups by their list of ids, kept the same way.
+    batch: Mutex<Memo>,
     next_load: AtomicU64,
     set_if_newer: redis::Script,
 }
@@ -273,7 +318,8 @@ impl CatalogCache {
                 started: Instant::now(),
                 breaker_until_ms: AtomicU64::new(0),
                 inflight: Mutex::new(HashMap::new()),
-                search: Mutex::new(HashMap::new()),
+                search: Mutex::new(Memo::new(SEARCH_MAX_ENTRIES, SEARCH_MAX_BYTES)),
+                batch: Mutex::new(Memo::new(BATCH_MAX_ENTRIES, BATCH_MAX_BYTES)),
                 next_load: AtomicU64::new(0),
                 set_if_newer: redis::Script::new(SET_IF_NEWER),
             }),
@@ -390,33 +436,55 @@ impl CatalogCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = ApiResult<Versioned<Bytes>>>,
     {
+        self.memo_or_load(&self.inner.search, "songsvc_search_cache_total", key, load)
+            .await
+    }
+
+    /// A batch lookup's body for `key` (its ids, in order), kept like a
+    /// search result: only while no newer catalogue change is heard of.
+    pub async fn batch_or_load<F, Fut>(&self, key: &str, load: F) -> ApiResult<Bytes>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = ApiResult<Versioned<Bytes>>>,
+    {
+        self.memo_or_load(&self.inner.batch, "songsvc_batch_cache_total", key, load)
+            .await
+    }
+
+    async fn memo_or_load<F, Fut>(
+        &self,
+        memo: &Mutex<Memo>,
+        metric: &'static str,
+        key: &str,
+        load: F,
+    ) -> ApiResult<Bytes>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = ApiResult<Versioned<Bytes>>>,
+    {
         if !self.usable() {
-            metrics::counter!("songsvc_search_cache_total", "result" => "bypass").increment(1);
+            metrics::counter!(metric, "result" => "bypass").increment(1);
             return Ok(load().await?.value);
         }
         {
             let local = self.inner.local.lock().unwrap();
             let newest = local.newest.max(local.global);
-            let search = self.inner.search.lock().unwrap();
-            if let Some(e) = search.get(key) {
+            let memo = memo.lock().unwrap();
+            if let Some(e) = memo.map.get(key) {
                 if e.version >= newest && e.stored.elapsed() < SEARCH_TTL.min(self.inner.ttl) {
-                    metrics::counter!("songsvc_search_cache_total", "result" => "hit").increment(1);
+                    metrics::counter!(metric, "result" => "hit").increment(1);
                     return Ok(e.bytes.clone());
                 }
             }
         }
-        metrics::counter!("songsvc_search_cache_total", "result" => "miss").increment(1);
+        metrics::counter!(metric, "result" => "miss").increment(1);
         let loaded = load().await?;
         // Under the lock that applies events: a result older than a change
         // heard of meanwhile is not kept.
         let local = self.inner.local.lock().unwrap();
         if loaded.version >= local.newest.max(local.global) {
-            let mut search = self.inner.search.lock().unwrap();
-            if search.len() >= SEARCH_MAX_ENTRIES && !search.contains_key(key) {
-                search.clear();
-            }
-            search.insert(
-                key.to_owned(),
+            memo.lock().unwrap().insert(
+                key,
                 Entry {
                     version: loaded.version,
                     bytes: loaded.value.clone(),
@@ -931,6 +999,31 @@ mod tests {
         assert_eq!(loads.load(Ordering::SeqCst), 2);
         search(1).await;
         assert_eq!(loads.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_memo_stays_within_its_count_and_bytes() {
+        let entry = |n: usize| Entry {
+            version: 0,
+            bytes: Bytes::from(vec![b'x'; n]),
+            stored: Instant::now(),
+            compressed: Arc::default(),
+        };
+        let mut m = Memo::new(3, 100);
+        m.insert("a", entry(10));
+        m.insert("b", entry(10));
+        m.insert("a", entry(20));
+        assert_eq!((m.map.len(), m.bytes), (2, 32), "a replaced entry is not counted twice");
+        m.insert("c", entry(10));
+        m.insert("d", entry(10));
+        assert_eq!(m.map.len(), 1, "full by count: emptied, then the new one kept");
+        assert!(m.map.contains_key("d"));
+        m.insert("e", entry(80));
+        assert_eq!(m.bytes, 11 + 81);
+        m.insert("f", entry(20));
+        assert_eq!((m.map.len(), m.bytes), (1, 21), "full by bytes: emptied");
+        m.insert("g", entry(200));
+        assert!(!m.map.contains_key("g"), "larger than the whole memo: not kept");
     }
 
     #[tokio::test]

@@ -68,6 +68,11 @@ fn register_metrics() {
             "Searches by cache outcome.",
             &[("result", result)],
         );
+        counter(
+            "songsvc_batch_cache_total",
+            "Batch song lookups by cache outcome.",
+            &[("result", result)],
+        );
     }
     counter(
         "songsvc_cache_errors_total",
@@ -185,6 +190,10 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         .route(PREFIX, get(routes::songs))
         .route(&format!("{PREFIX}/"), get(routes::songs))
         .route(&format!("{PREFIX}/search"), get(routes::search))
+        .route(
+            &format!("{PREFIX}/songs"),
+            get(routes::batch).post(routes::batch_post),
+        )
         .route(&format!("{PREFIX}/stream/{{id}}"), get(routes::stream))
         .route(&format!("{PREFIX}/openapi.json"), get(routes::openapi))
         .route(&format!("{PREFIX}/{{id}}"), get(routes::song))

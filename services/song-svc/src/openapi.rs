@@ -14,6 +14,8 @@ use utoipa::{Modify, OpenApi};
         crate::routes::songs,
         crate::routes::song,
         crate::routes::search,
+        crate::routes::batch,
+        crate::routes::batch_post,
         crate::routes::stream,
     ),
     components(schemas(
@@ -24,6 +26,8 @@ use utoipa::{Modify, OpenApi};
         crate::store::AlbumsPage,
         crate::store::SongsPage,
         crate::store::SearchBody,
+        crate::store::SongBatch,
+        crate::routes::BatchRequest,
         crate::routes::StreamBody,
         crate::routes::SongsResponse,
         ProblemDoc,

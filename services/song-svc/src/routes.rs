@@ -241,6 +241,102 @@ pub async fn song(
         .ok_or_else(|| Problem::not_found(format!("song {id} not found")))
 }
 
+/// The most ids one batch lookup takes.
+pub const MAX_BATCH_IDS: usize = 500;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BatchParams {
+    /// Comma-separated song ids (UUIDs), 1–500. Long lists: use the POST form.
+    pub ids: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BatchRequest {
+    /// Song ids (UUIDs), 1–500.
+    pub ids: Vec<String>,
+}
+
+/// The ids of a batch lookup, in order, each once; a bad one is a 422 that
+/// names its position.
+fn batch_ids<'a>(raw: impl ExactSizeIterator<Item = &'a str>) -> Result<Vec<Uuid>, Problem> {
+    if raw.len() == 0 {
+        return Err(Problem::invalid_field("ids", "at least one song id is required"));
+    }
+    if raw.len() > MAX_BATCH_IDS {
+        return Err(Problem::invalid_field(
+            "ids",
+            format!("at most {MAX_BATCH_IDS} song ids per lookup"),
+        ));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(raw.len());
+    let mut ids = Vec::with_capacity(raw.len());
+    for (i, s) in raw.enumerate() {
+        let id = Uuid::parse_str(s.trim()).map_err(|_| {
+            Problem::invalid_field("ids", format!("item {i} is not a song id (a UUID)"))
+        })?;
+        if seen.insert(id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+async fn batch_body(state: &AppState, ids: Vec<Uuid>) -> ApiResult<Response> {
+    let mut key = String::with_capacity(ids.len() * 37);
+    for id in &ids {
+        key.push_str(id.as_simple().encode_lower(&mut Uuid::encode_buffer()));
+        key.push(',');
+    }
+    let loader = state.clone();
+    let bytes = state
+        .cache
+        .batch_or_load(&key, move || async move {
+            Ok(loader
+                .store
+                .songs_by_ids(&ids)
+                .await
+                .map_err(db_down)?
+                .map(|b| to_bytes(&b)))
+        })
+        .await?;
+    Ok(json(bytes))
+}
+
+/// Many songs in one call (a playlist, a history page): the songs that
+/// exist, in the order asked (each id once), and the ids that do not.
+/// Answers are kept in memory until the next catalogue change.
+#[utoipa::path(get, path = "/api/song/songs", tag = "songs", params(BatchParams),
+    responses(
+        (status = 200, body = crate::store::SongBatch),
+        (status = 422, description = "`ids` empty, longer than 500, or not UUIDs"),
+        (status = 503, description = "PostgreSQL unavailable; retry"),
+    ))]
+pub async fn batch(
+    State(state): State<AppState>,
+    Query(params): Query<BatchParams>,
+) -> ApiResult<Response> {
+    let raw: Vec<&str> = params.ids.split(',').filter(|s| !s.trim().is_empty()).collect();
+    let ids = batch_ids(raw.into_iter())?;
+    batch_body(&state, ids).await
+}
+
+/// The same lookup with the ids in a JSON body, for lists too long for a
+/// URL (500 ids are ~18 kB; proxies refuse request lines over 8 kB).
+#[utoipa::path(post, path = "/api/song/songs", tag = "songs", request_body = BatchRequest,
+    responses(
+        (status = 200, body = crate::store::SongBatch),
+        (status = 422, description = "`ids` empty, longer than 500, or not UUIDs"),
+        (status = 503, description = "PostgreSQL unavailable; retry"),
+    ))]
+pub async fn batch_post(
+    State(state): State<AppState>,
+    cadenza_platform::extract::Json(req): cadenza_platform::extract::Json<BatchRequest>,
+) -> ApiResult<Response> {
+    let ids = batch_ids(req.ids.iter().map(String::as_str))?;
+    batch_body(&state, ids).await
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {

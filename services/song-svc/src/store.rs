@@ -45,6 +45,14 @@ pub struct SongView {
     pub created_at: DateTime<Utc>,
 }
 
+/// A batch lookup: the songs found, in the order asked, and the ids of
+/// songs that do not exist (deleted, or never were).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SongBatch {
+    pub songs: Vec<SongView>,
+    pub missing: Vec<Uuid>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct AlbumsBody {
     pub albums: Vec<AlbumView>,
@@ -260,6 +268,33 @@ impl Store {
         Ok(Versioned {
             version,
             value: row.map(|r| self.song_view(r)),
+        })
+    }
+
+    /// The songs of `ids` that exist, in the order of `ids` (each once),
+    /// and the ids that do not, read in one snapshot (cached by the list).
+    #[tracing::instrument(name = "db.songs_by_ids", skip_all, fields(otel.kind = "client", db.system = "postgresql", count = ids.len()))]
+    pub async fn songs_by_ids(&self, ids: &[Uuid]) -> sqlx::Result<Versioned<SongBatch>> {
+        let mut snap = Snapshot::begin(&self.pool).await?;
+        let rows = sqlx::query_as::<_, SongListRow>(&format!("{SONG_SELECT} WHERE s.id = ANY($1)"))
+            .bind(ids)
+            .fetch_all(&mut *snap.tx)
+            .await?;
+        let version = snap.version;
+        snap.finish().await?;
+        let mut found: std::collections::HashMap<Uuid, SongListRow> =
+            rows.into_iter().map(|r| (r.id, r)).collect();
+        let mut songs = Vec::with_capacity(found.len());
+        let mut missing = Vec::new();
+        for id in ids {
+            match found.remove(id) {
+                Some(row) => songs.push(self.song_view(row)),
+                None => missing.push(*id),
+            }
+        }
+        Ok(Versioned {
+            version,
+            value: SongBatch { songs, missing },
         })
     }
 

@@ -690,3 +690,76 @@ async fn cached_catalogue_bodies_are_compressed_once_by_accept_encoding() {
     })
     .await;
 }
+
+/// Issue 19: a playlist's songs in one call. Order of the ids kept, each id
+/// once, unknown ids listed as missing; the GET and POST forms agree; bad
+/// lists are 422s naming `ids`; a kept answer is refused once the catalogue
+/// changes (a deleted song moves to `missing`).
+#[tokio::test]
+async fn a_batch_lookup_answers_songs_in_order_and_names_the_missing() {
+    let w = World::new().await;
+    w.cache_live().await;
+    let album = insert_album(&w.db.pool, "Batch", "B").await;
+    let (a, _) = song(&w.db.pool, album, "First", 1).await;
+    let (b, _) = song(&w.db.pool, album, "Second", 2).await;
+    let (c, _) = song(&w.db.pool, album, "Third", 3).await;
+    w.album_event(ALBUM_CREATED, album).await;
+    let ghost = Uuid::new_v4();
+    let ids = |v: &Value, field: &str| -> Vec<String> {
+        v[field]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.get("id").unwrap_or(s).as_str().unwrap().to_owned())
+            .collect()
+    };
+    let query = format!("/songs?ids={c},{ghost},{a},{c}");
+    let got = w.json(&query).await;
+    assert_eq!(ids(&got, "songs"), vec![c.to_string(), a.to_string()]);
+    assert_eq!(ids(&got, "missing"), vec![ghost.to_string()]);
+    assert_eq!(got["songs"][0]["title"], "Third");
+    assert!(got["songs"][0]["imageSrc"].as_str().unwrap().starts_with("http"));
+    let posted: Value = reqwest::Client::new()
+        .post(w.url("/songs"))
+        .json(&serde_json::json!({"ids": [c, ghost, a, c]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(posted, got, "both forms answer the same");
+
+    for (path, body) in [
+        ("/songs?ids=", None),
+        ("/songs?ids=not-a-uuid", None),
+        ("/songs", Some(serde_json::json!({"ids": []}))),
+        ("/songs", Some(serde_json::json!({"ids": vec![a.to_string(); 501]}))),
+        ("/songs", Some(serde_json::json!({"ids": [a.to_string(), "nope"]}))),
+    ] {
+        let res = match &body {
+            None => w.get(path).await,
+            Some(b) => reqwest::Client::new().post(w.url(path)).json(b).send().await.unwrap(),
+        };
+        assert_eq!(res.status(), 422, "{path} {body:?}");
+        let problem: Value = res.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "ids", "{problem}");
+    }
+
+    // Kept until a change; the deletion's event refuses the kept answer.
+    sqlx::query("DELETE FROM songs WHERE id = $1")
+        .bind(a)
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(ids(&w.json(&query).await, "songs").len(), 2, "kept until the event");
+    w.song_event(SONG_DELETED, a, album).await;
+    cadenza_testkit::eventually(Duration::from_secs(5), "the deletion", || async {
+        let v = w.json(&query).await;
+        (ids(&v, "songs") == vec![c.to_string()]
+            && ids(&v, "missing") == vec![ghost.to_string(), a.to_string()])
+        .then_some(())
+    })
+    .await;
+    let _ = b;
+}

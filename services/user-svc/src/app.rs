@@ -5,7 +5,7 @@ use std::time::Duration;
 use tokio_util::task::TaskTracker;
 
 use axum::extract::FromRef;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 use cadenza_auth::{
     Denylist, PublicJwk, PublicKeySet, RevocationPublisher, TokenVerifier, ACCESS_TOKEN_TTL_SECS,
@@ -50,6 +50,7 @@ pub struct AppState {
     /// resend-verification); shutdown waits for it.
     pub after_reply: TaskTracker,
     _denylist_sync: Arc<cadenza_events::Subscriber>,
+    _catalogue_sync: Arc<cadenza_events::Subscriber>,
 }
 
 impl AppState {
@@ -218,6 +219,11 @@ fn register_metrics() {
         &[],
     );
     counter(
+        "user_deleted_song_entries_total",
+        "Playlist entries and favourites removed because their song left the catalogue.",
+        &[],
+    );
+    counter(
         "user_refresh_reuse_total",
         "Rotated refresh tokens presented again (family revoked).",
         &[],
@@ -281,6 +287,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     );
     let relay_task = tokio::spawn(relay.clone().run());
 
+    let catalogue_sync = crate::catalogue::spawn(redis_client.clone(), ns.clone(), store.clone());
     let local_denylist = verifier.denylist().clone();
     let state = AppState {
         store: store.clone(),
@@ -301,6 +308,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         refresh_grace: config.refresh_grace,
         after_reply: TaskTracker::new(),
         _denylist_sync: Arc::new(denylist_sync),
+        _catalogue_sync: Arc::new(catalogue_sync),
     };
 
     let readiness = Readiness::new()
@@ -332,7 +340,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
 }
 
 fn api_routes(state: AppState, api_docs: bool) -> Router {
-    use routes::{account, favorites, meta, sessions};
+    use routes::{account, favorites, meta, playlists, sessions};
     let api = Router::new()
         .route("/register", post(account::register))
         .route("/login", post(account::login))
@@ -355,6 +363,19 @@ fn api_routes(state: AppState, api_docs: bool) -> Router {
                 .delete(favorites::remove_seed),
         )
         .route("/favorites/{song_id}", delete(favorites::remove))
+        .route("/playlists", get(playlists::list).post(playlists::create))
+        .route(
+            "/playlists/{id}",
+            get(playlists::get)
+                .patch(playlists::update)
+                .delete(playlists::delete),
+        )
+        .route("/playlists/{id}/entries", post(playlists::add))
+        .route("/playlists/{id}/entries/{entry}", delete(playlists::remove))
+        .route(
+            "/playlists/{id}/entries/{entry}/position",
+            put(playlists::move_entry),
+        )
         .route("/.well-known/jwks.json", get(meta::jwks))
         .route("/openapi.json", get(meta::openapi))
         .with_state(state);

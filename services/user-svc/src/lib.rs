@@ -2,6 +2,7 @@
 //! password reset, favourites, and the only RS256 signing key.
 
 pub mod app;
+pub mod catalogue;
 pub use cadenza_platform::client_ip;
 pub mod config;
 pub mod domain;

@@ -3,22 +3,24 @@
 use cadenza_platform::openapi::{BearerAuth, FieldErrorDoc, ProblemDoc};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{account, favorites, meta, sessions};
+use crate::routes::{account, favorites, meta, playlists, sessions};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Cadenza user-svc", description = "Accounts, sessions, favourites and signing keys. Errors are RFC 9457 problem+json."),
+    info(title = "Cadenza user-svc", description = "Accounts, sessions, favourites, playlists and signing keys. Errors are RFC 9457 problem+json."),
     paths(
         account::register, account::login, account::verify_email, account::resend_verification,
         account::forgot_password, account::validate_token, account::set_password,
         account::change_password, account::check_auth,
         sessions::refresh, sessions::logout, sessions::logout_all, sessions::list, sessions::revoke,
         favorites::list, favorites::add, favorites::remove, favorites::remove_seed,
+        playlists::list, playlists::create, playlists::get, playlists::update, playlists::delete,
+        playlists::add, playlists::move_entry, playlists::remove,
         meta::jwks,
     ),
     components(schemas(ProblemDoc, FieldErrorDoc)),
     modifiers(&BearerAuth, &ProblemResponses),
-    tags((name = "account"), (name = "session"), (name = "favorites"), (name = "keys"))
+    tags((name = "account"), (name = "session"), (name = "favorites"), (name = "playlists"), (name = "keys"))
 )]
 pub struct ApiDoc;
 

@@ -30,6 +30,8 @@ pub struct Limits {
     pub email_action_per_email: Rule,
     pub email_action_per_ip: Rule,
     pub refresh_per_ip: Rule,
+    /// Playlist changes by one listener (create, edit, add, move, remove).
+    pub playlist_writes_per_user: Rule,
     /// Mails (verify, reset, account-exists) to one address per day
     /// (`MAIL_DAILY_CAP_PER_ADDRESS`); further ones are dropped silently.
     pub mail_per_address_per_day: u32,
@@ -52,6 +54,9 @@ impl Default for Limits {
             email_action_per_email: Rule::per_minute(5),
             email_action_per_ip: Rule::per_minute(30),
             refresh_per_ip: Rule::per_minute(300),
+            // A drag-and-drop session moves a song a second at most; an
+            // album added song by song is one request.
+            playlist_writes_per_user: Rule::per_minute(120),
             mail_per_address_per_day: DEFAULT_MAIL_DAILY_CAP,
         }
     }

@@ -58,7 +58,7 @@ pub struct FavoriteAdded {
 
 /// Song ids are catalogue UUIDs; anything id-like up to 64 characters is
 /// accepted so that a malformed id is a 422, never a stored oddity.
-fn song_id(raw: &str) -> Result<String, Problem> {
+pub(crate) fn song_id(raw: &str) -> Result<String, Problem> {
     let id = raw.trim();
     let ok = !id.is_empty()
         && id.len() <= 64

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod favorites;
 pub mod meta;
+pub mod playlists;
 pub mod sessions;
 
 use axum::http::{header, HeaderMap, HeaderValue};

@@ -126,6 +126,9 @@ impl World {
         if let Some(c) = req.cookie {
             b = b.header(COOKIE, format!("refreshToken={c}"));
         }
+        for (name, value) in &req.headers {
+            b = b.header(*name, value);
+        }
         if let Some(raw) = req.raw {
             b = b
                 .header("content-type", "application/json")
@@ -262,6 +265,7 @@ pub struct Req<'a> {
     pub raw: Option<&'a str>,
     pub bearer: Option<&'a str>,
     pub cookie: Option<&'a str>,
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl<'a> Req<'a> {
@@ -273,7 +277,12 @@ impl<'a> Req<'a> {
             raw: None,
             bearer: None,
             cookie: None,
+            headers: Vec::new(),
         }
+    }
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
     }
     pub fn get(path: &'a str) -> Self {
         Self::new(Method::GET, path)

@@ -16,6 +16,8 @@ use mongodb::options::{ClientOptions, IndexOptions, ReturnDocument};
 use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
 use serde::{Deserialize, Serialize};
 
+pub mod playlists;
+
 pub type DbResult<T> = Result<T, MongoError>;
 
 /// Maps a MongoDB failure to problem+json: an unreachable database is a 503
@@ -428,6 +430,16 @@ impl Store {
         self.favorites()
             .create_index(idx(doc! {"userId": 1, "songId": 1}, true, None))
             .await?;
+        self.favorites()
+            .create_index(idx(doc! {"songId": 1}, false, None))
+            .await?;
+        self.playlists()
+            .create_index(idx(doc! {"ownerId": 1, "updatedAt": -1}, false, None))
+            .await?;
+        let e = self.playlist_entries();
+        e.create_index(idx(doc! {"playlistId": 1, "pos": 1}, false, None))
+            .await?;
+        e.create_index(idx(doc! {"songId": 1}, false, None)).await?;
         let o = self.outbox();
         o.create_index(idx(doc! {"status": 1, "nextAttemptAt": 1}, false, None))
             .await?;

@@ -1,0 +1,550 @@
+//! A listener's playlists (issue 19).
+//!
+//! Private by default; a shared playlist can be viewed (and played) by any
+//! signed-in listener who has its link, and changed only by its owner.
+//! Every answer about one playlist carries its `ETag` (`"r<revision>"`).
+//! Renaming, moving or removing an entry and deleting the playlist require
+//! `If-Match` with that tag (428 without it, 412 when the playlist changed
+//! since): two tabs cannot silently overwrite each other. Adding songs
+//! needs no tag (an add never undoes another change) but honours one.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use cadenza_auth::{AuthUser, Claims};
+use cadenza_platform::extract::{Json, Path};
+use cadenza_platform::{FieldError, Problem};
+use mongodb::bson::doc;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::store::playlists::{
+    EntryDoc, Place, PlaylistDoc, PlaylistError, MAX_ENTRIES, MAX_PLAYLISTS,
+};
+use crate::store::{self, db_problem};
+
+/// Songs one request may add.
+pub const MAX_ADD: usize = 500;
+const MAX_NAME: usize = 100;
+const MAX_DESCRIPTION: usize = 300;
+
+type Answer = Result<Response, Response>;
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Playlist {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub shared: bool,
+    /// Whether the caller owns it (and may change it).
+    pub owned: bool,
+    pub entry_count: i64,
+    /// Changes with every edit; the `ETag` is `"r<revision>"`.
+    pub revision: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Playlist {
+    fn of(p: &PlaylistDoc, caller: &str) -> Self {
+        Self {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            description: p.description.clone(),
+            shared: p.shared,
+            owned: p.owner_id == caller,
+            entry_count: p.entries,
+            revision: p.revision,
+            created_at: store::rfc3339(p.created_at),
+            updated_at: store::rfc3339(p.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Entry {
+    /// The entry's id (moves and removals name it: a song may be in a
+    /// playlist twice).
+    pub entry_id: String,
+    pub song_id: String,
+    pub added_at: String,
+}
+
+impl From<&EntryDoc> for Entry {
+    fn from(e: &EntryDoc) -> Self {
+        Self {
+            entry_id: e.id.clone(),
+            song_id: e.song_id.clone(),
+            added_at: store::rfc3339(e.added_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlaylistList {
+    pub playlists: Vec<Playlist>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlaylistBody {
+    pub playlist: Playlist,
+    /// In play order. Song details: `POST /api/song/songs` with the ids.
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlaylistChanged {
+    pub playlist: Playlist,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EntriesAdded {
+    pub playlist: Playlist,
+    pub added: Vec<Entry>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePlaylist {
+    pub name: String,
+    pub description: Option<String>,
+    pub shared: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePlaylist {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub shared: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AddEntries {
+    /// 1–500 song ids, added in this order.
+    pub song_ids: Vec<String>,
+    /// Insert before this entry; at the end without it.
+    pub before: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveEntry {
+    /// Move before this entry; `null` moves it to the end.
+    pub before: Option<String>,
+}
+
+fn etag(revision: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"r{revision}\"")).expect("ASCII")
+}
+
+fn with_tag(status: StatusCode, revision: i64, body: impl Serialize) -> Response {
+    let mut res = (status, axum::Json(body)).into_response();
+    let h = res.headers_mut();
+    h.insert(header::ETAG, etag(revision));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    res
+}
+
+/// The revision `If-Match` names: `None` without the header, `Some(None)`
+/// for `*` (any revision), `Some(Some(r))` for `"r<r>"`. Anything else
+/// matches no revision of ours (a 412, as RFC 9110 says).
+fn if_match(headers: &HeaderMap) -> Option<Option<i64>> {
+    let raw = headers.get(header::IF_MATCH)?.to_str().unwrap_or("");
+    let raw = raw.trim();
+    if raw == "*" {
+        return Some(None);
+    }
+    let rev = raw.split(',').map(str::trim).find_map(|t| {
+        t.strip_prefix("\"r")?
+            .strip_suffix('"')?
+            .parse::<i64>()
+            .ok()
+    });
+    Some(Some(rev.unwrap_or(-1)))
+}
+
+fn required_if_match(headers: &HeaderMap) -> Result<Option<i64>, Response> {
+    if_match(headers).ok_or_else(|| {
+        Problem::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition-required",
+            "Precondition Required",
+            "send If-Match with the playlist's ETag, so a change made meanwhile (another tab) is not overwritten",
+        )
+        .into_response()
+    })
+}
+
+fn failed(e: PlaylistError) -> Response {
+    match e {
+        PlaylistError::NotFound => Problem::not_found("no such playlist").into_response(),
+        PlaylistError::NotOwner => {
+            Problem::forbidden("only its owner can change a playlist").into_response()
+        }
+        PlaylistError::NoSuchEntry => {
+            Problem::not_found("no such entry in this playlist").into_response()
+        }
+        PlaylistError::Stale { current } => {
+            let mut res = Problem::new(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition-failed",
+                "Precondition Failed",
+                format!("the playlist changed since you read it (now revision {current}); reload it and try again"),
+            )
+            .into_response();
+            res.headers_mut().insert(header::ETAG, etag(current));
+            res
+        }
+        PlaylistError::Full { would_have } => Problem::invalid_field(
+            "songIds",
+            format!("a playlist holds at most {MAX_ENTRIES} songs; this would make {would_have}"),
+        )
+        .into_response(),
+        PlaylistError::TooMany => Problem::invalid_field(
+            "name",
+            format!("you have {MAX_PLAYLISTS} playlists, the most one listener may have"),
+        )
+        .into_response(),
+        PlaylistError::Db(e) => db_problem(e).into_response(),
+    }
+}
+
+fn text(
+    field: &str,
+    raw: &str,
+    max: usize,
+    allow_empty: bool,
+    errors: &mut Vec<FieldError>,
+) -> String {
+    let v = raw.trim();
+    if v.is_empty() && !allow_empty {
+        errors.push(FieldError::new(field, "must not be empty"));
+    } else if v.chars().count() > max {
+        errors.push(FieldError::new(field, format!("at most {max} characters")));
+    } else if v.chars().any(|c| c.is_control() && c != '\n') {
+        errors.push(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    v.to_owned()
+}
+
+/// Playlist and entry ids are UUIDs; anything else is a 404 (never a query
+/// with an odd value).
+fn uuid_like(raw: &str) -> Option<String> {
+    uuid::Uuid::parse_str(raw).ok().map(|u| u.to_string())
+}
+
+async fn limit_writes(state: &AppState, claims: &Claims) -> Result<(), Response> {
+    state
+        .limiter
+        .hit(
+            "playlist:write",
+            &claims.sub,
+            state.limits.playlist_writes_per_user,
+        )
+        .await
+        .map_err(IntoResponse::into_response)
+}
+
+/// Checks the session and the write limit, the start of every change.
+async fn writer(state: &AppState, claims: &Claims) -> Result<(), Response> {
+    crate::routes::require_live_session(state, claims)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    limit_writes(state, claims).await
+}
+
+#[utoipa::path(get, path = "/api/user/playlists", operation_id = "list_playlists", tag = "playlists", security(("bearer" = [])),
+    responses((status = 200, body = PlaylistList, description = "Yours, most recently changed first"), (status = 401)))]
+pub async fn list(State(state): State<AppState>, AuthUser(claims): AuthUser) -> Answer {
+    let lists = state
+        .store
+        .playlists_of(&claims.sub)
+        .await
+        .map_err(|e| db_problem(e).into_response())?;
+    let mut res = axum::Json(PlaylistList {
+        playlists: lists.iter().map(|p| Playlist::of(p, &claims.sub)).collect(),
+    })
+    .into_response();
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    Ok(res)
+}
+
+#[utoipa::path(post, path = "/api/user/playlists", operation_id = "create_playlist", tag = "playlists", security(("bearer" = [])), request_body = CreatePlaylist,
+    responses((status = 201, body = PlaylistChanged, headers(("ETag" = String))), (status = 401), (status = 422, description = "bad `name` or `description`, or 1000 playlists already"), (status = 429)))]
+pub async fn create(
+    State(state): State<AppState>,
+    AuthUser(claims): AuthUser,
+    Json(req): Json<CreatePlaylist>,
+) -> Answer {
+    writer(&state, &claims).await?;
+    let mut errors = vec![];
+    let name = text("name", &req.name, MAX_NAME, false, &mut errors);
+    let description = text(
+        "description",
+        req.description.as_deref().unwrap_or(""),
+        MAX_DESCRIPTION,
+        true,
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(Problem::invalid(errors).into_response());
+    }
+    let at = store::now();
+    let p = PlaylistDoc {
+        id: uuid::Uuid::new_v4().to_string(),
+        owner_id: claims.sub.clone(),
+        name,
+        description,
+        shared: req.shared.unwrap_or(false),
+        revision: 1,
+        entries: 0,
+        created_at: at,
+        updated_at: at,
+    };
+    state.store.create_playlist(&p).await.map_err(failed)?;
+    let mut res = with_tag(
+        StatusCode::CREATED,
+        p.revision,
+        PlaylistChanged {
+            playlist: Playlist::of(&p, &claims.sub),
+        },
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/user/playlists/{}", p.id)) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+#[utoipa::path(get, path = "/api/user/playlists/{id}", operation_id = "get_playlist", tag = "playlists", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = PlaylistBody, headers(("ETag" = String))), (status = 304, description = "`If-None-Match` names the current revision"), (status = 401), (status = 404, description = "no such playlist, or another listener's private one")))]
+pub async fn get(
+    State(state): State<AppState>,
+    AuthUser(claims): AuthUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Answer {
+    let not_found = || Problem::not_found("no such playlist").into_response();
+    let id = uuid_like(&id).ok_or_else(not_found)?;
+    let Some((p, entries)) = state
+        .store
+        .playlist_with_entries(&id)
+        .await
+        .map_err(|e| db_problem(e).into_response())?
+    else {
+        return Err(not_found());
+    };
+    // Another listener's private playlist does not exist, as far as they know.
+    if p.owner_id != claims.sub && !p.shared {
+        return Err(not_found());
+    }
+    let tag = etag(p.revision);
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == tag.as_bytes())
+    {
+        let mut res = StatusCode::NOT_MODIFIED.into_response();
+        res.headers_mut().insert(header::ETAG, tag);
+        return Ok(res);
+    }
+    Ok(with_tag(
+        StatusCode::OK,
+        p.revision,
+        PlaylistBody {
+            playlist: Playlist::of(&p, &claims.sub),
+            entries: entries.iter().map(Entry::from).collect(),
+        },
+    ))
+}
+
+#[utoipa::path(patch, path = "/api/user/playlists/{id}", operation_id = "update_playlist", tag = "playlists", security(("bearer" = [])),
+    params(("id" = String, Path), ("If-Match" = String, Header, description = "The playlist's ETag")), request_body = UpdatePlaylist,
+    responses((status = 200, body = PlaylistChanged, headers(("ETag" = String))), (status = 401), (status = 404), (status = 412, description = "changed since it was read"), (status = 422), (status = 428, description = "no `If-Match`"), (status = 429)))]
+pub async fn update(
+    State(state): State<AppState>,
+    AuthUser(claims): AuthUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(req): Json<UpdatePlaylist>,
+) -> Answer {
+    writer(&state, &claims).await?;
+    let expect = required_if_match(&headers)?;
+    let id = uuid_like(&id).ok_or_else(|| failed(PlaylistError::NotFound))?;
+    let mut errors = vec![];
+    let mut set = doc! {};
+    if let Some(name) = &req.name {
+        set.insert("name", text("name", name, MAX_NAME, false, &mut errors));
+    }
+    if let Some(d) = &req.description {
+        set.insert(
+            "description",
+            text("description", d, MAX_DESCRIPTION, true, &mut errors),
+        );
+    }
+    if let Some(shared) = req.shared {
+        set.insert("shared", shared);
+    }
+    if set.is_empty() && errors.is_empty() {
+        errors.push(FieldError::new(
+            "body",
+            "name, description or shared is required",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(Problem::invalid(errors).into_response());
+    }
+    let p = state
+        .store
+        .update_playlist(&id, &claims.sub, expect, set)
+        .await
+        .map_err(failed)?;
+    Ok(with_tag(
+        StatusCode::OK,
+        p.revision,
+        PlaylistChanged {
+            playlist: Playlist::of(&p, &claims.sub),
+        },
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/user/playlists/{id}", operation_id = "delete_playlist", tag = "playlists", security(("bearer" = [])),
+    params(("id" = String, Path), ("If-Match" = String, Header, description = "The playlist's ETag")),
+    responses((status = 204), (status = 401), (status = 404), (status = 412), (status = 428), (status = 429)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    AuthUser(claims): AuthUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Answer {
+    writer(&state, &claims).await?;
+    let expect = required_if_match(&headers)?;
+    let id = uuid_like(&id).ok_or_else(|| failed(PlaylistError::NotFound))?;
+    state
+        .store
+        .delete_playlist(&id, &claims.sub, expect)
+        .await
+        .map_err(failed)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[utoipa::path(post, path = "/api/user/playlists/{id}/entries", operation_id = "add_playlist_entries", tag = "playlists", security(("bearer" = [])),
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "Optional: add only if the playlist is unchanged")), request_body = AddEntries,
+    responses((status = 201, body = EntriesAdded, headers(("ETag" = String))), (status = 401), (status = 404, description = "no such playlist or `before` entry"), (status = 412), (status = 422, description = "bad `songIds`, or the playlist would pass 10 000 songs"), (status = 429)))]
+pub async fn add(
+    State(state): State<AppState>,
+    AuthUser(claims): AuthUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(req): Json<AddEntries>,
+) -> Answer {
+    writer(&state, &claims).await?;
+    let expect = if_match(&headers).flatten();
+    let id = uuid_like(&id).ok_or_else(|| failed(PlaylistError::NotFound))?;
+    if req.song_ids.is_empty() || req.song_ids.len() > MAX_ADD {
+        return Err(Problem::invalid_field(
+            "songIds",
+            format!("between 1 and {MAX_ADD} song ids per request"),
+        )
+        .into_response());
+    }
+    let mut songs = Vec::with_capacity(req.song_ids.len());
+    for (i, raw) in req.song_ids.iter().enumerate() {
+        let song = crate::routes::favorites::song_id(raw).map_err(|_| {
+            Problem::invalid_field("songIds", format!("item {i} is not a song id (a UUID)"))
+                .into_response()
+        })?;
+        songs.push(song);
+    }
+    let before = match &req.before {
+        Some(b) => Some(uuid_like(b).ok_or_else(|| failed(PlaylistError::NoSuchEntry))?),
+        None => None,
+    };
+    let place = before.as_deref().map_or(Place::End, Place::Before);
+    let (p, added) = state
+        .store
+        .add_entries(&id, &claims.sub, expect, &songs, place)
+        .await
+        .map_err(failed)?;
+    Ok(with_tag(
+        StatusCode::CREATED,
+        p.revision,
+        EntriesAdded {
+            playlist: Playlist::of(&p, &claims.sub),
+            added: added.iter().map(Entry::from).collect(),
+        },
+    ))
+}
+
+#[utoipa::path(put, path = "/api/user/playlists/{id}/entries/{entryId}/position", operation_id = "move_playlist_entry", tag = "playlists", security(("bearer" = [])),
+    params(("id" = String, Path), ("entryId" = String, Path), ("If-Match" = String, Header, description = "The playlist's ETag")), request_body = MoveEntry,
+    responses((status = 200, body = PlaylistChanged, headers(("ETag" = String))), (status = 401), (status = 404), (status = 412), (status = 428), (status = 429)))]
+pub async fn move_entry(
+    State(state): State<AppState>,
+    AuthUser(claims): AuthUser,
+    Path((id, entry)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(req): Json<MoveEntry>,
+) -> Answer {
+    writer(&state, &claims).await?;
+    let expect = required_if_match(&headers)?;
+    let id = uuid_like(&id).ok_or_else(|| failed(PlaylistError::NotFound))?;
+    let entry = uuid_like(&entry).ok_or_else(|| failed(PlaylistError::NoSuchEntry))?;
+    let before = match &req.before {
+        Some(b) => Some(uuid_like(b).ok_or_else(|| failed(PlaylistError::NoSuchEntry))?),
+        None => None,
+    };
+    let place = before.as_deref().map_or(Place::End, Place::Before);
+    let (p, _pos) = state
+        .store
+        .move_entry(&id, &claims.sub, expect, &entry, place)
+        .await
+        .map_err(failed)?;
+    Ok(with_tag(
+        StatusCode::OK,
+        p.revision,
+        PlaylistChanged {
+            playlist: Playlist::of(&p, &claims.sub),
+        },
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/user/playlists/{id}/entries/{entryId}", operation_id = "remove_playlist_entry", tag = "playlists", security(("bearer" = [])),
+    params(("id" = String, Path), ("entryId" = String, Path), ("If-Match" = String, Header, description = "The playlist's ETag")),
+    responses((status = 200, body = PlaylistChanged, headers(("ETag" = String))), (status = 401), (status = 404), (status = 412), (status = 428), (status = 429)))]
+pub async fn remove(
+    State(state): State<AppState>,
+    AuthUser(claims): AuthUser,
+    Path((id, entry)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Answer {
+    writer(&state, &claims).await?;
+    let expect = required_if_match(&headers)?;
+    let id = uuid_like(&id).ok_or_else(|| failed(PlaylistError::NotFound))?;
+    let entry = uuid_like(&entry).ok_or_else(|| failed(PlaylistError::NoSuchEntry))?;
+    let p = state
+        .store
+        .remove_entry(&id, &claims.sub, expect, &entry)
+        .await
+        .map_err(failed)?;
+    Ok(with_tag(
+        StatusCode::OK,
+        p.revision,
+        PlaylistChanged {
+            playlist: Playlist::of(&p, &claims.sub),
+        },
+    ))
+}
