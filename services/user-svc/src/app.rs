@@ -51,6 +51,9 @@ pub struct AppState {
     pub after_reply: TaskTracker,
     _denylist_sync: Arc<cadenza_events::Subscriber>,
     _catalogue_sync: Arc<cadenza_events::Subscriber>,
+    /// Now, for plays and the trending window (tests move it).
+    pub clock: Arc<crate::clock::Clock>,
+    pub trending: Arc<crate::routes::history::TrendingCache>,
 }
 
 impl AppState {
@@ -309,6 +312,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         after_reply: TaskTracker::new(),
         _denylist_sync: Arc::new(denylist_sync),
         _catalogue_sync: Arc::new(catalogue_sync),
+        clock: Arc::default(),
+        trending: crate::routes::history::TrendingCache::new(),
     };
 
     let readiness = Readiness::new()
@@ -340,7 +345,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
 }
 
 fn api_routes(state: AppState, api_docs: bool) -> Router {
-    use routes::{account, favorites, meta, playlists, sessions};
+    use routes::{account, favorites, history, meta, playlists, sessions};
     let api = Router::new()
         .route("/register", post(account::register))
         .route("/login", post(account::login))
@@ -363,6 +368,10 @@ fn api_routes(state: AppState, api_docs: bool) -> Router {
                 .delete(favorites::remove_seed),
         )
         .route("/favorites/{song_id}", delete(favorites::remove))
+        .route("/plays", post(history::report))
+        .route("/history", get(history::recent))
+        .route("/history/top", get(history::top))
+        .route("/trending", get(history::trending))
         .route("/playlists", get(playlists::list).post(playlists::create))
         .route(
             "/playlists/{id}",

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod catalogue;
+pub mod clock;
 pub use cadenza_platform::client_ip;
 pub mod config;
 pub mod domain;

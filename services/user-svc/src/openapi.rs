@@ -3,7 +3,7 @@
 use cadenza_platform::openapi::{BearerAuth, FieldErrorDoc, ProblemDoc};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{account, favorites, meta, playlists, sessions};
+use crate::routes::{account, favorites, history, meta, playlists, sessions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,11 +16,12 @@ use crate::routes::{account, favorites, meta, playlists, sessions};
         favorites::list, favorites::add, favorites::remove, favorites::remove_seed,
         playlists::list, playlists::create, playlists::get, playlists::update, playlists::delete,
         playlists::add, playlists::move_entry, playlists::remove,
+        history::report, history::recent, history::top, history::trending,
         meta::jwks,
     ),
     components(schemas(ProblemDoc, FieldErrorDoc)),
     modifiers(&BearerAuth, &ProblemResponses),
-    tags((name = "account"), (name = "session"), (name = "favorites"), (name = "playlists"), (name = "keys"))
+    tags((name = "account"), (name = "session"), (name = "favorites"), (name = "playlists"), (name = "history"), (name = "keys"))
 )]
 pub struct ApiDoc;
 

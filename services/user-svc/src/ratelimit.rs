@@ -32,6 +32,8 @@ pub struct Limits {
     pub refresh_per_ip: Rule,
     /// Playlist changes by one listener (create, edit, add, move, remove).
     pub playlist_writes_per_user: Rule,
+    /// Play reports by one listener (a play counts after 30 s at the least).
+    pub plays_per_user: Rule,
     /// Mails (verify, reset, account-exists) to one address per day
     /// (`MAIL_DAILY_CAP_PER_ADDRESS`); further ones are dropped silently.
     pub mail_per_address_per_day: u32,
@@ -57,6 +59,7 @@ impl Default for Limits {
             // A drag-and-drop session moves a song a second at most; an
             // album added song by song is one request.
             playlist_writes_per_user: Rule::per_minute(120),
+            plays_per_user: Rule::per_minute(30),
             mail_per_address_per_day: DEFAULT_MAIL_DAILY_CAP,
         }
     }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod favorites;
+pub mod history;
 pub mod meta;
 pub mod playlists;
 pub mod sessions;

@@ -17,6 +17,7 @@ use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
 use serde::{Deserialize, Serialize};
 
 pub mod playlists;
+pub mod plays;
 
 pub type DbResult<T> = Result<T, MongoError>;
 
@@ -436,6 +437,16 @@ impl Store {
         self.playlists()
             .create_index(idx(doc! {"ownerId": 1, "updatedAt": -1}, false, None))
             .await?;
+        let p = self.plays();
+        p.create_index(idx(doc! {"userId": 1, "at": -1}, false, None))
+            .await?;
+        p.create_index(idx(doc! {"at": 1}, false, Some(plays::KEEP_PLAYS)))
+            .await?;
+        p.create_index(idx(doc! {"songId": 1}, false, None)).await?;
+        let c = self.play_counts();
+        c.create_index(idx(doc! {"userId": 1, "count": -1}, false, None))
+            .await?;
+        c.create_index(idx(doc! {"songId": 1}, false, None)).await?;
         let e = self.playlist_entries();
         e.create_index(idx(doc! {"playlistId": 1, "pos": 1}, false, None))
             .await?;

@@ -529,7 +529,7 @@ impl Store {
 
     /// A song left the catalogue: its entries leave every playlist (each
     /// playlist's count and revision follow, in one transaction per
-    /// playlist) and it leaves every favourite list. Returns how many
+    /// playlist) and it leaves every favourite list and listening history. Returns how many
     /// entries and favourites went.
     #[tracing::instrument(name = "mongodb.forget_song", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn forget_song(&self, song: &str) -> DbResult<(u64, u64)> {
@@ -587,6 +587,7 @@ impl Store {
             .delete_many(doc! {"songId": song})
             .await?
             .deleted_count;
+        self.forget_song_plays(song).await?;
         Ok((entries, favorites))
     }
 }

@@ -1,0 +1,268 @@
+//! Listening history and trending (issue 19).
+//!
+//! The player reports a play once a song has played for 30 s or half its
+//! length, whichever comes first (the scrobbling rule), with an id of its
+//! own for that playback: a report repeated for one playback counts once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use cadenza_auth::AuthUser;
+use cadenza_platform::extract::{Json, Query};
+use cadenza_platform::{ApiResult, Problem};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::store::{self, db_problem};
+
+/// A play counts after this long, or half the song if that is shorter.
+pub const PLAY_THRESHOLD_SECS: f64 = 30.0;
+pub const MAX_HISTORY: u32 = 100;
+pub const TRENDING_WINDOW: Duration = Duration::from_secs(7 * 86_400);
+/// Trending is recomputed when older than this.
+pub const TRENDING_MAX_AGE: Duration = Duration::from_secs(60);
+pub const TRENDING_SIZE: i64 = 50;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PlayReport {
+    pub song_id: String,
+    /// The player's id for this playback (a UUID): a report repeated for
+    /// one playback counts once.
+    pub playback_id: String,
+    /// How long it has played, in seconds.
+    pub played_seconds: f64,
+    /// The song's length, in seconds.
+    pub duration_seconds: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlayCounted {
+    /// False when this playback had been counted already.
+    pub counted: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Play {
+    pub song_id: String,
+    pub played_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct History {
+    /// Newest first.
+    pub plays: Vec<Play>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SongPlays {
+    pub song_id: String,
+    pub plays: i64,
+    pub last_played_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TopSongs {
+    /// Most played first.
+    pub songs: Vec<SongPlays>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TrendingSong {
+    pub song_id: String,
+    pub plays: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Trending {
+    /// Most played by everyone in the window, most first.
+    pub songs: Vec<TrendingSong>,
+    /// The window's start.
+    pub since: String,
+    pub computed_at: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct Limit {
+    /// 1 to 100 (default 100).
+    pub limit: Option<u32>,
+}
+
+fn limit(l: &Limit) -> Result<i64, Problem> {
+    let n = l.limit.unwrap_or(MAX_HISTORY);
+    if (1..=MAX_HISTORY).contains(&n) {
+        Ok(i64::from(n))
+    } else {
+        Err(Problem::invalid_field(
+            "limit",
+            format!("must be between 1 and {MAX_HISTORY}"),
+        ))
+    }
+}
+
+#[utoipa::path(post, path = "/api/user/plays", operation_id = "report_play", tag = "history", security(("bearer" = [])), request_body = PlayReport,
+    responses((status = 201, body = PlayCounted, description = "Counted"), (status = 200, body = PlayCounted, description = "This playback was counted already"),
+        (status = 401), (status = 422, description = "bad ids, or played for less than 30 s and less than half the song"), (status = 429)))]
+pub async fn report(
+    State(state): State<AppState>,
+    AuthUser(claims): AuthUser,
+    Json(req): Json<PlayReport>,
+) -> ApiResult<Response> {
+    crate::routes::require_live_session(&state, &claims).await?;
+    state
+        .limiter
+        .hit("plays", &claims.sub, state.limits.plays_per_user)
+        .await?;
+    let song = crate::routes::favorites::song_id(&req.song_id)?;
+    let playback = uuid::Uuid::parse_str(&req.playback_id)
+        .map_err(|_| Problem::invalid_field("playbackId", "must be a UUID"))?;
+    if !req.duration_seconds.is_finite() || req.duration_seconds <= 0.0 {
+        return Err(Problem::invalid_field(
+            "durationSeconds",
+            "must be a positive number of seconds",
+        ));
+    }
+    let needed = PLAY_THRESHOLD_SECS.min(req.duration_seconds / 2.0);
+    if !req.played_seconds.is_finite() || req.played_seconds < needed {
+        return Err(Problem::invalid_field(
+            "playedSeconds",
+            format!(
+                "a play counts after {PLAY_THRESHOLD_SECS} s or half the song ({needed:.1} s here)"
+            ),
+        ));
+    }
+    let counted = state
+        .store
+        .record_play(&claims.sub, &playback.to_string(), &song, state.clock.now())
+        .await
+        .map_err(db_problem)?;
+    let status = if counted {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(PlayCounted { counted })).into_response())
+}
+
+#[utoipa::path(get, path = "/api/user/history", operation_id = "recently_played", tag = "history", security(("bearer" = [])), params(Limit),
+    responses((status = 200, body = History), (status = 401), (status = 422)))]
+pub async fn recent(
+    State(state): State<AppState>,
+    AuthUser(claims): AuthUser,
+    Query(l): Query<Limit>,
+) -> ApiResult<axum::Json<History>> {
+    let plays = state
+        .store
+        .recent_plays(&claims.sub, limit(&l)?)
+        .await
+        .map_err(db_problem)?;
+    Ok(axum::Json(History {
+        plays: plays
+            .into_iter()
+            .map(|p| Play {
+                song_id: p.song_id,
+                played_at: store::rfc3339(p.at),
+            })
+            .collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/user/history/top", operation_id = "most_played", tag = "history", security(("bearer" = [])), params(Limit),
+    responses((status = 200, body = TopSongs), (status = 401), (status = 422)))]
+pub async fn top(
+    State(state): State<AppState>,
+    AuthUser(claims): AuthUser,
+    Query(l): Query<Limit>,
+) -> ApiResult<axum::Json<TopSongs>> {
+    let counts = state
+        .store
+        .play_counts_of(&claims.sub, limit(&l)?)
+        .await
+        .map_err(db_problem)?;
+    Ok(axum::Json(TopSongs {
+        songs: counts
+            .into_iter()
+            .map(|c| SongPlays {
+                song_id: c.song_id,
+                plays: c.count,
+                last_played_at: store::rfc3339(c.last_at),
+            })
+            .collect(),
+    }))
+}
+
+/// The trending list, recomputed at most once a minute per replica (one
+/// aggregation at a time: concurrent requests wait for it).
+#[derive(Default)]
+pub struct TrendingCache {
+    kept: tokio::sync::Mutex<Option<(i64, Bytes)>>,
+}
+
+impl TrendingCache {
+    pub fn new() -> Arc<Self> {
+        Arc::default()
+    }
+
+    async fn get(&self, state: &AppState) -> ApiResult<Bytes> {
+        let mut kept = self.kept.lock().await;
+        let now = state.clock.now();
+        if let Some((at, body)) = &*kept {
+            if now.timestamp_millis() - at < TRENDING_MAX_AGE.as_millis() as i64 {
+                return Ok(body.clone());
+            }
+        }
+        let since = mongodb::bson::DateTime::from_millis(
+            now.timestamp_millis() - TRENDING_WINDOW.as_millis() as i64,
+        );
+        let songs = state
+            .store
+            .trending(since, TRENDING_SIZE)
+            .await
+            .map_err(db_problem)?;
+        let body = Bytes::from(
+            serde_json::to_vec(&Trending {
+                songs: songs
+                    .into_iter()
+                    .map(|t| TrendingSong {
+                        song_id: t.song_id,
+                        plays: t.plays,
+                    })
+                    .collect(),
+                since: store::rfc3339(since),
+                computed_at: store::rfc3339(now),
+            })
+            .expect("serialises"),
+        );
+        *kept = Some((now.timestamp_millis(), body.clone()));
+        Ok(body)
+    }
+}
+
+#[utoipa::path(get, path = "/api/user/trending", operation_id = "trending", tag = "history",
+    responses((status = 200, body = Trending, description = "The 50 songs played most in the last 7 days, by everyone; at most a minute old")))]
+pub async fn trending(State(state): State<AppState>) -> ApiResult<Response> {
+    let body = state.trending.get(&state).await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=60"),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
