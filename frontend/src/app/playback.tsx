@@ -1,11 +1,17 @@
 import { useMemo, type ReactNode } from 'react';
 import { PlaybackContext, type Playback } from '@/components/tracks';
 import { FavoriteButton } from '@/features/favorites';
+import { AddToPlaylistButton } from '@/features/playlists';
 import { selectCurrentTrack, usePlayerStore } from '@/features/player';
 import type { Track } from '@/types/track';
 
-/** The controls every track row gets: the favourite heart. */
-export const trackActions = (track: Track) => <FavoriteButton songId={track.id} title={track.title} />;
+/** The controls every track row (and the player) gets: the heart and "add to playlist". */
+export const trackActions = (track: Track) => (
+  <>
+    <AddToPlaylistButton songIds={[track.id]} title={track.title} />
+    <FavoriteButton songId={track.id} title={track.title} />
+  </>
+);
 
 /**
  * Gives the pages (catalog, favorites, search) the player as the shared

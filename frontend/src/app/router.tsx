@@ -13,12 +13,15 @@ import {
   ResetPasswordPage,
   VerifyEmailPage,
 } from '@/features/auth';
-import { AlbumPage, HomePage } from '@/features/catalog';
+import { AlbumPage } from '@/features/catalog';
 import { FavoritesPage } from '@/features/favorites';
+import { HistoryPage } from '@/features/history';
+import { PlaylistPage, PlaylistsPage } from '@/features/playlists';
 import { SearchPage } from '@/features/search';
 import { SessionsPage } from '@/features/sessions';
 import { AppLayout } from './layout/AppLayout';
 import { PlaybackProvider } from './playback';
+import { HomeRoute } from './routes/HomeRoute';
 import { NotFoundPage, RouteErrorPage } from './routes/NotFoundPage';
 
 // The dashboard is only for admins: keep it out of the listeners' bundle.
@@ -42,10 +45,13 @@ export const router = createBrowserRouter([
     ),
     errorElement: <RouteErrorPage />,
     children: [
-      { index: true, element: <HomePage /> },
+      { index: true, element: <HomeRoute /> },
       { path: 'album/:id', element: <AlbumPage /> },
       { path: 'search', element: <SearchPage /> },
       { path: 'favorites', element: <FavoritesPage /> },
+      { path: 'playlists', element: <PlaylistsPage /> },
+      { path: 'playlist/:id', element: <PlaylistPage /> },
+      { path: 'history', element: <HistoryPage /> },
       { path: 'account', element: <AccountPage /> },
       { path: 'account/sessions', element: <SessionsPage onLogoutAll={logoutAll} /> },
       {

@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import { NavLink, Outlet, useNavigate } from 'react-router';
-import { HeartIcon, HomeIcon, MusicIcon, SearchIcon, ShieldIcon, UserIcon } from '@/components/ui';
+import { HeartIcon, HomeIcon, LibraryIcon, MusicIcon, QueueIcon, SearchIcon, ShieldIcon, UserIcon } from '@/components/ui';
 import { cn } from '@/lib/cn';
 import { logout, useAuthStore } from '@/features/auth';
 import { AudioEngine, PlayerBar } from '@/features/player';
@@ -44,6 +44,8 @@ export function AppLayout() {
     { to: '/', label: 'Home', icon: <HomeIcon />, end: true },
     { to: '/search', label: 'Search', icon: <SearchIcon /> },
     { to: '/favorites', label: 'Favourites', icon: <HeartIcon /> },
+    { to: '/playlists', label: 'Playlists', icon: <LibraryIcon /> },
+    { to: '/history', label: 'History', icon: <QueueIcon /> },
     { to: '/account', label: 'Account', icon: <UserIcon />, end: false },
     ...(user?.role === 'admin' ? [{ to: '/admin', label: 'Admin', icon: <ShieldIcon /> }] : []),
   ];

@@ -1,4 +1,5 @@
-import { Cover } from '@/components/ui';
+import { useState, type ReactNode } from 'react';
+import { ChevronUpIcon, Cover } from '@/components/ui';
 import { cn } from '@/lib/cn';
 import { formatDuration } from '@/lib/format';
 import type { Track } from '@/types/track';
@@ -13,6 +14,15 @@ export interface TrackListProps {
   /** data-testid of the list (`track-list`) and of each row (`track-row`). */
   testId?: string;
   rowTestId?: string;
+  /** Keys of the rows, when a track may be listed twice (playlist entries). */
+  rowKeys?: string[];
+  /**
+   * Makes the list reorderable: rows get a handle that can be dragged, or
+   * focused and moved with Alt+ArrowUp / Alt+ArrowDown (or its buttons).
+   */
+  onMove?: (from: number, to: number) => void;
+  /** Extra controls at the end of a row (e.g. remove from this playlist). */
+  rowExtras?: (track: Track, index: number) => ReactNode;
 }
 
 /**
@@ -20,8 +30,22 @@ export interface TrackListProps {
  * choosing the current track pauses or resumes it. Rows carry
  * `data-song-id` and `data-current`; the play button is `track-play`.
  */
-export function TrackList({ tracks, numbering = 'album', showArtwork = false, testId = 'track-list', rowTestId = 'track-row' }: TrackListProps) {
+export function TrackList({
+  tracks,
+  numbering = 'album',
+  showArtwork = false,
+  testId = 'track-list',
+  rowTestId = 'track-row',
+  rowKeys,
+  onMove,
+  rowExtras,
+}: TrackListProps) {
   const { currentTrackId, isPlaying, playQueue, togglePlay, trackActions } = usePlayback();
+  const [dragging, setDragging] = useState<number | null>(null);
+  const [over, setOver] = useState<number | null>(null);
+  const move = (from: number, to: number) => {
+    if (onMove && to >= 0 && to < tracks.length && from !== to) onMove(from, to);
+  };
 
   return (
     <ol className="flex flex-col" data-testid={testId}>
@@ -30,12 +54,86 @@ export function TrackList({ tracks, numbering = 'album', showArtwork = false, te
         const number = numbering === 'album' ? (track.trackNumber ?? i + 1) : i + 1;
         return (
           <li
-            key={track.id}
+            key={rowKeys?.[i] ?? track.id}
             data-testid={rowTestId}
             data-song-id={track.id}
             data-current={isCurrent}
-            className={cn('group flex items-center gap-3 rounded-lg px-2 py-2 hover:bg-white/5', isCurrent && 'bg-white/5')}
+            className={cn(
+              'group flex items-center gap-3 rounded-lg px-2 py-2 hover:bg-white/5',
+              isCurrent && 'bg-white/5',
+              dragging === i && 'opacity-50',
+              over === i && dragging !== null && dragging !== i && 'ring-1 ring-accent',
+            )}
+            onDragOver={
+              onMove
+                ? (e) => {
+                    if (dragging === null) return;
+                    e.preventDefault();
+                    setOver(i);
+                  }
+                : undefined
+            }
+            onDrop={
+              onMove
+                ? (e) => {
+                    e.preventDefault();
+                    if (dragging !== null) move(dragging, i);
+                    setDragging(null);
+                    setOver(null);
+                  }
+                : undefined
+            }
           >
+            {onMove && (
+              <span className="flex items-center">
+                <button
+                  type="button"
+                  draggable
+                  onDragStart={(e) => {
+                    e.dataTransfer.effectAllowed = 'move';
+                    e.dataTransfer.setData('text/plain', String(i));
+                    setDragging(i);
+                  }}
+                  onDragEnd={() => {
+                    setDragging(null);
+                    setOver(null);
+                  }}
+                  onKeyDown={(e) => {
+                    if (!e.altKey || (e.key !== 'ArrowUp' && e.key !== 'ArrowDown')) return;
+                    e.preventDefault();
+                    move(i, e.key === 'ArrowUp' ? i - 1 : i + 1);
+                  }}
+                  aria-label={`Move ${track.title} (Alt+Up or Alt+Down)`}
+                  aria-keyshortcuts="Alt+ArrowUp Alt+ArrowDown"
+                  data-testid="track-drag"
+                  className="cursor-grab rounded px-1 text-fg-subtle hover:text-fg focus-ring"
+                >
+                  ⋮⋮
+                </button>
+                <span className="flex flex-col">
+                  <button
+                    type="button"
+                    onClick={() => move(i, i - 1)}
+                    disabled={i === 0}
+                    aria-label={`Move ${track.title} up`}
+                    data-testid="track-move-up"
+                    className="rounded text-fg-subtle hover:text-fg disabled:opacity-30 focus-ring"
+                  >
+                    <ChevronUpIcon size={14} />
+                  </button>
+                  <button
+                    type="button"
+                    onClick={() => move(i, i + 1)}
+                    disabled={i === tracks.length - 1}
+                    aria-label={`Move ${track.title} down`}
+                    data-testid="track-move-down"
+                    className="rotate-180 rounded text-fg-subtle hover:text-fg disabled:opacity-30 focus-ring"
+                  >
+                    <ChevronUpIcon size={14} />
+                  </button>
+                </span>
+              </span>
+            )}
             <button
               type="button"
               onClick={() => (isCurrent ? togglePlay() : playQueue(tracks, i))}
@@ -53,6 +151,7 @@ export function TrackList({ tracks, numbering = 'album', showArtwork = false, te
               </span>
             </button>
             {trackActions?.(track)}
+            {rowExtras?.(track, i)}
             <span className="w-12 text-right text-sm tabular-nums text-fg-muted">{formatDuration(track.duration)}</span>
           </li>
         );

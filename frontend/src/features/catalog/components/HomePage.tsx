@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { PageSpinner } from '@/components/ui';
 import { errorMessage } from '@/lib/api-client';
 import { useAsync } from '@/lib/use-async';
@@ -9,13 +10,15 @@ function greeting(): string {
   return h < 5 ? 'Good night' : h < 12 ? 'Good morning' : h < 18 ? 'Good afternoon' : 'Good evening';
 }
 
-export function HomePage() {
+/** `children`: more sections, composed by the app (listening history). */
+export function HomePage({ children }: { children?: ReactNode }) {
   const { data: albums, error, loading } = useAsync((signal) => listAlbums(signal));
   return (
     <div className="flex flex-col gap-8">
       <header>
         <h1 className="text-3xl font-extrabold tracking-tight md:text-4xl">{greeting()}</h1>
       </header>
+      {children}
       <section aria-labelledby="recent-heading" className="flex flex-col gap-4">
         <h2 id="recent-heading" className="text-xl font-bold">
           Recently added albums

@@ -1,0 +1,29 @@
+import { api } from '@/lib/api-client';
+import type { Song } from '@/types/catalog';
+
+/** The most ids song-svc takes in one lookup. */
+export const LOOKUP_MAX = 500;
+
+export interface SongLookup {
+  /** Songs that exist, by id. */
+  byId: Map<string, Song>;
+  /** Ids no longer in the catalogue (deleted): lists hide them. */
+  missing: Set<string>;
+}
+
+/**
+ * Song details for any list of ids (a playlist, the history, trending): one
+ * `POST /api/song/songs` per 500 distinct ids.
+ */
+export async function lookupSongs(ids: string[], signal?: AbortSignal): Promise<SongLookup> {
+  const distinct = [...new Set(ids)];
+  const byId = new Map<string, Song>();
+  const missing = new Set<string>();
+  for (let i = 0; i < distinct.length; i += LOOKUP_MAX) {
+    const chunk = distinct.slice(i, i + LOOKUP_MAX);
+    const res = await api.post<{ songs: Song[]; missing: string[] }>('/api/song/songs', { ids: chunk }, { signal, auth: false });
+    for (const s of res.songs) byId.set(s.id, s);
+    for (const m of res.missing) missing.add(m);
+  }
+  return { byId, missing };
+}
