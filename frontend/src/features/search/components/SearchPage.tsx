@@ -28,7 +28,7 @@ export function SearchPage() {
   const [error, setError] = useState<string | null>(null);
   const [active, setActive] = useState(-1);
   const navigate = useNavigate();
-  const { playQueue } = usePlayback();
+  const { playQueue, trackActions } = usePlayback();
   const listId = useId();
   const listRef = useRef<HTMLUListElement>(null);
   const setParamsRef = useRef(setParams);
@@ -165,6 +165,12 @@ export function SearchPage() {
                     {opt.kind === 'album' ? `Album · ${opt.album.artist}` : `Song · ${opt.song.artist}`}
                   </p>
                 </div>
+                {opt.kind === 'song' && trackActions && (
+                  // The row plays its song; its own controls (heart, add to playlist) do not.
+                  <div className="flex items-center" onClick={(e) => e.stopPropagation()} onKeyDown={(e) => e.stopPropagation()} role="presentation">
+                    {trackActions(songToTrack(opt.song))}
+                  </div>
+                )}
                 {opt.kind === 'song' && <span className="text-sm tabular-nums text-fg-muted">{formatDuration(opt.song.duration)}</span>}
               </div>
             </li>

@@ -1,0 +1,168 @@
+// Playlists and history (issue 19), as a listener does it: create a playlist,
+// add songs from an album and from search, reorder by keyboard and by drag,
+// reload and see the order kept, play it in order and shuffled, share it; a
+// second listener opens the link and can play but not edit; home shows
+// "Jump back in" after a counted play.
+import assert from 'node:assert/strict';
+import { after, before, describe } from 'node:test';
+import { audioTime, flow, launchBrowser, login, newPage, screenshot, uniqueSuffix, writeLog } from './lib.mjs';
+
+const listener = { email: process.env.E2E_LISTENER_EMAIL, password: process.env.E2E_LISTENER_PASSWORD };
+const other = { email: process.env.E2E_ADMIN_EMAIL, password: process.env.E2E_ADMIN_PASSWORD };
+
+let browser;
+let page;
+let page2;
+const log = [];
+
+before(async () => {
+  assert.ok(listener.email && other.email, 'E2E_LISTENER_* and E2E_ADMIN_* are set by dev.d/test/70-e2e.sh');
+  browser = await launchBrowser();
+  ({ page } = await newPage(browser, 'playlists', log));
+  ({ page: page2 } = await newPage(browser, 'playlists-other', log));
+});
+
+after(async () => {
+  writeLog('playlists-browser', log);
+  await browser?.close();
+});
+
+/** Song ids of the playlist page's rows, in order. */
+const order = (p) => p.getByTestId('playlist-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-song-id')));
+
+/** The answer to the move the page sends. */
+const moveAnswered = (p) =>
+  p.waitForResponse((r) => r.url().includes('/position') && r.request().method() === 'PUT', { timeout: 15_000 });
+
+describe('playlists: build, reorder, play, share; history on home', () => {
+  const step = flow('playlists', () => page);
+  const name = `E2E mix ${uniqueSuffix()}`;
+  let url = '';
+  let added = [];
+
+  step('log in and create a playlist', async () => {
+    await login(page, listener);
+    await page.goto('/playlists');
+    await page.getByTestId('playlist-new-name').fill(name);
+    await page.getByTestId('playlist-create').click();
+    await page.getByTestId('playlist-link').filter({ hasText: name }).waitFor();
+  });
+
+  step('add three songs from an album', async () => {
+    await page.goto('/');
+    const cards = page.getByTestId('album-card');
+    await cards.first().waitFor();
+    const demo = cards.filter({ hasText: 'Northern Lights' });
+    await ((await demo.count()) ? demo.first() : cards.first()).click();
+    const rows = page.getByTestId('track-row');
+    await rows.first().waitFor();
+    for (let i = 0; i < 3; i++) {
+      const row = rows.nth(i);
+      added.push(await row.getAttribute('data-song-id'));
+      await row.getByTestId('add-to-playlist').click();
+      await page.getByTestId('add-to-playlist-item').and(page.locator(`[data-playlist-name="${name}"]`)).click();
+      await page.getByText(`Added to ${name}`).first().waitFor();
+    }
+  });
+
+  step('add a song from search', async () => {
+    await page.goto('/search');
+    await page.getByTestId('search-input').fill('Lighthouse');
+    const song = page.getByTestId('search-result-song').first();
+    await song.waitFor();
+    await song.getByTestId('add-to-playlist').click();
+    await page.getByTestId('add-to-playlist-item').and(page.locator(`[data-playlist-name="${name}"]`)).click();
+    await page.getByText(`Added to ${name}`).first().waitFor();
+  });
+
+  step('the playlist lists the four songs in the order added', async () => {
+    await page.goto('/playlists');
+    await page.getByTestId('playlist-link').filter({ hasText: name }).click();
+    await page.getByTestId('playlist-row').nth(3).waitFor();
+    url = page.url();
+    const songs = await order(page);
+    assert.equal(songs.length, 4);
+    assert.deepEqual(songs.slice(0, 3), added);
+    added = songs;
+    await screenshot(page, 'playlist');
+  });
+
+  step('reorder with the keyboard: Alt+ArrowUp moves the third song up', async () => {
+    await page.getByTestId('playlist-row').nth(2).getByTestId('track-drag').focus();
+    const answered = moveAnswered(page);
+    await page.keyboard.press('Alt+ArrowUp');
+    const want = [added[0], added[2], added[1], added[3]];
+    assert.deepEqual(await order(page), want, 'shown at once');
+    assert.equal((await answered).status(), 200);
+    await page.reload();
+    await page.getByTestId('playlist-row').nth(3).waitFor();
+    assert.deepEqual(await order(page), want, 'kept after a reload');
+    added = want;
+  });
+
+  step('reorder by dragging the first song onto the last', async () => {
+    const rows = page.getByTestId('playlist-row');
+    const answered = moveAnswered(page);
+    await rows.nth(0).getByTestId('track-drag').dragTo(rows.nth(3));
+    const want = [added[1], added[2], added[3], added[0]];
+    await page.waitForFunction(
+      (w) => JSON.stringify([...document.querySelectorAll('[data-testid="playlist-row"]')].map((r) => r.getAttribute('data-song-id'))) === JSON.stringify(w),
+      want,
+    );
+    assert.equal((await answered).status(), 200);
+    await page.reload();
+    await page.getByTestId('playlist-row').nth(3).waitFor();
+    assert.deepEqual(await order(page), want, 'kept after a reload');
+    added = want;
+  });
+
+  step('play in order, then shuffled', async () => {
+    await page.getByTestId('playlist-play').click();
+    await page.waitForFunction(() => (document.querySelector('audio[data-testid="audio"]')?.currentTime ?? 0) > 1, null, { timeout: 30_000 });
+    assert.equal(await page.getByTestId('playlist-row').first().getAttribute('data-current'), 'true', 'the first song plays first');
+    await page.getByTestId('playlist-shuffle').click();
+    await page.waitForFunction(() => (document.querySelector('audio[data-testid="audio"]')?.currentTime ?? 0) > 0.5, null, { timeout: 30_000 });
+    assert.equal(await page.locator('[data-testid="playlist-row"][data-current="true"]').count(), 1, 'one of its songs plays');
+  });
+
+  step('a counted play shows under "Jump back in" on home', async () => {
+    // A demo song is ~29 s: it counts after half of it.
+    await page.getByTestId('playlist-play').click();
+    await page.waitForFunction(() => (document.querySelector('audio[data-testid="audio"]')?.currentTime ?? 0) > 16, null, { timeout: 45_000 })
+      .catch(async (err) => {
+        throw new Error(`audio did not reach 16 s: ${JSON.stringify(await audioTime(page))} (${err.message})`);
+      });
+    await page.getByTestId('player-play').click();
+    await page.goto('/');
+    const jump = page.getByTestId('jump-back-in');
+    await jump.waitFor({ timeout: 15_000 });
+    const first = await jump.getByTestId('jump-back-in-row').first().getAttribute('data-song-id');
+    assert.equal(first, added[0]);
+    await page.goto('/history');
+    assert.equal(await page.getByTestId('history-row').first().getAttribute('data-song-id'), added[0]);
+    await screenshot(page, 'home-jump-back-in');
+  });
+
+  step('share it; another listener opens the link and can play but not edit', async () => {
+    await page.goto(url);
+    await page.getByTestId('playlist-share').click();
+    await page.getByText('Shared playlist').waitFor();
+    await login(page2, other);
+    await page2.goto(url);
+    await page2.getByTestId('playlist-row').nth(3).waitFor();
+    assert.deepEqual(await order(page2), added);
+    for (const id of ['playlist-rename', 'playlist-share', 'playlist-delete', 'track-drag', 'playlist-remove']) {
+      assert.equal(await page2.getByTestId(id).count(), 0, `no ${id} for a listener who does not own it`);
+    }
+    await page2.getByTestId('playlist-play').click();
+    await page2.waitForFunction(() => (document.querySelector('audio[data-testid="audio"]')?.currentTime ?? 0) > 1, null, { timeout: 30_000 });
+    await screenshot(page2, 'playlist-shared');
+  });
+
+  step('the owner deletes it', async () => {
+    page.once('dialog', (d) => void d.accept());
+    await page.getByTestId('playlist-delete').click();
+    await page.waitForURL('**/playlists');
+    assert.equal(await page.getByTestId('playlist-link').filter({ hasText: name }).count(), 0);
+  });
+});
