@@ -1013,17 +1013,28 @@ mod tests {
         m.insert("a", entry(10));
         m.insert("b", entry(10));
         m.insert("a", entry(20));
-        assert_eq!((m.map.len(), m.bytes), (2, 32), "a replaced entry is not counted twice");
+        assert_eq!(
+            (m.map.len(), m.bytes),
+            (2, 32),
+            "a replaced entry is not counted twice"
+        );
         m.insert("c", entry(10));
         m.insert("d", entry(10));
-        assert_eq!(m.map.len(), 1, "full by count: emptied, then the new one kept");
+        assert_eq!(
+            m.map.len(),
+            1,
+            "full by count: emptied, then the new one kept"
+        );
         assert!(m.map.contains_key("d"));
         m.insert("e", entry(80));
         assert_eq!(m.bytes, 11 + 81);
         m.insert("f", entry(20));
         assert_eq!((m.map.len(), m.bytes), (1, 21), "full by bytes: emptied");
         m.insert("g", entry(200));
-        assert!(!m.map.contains_key("g"), "larger than the whole memo: not kept");
+        assert!(
+            !m.map.contains_key("g"),
+            "larger than the whole memo: not kept"
+        );
     }
 
     #[tokio::test]

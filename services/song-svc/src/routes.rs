@@ -261,7 +261,10 @@ pub struct BatchRequest {
 /// names its position.
 fn batch_ids<'a>(raw: impl ExactSizeIterator<Item = &'a str>) -> Result<Vec<Uuid>, Problem> {
     if raw.len() == 0 {
-        return Err(Problem::invalid_field("ids", "at least one song id is required"));
+        return Err(Problem::invalid_field(
+            "ids",
+            "at least one song id is required",
+        ));
     }
     if raw.len() > MAX_BATCH_IDS {
         return Err(Problem::invalid_field(
@@ -316,7 +319,11 @@ pub async fn batch(
     State(state): State<AppState>,
     Query(params): Query<BatchParams>,
 ) -> ApiResult<Response> {
-    let raw: Vec<&str> = params.ids.split(',').filter(|s| !s.trim().is_empty()).collect();
+    let raw: Vec<&str> = params
+        .ids
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .collect();
     let ids = batch_ids(raw.into_iter())?;
     batch_body(&state, ids).await
 }

@@ -718,7 +718,10 @@ async fn a_batch_lookup_answers_songs_in_order_and_names_the_missing() {
     assert_eq!(ids(&got, "songs"), vec![c.to_string(), a.to_string()]);
     assert_eq!(ids(&got, "missing"), vec![ghost.to_string()]);
     assert_eq!(got["songs"][0]["title"], "Third");
-    assert!(got["songs"][0]["imageSrc"].as_str().unwrap().starts_with("http"));
+    assert!(got["songs"][0]["imageSrc"]
+        .as_str()
+        .unwrap()
+        .starts_with("http"));
     let posted: Value = reqwest::Client::new()
         .post(w.url("/songs"))
         .json(&serde_json::json!({"ids": [c, ghost, a, c]}))
@@ -734,12 +737,23 @@ async fn a_batch_lookup_answers_songs_in_order_and_names_the_missing() {
         ("/songs?ids=", None),
         ("/songs?ids=not-a-uuid", None),
         ("/songs", Some(serde_json::json!({"ids": []}))),
-        ("/songs", Some(serde_json::json!({"ids": vec![a.to_string(); 501]}))),
-        ("/songs", Some(serde_json::json!({"ids": [a.to_string(), "nope"]}))),
+        (
+            "/songs",
+            Some(serde_json::json!({"ids": vec![a.to_string(); 501]})),
+        ),
+        (
+            "/songs",
+            Some(serde_json::json!({"ids": [a.to_string(), "nope"]})),
+        ),
     ] {
         let res = match &body {
             None => w.get(path).await,
-            Some(b) => reqwest::Client::new().post(w.url(path)).json(b).send().await.unwrap(),
+            Some(b) => reqwest::Client::new()
+                .post(w.url(path))
+                .json(b)
+                .send()
+                .await
+                .unwrap(),
         };
         assert_eq!(res.status(), 422, "{path} {body:?}");
         let problem: Value = res.json().await.unwrap();
@@ -752,7 +766,11 @@ async fn a_batch_lookup_answers_songs_in_order_and_names_the_missing() {
         .execute(&w.db.pool)
         .await
         .unwrap();
-    assert_eq!(ids(&w.json(&query).await, "songs").len(), 2, "kept until the event");
+    assert_eq!(
+        ids(&w.json(&query).await, "songs").len(),
+        2,
+        "kept until the event"
+    );
     w.song_event(SONG_DELETED, a, album).await;
     cadenza_testkit::eventually(Duration::from_secs(5), "the deletion", || async {
         let v = w.json(&query).await;
