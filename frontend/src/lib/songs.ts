@@ -15,10 +15,14 @@ export interface SongLookup {
  * Song details for any list of ids (a playlist, the history, trending): one
  * `POST /api/song/songs` per 500 distinct ids.
  */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export async function lookupSongs(ids: string[], signal?: AbortSignal): Promise<SongLookup> {
-  const distinct = [...new Set(ids)];
   const byId = new Map<string, Song>();
   const missing = new Set<string>();
+  // An id that is not a catalogue id (an old import) names no song; asking
+  // for it would fail the whole lookup.
+  const distinct = [...new Set(ids)].filter((id) => UUID.test(id) || (missing.add(id), false));
   for (let i = 0; i < distinct.length; i += LOOKUP_MAX) {
     const chunk = distinct.slice(i, i + LOOKUP_MAX);
     const res = await api.post<{ songs: Song[]; missing: string[] }>('/api/song/songs', { ids: chunk }, { signal, auth: false });

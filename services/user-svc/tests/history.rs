@@ -62,6 +62,12 @@ async fn a_play_counts_once_per_playback_and_only_after_30_s_or_half_the_song() 
     }
     let r = play(&w, &me.access, &song, &playback, 10.0, 300.0).await;
     assert_eq!(r.problem_field().as_deref(), Some("playedSeconds"));
+    let r = play(&w, &me.access, "aaaa", &playback, 40.0, 300.0).await;
+    assert_eq!(
+        r.problem_field().as_deref(),
+        Some("songId"),
+        "catalogue ids are UUIDs"
+    );
     let r = play(&w, &me.access, &song, "not-a-uuid", 40.0, 300.0).await;
     assert_eq!(r.problem_field().as_deref(), Some("playbackId"));
 
@@ -209,6 +215,17 @@ async fn trending_counts_everyones_plays_of_the_last_7_days_at_most_a_minute_lat
     assert_eq!(
         songs(&trending().await.json, "songs"),
         vec![(z.clone(), 4), (y.clone(), 1)]
+    );
+    // One listener alone moves a song up by at most 5 plays a week.
+    let q = Uuid::new_v4().to_string();
+    for _ in 0..8 {
+        assert_eq!(counted(&w, &a.access, &q).await.status, StatusCode::CREATED);
+    }
+    w.app.state.clock.advance(Duration::from_secs(61));
+    assert_eq!(
+        songs(&trending().await.json, "songs"),
+        vec![(q.clone(), 5), (z.clone(), 4), (y.clone(), 1)],
+        "8 plays of one listener count 5"
     );
     // A listener's own counts are all-time.
     let top = w

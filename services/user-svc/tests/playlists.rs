@@ -280,6 +280,24 @@ async fn a_stale_if_match_is_refused_with_412_and_a_missing_one_with_428() {
         (r.status, r.problem_field().as_deref()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("name"))
     );
+    // Id-like but not a catalogue id (a UUID): refused, so that no list
+    // holds an id song-svc's lookup would refuse.
+    let r = me.add(&id, vec!["aaaa".to_owned()], None).await;
+    assert_eq!(
+        (r.status, r.problem_field().as_deref()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("songIds"))
+    );
+    let r = w
+        .call(
+            Req::post(&format!("/api/user/playlists/{id}/entries"))
+                .bearer(&me.token)
+                .json(json!({"songIds": [song()], "before": "x"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.problem_field().as_deref()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("before"))
+    );
     let r = me.add(&id, vec!["not a song".to_owned()], None).await;
     assert_eq!(
         (r.status, r.problem_field().as_deref()),

@@ -122,7 +122,9 @@ pub async fn report(
         .limiter
         .hit("plays", &claims.sub, state.limits.plays_per_user)
         .await?;
-    let song = crate::routes::favorites::song_id(&req.song_id)?;
+    let song = uuid::Uuid::parse_str(req.song_id.trim())
+        .map_err(|_| Problem::invalid_field("songId", "must be a song id (a UUID)"))?
+        .to_string();
     let playback = uuid::Uuid::parse_str(&req.playback_id)
         .map_err(|_| Problem::invalid_field("playbackId", "must be a UUID"))?;
     if !req.duration_seconds.is_finite() || req.duration_seconds <= 0.0 {
@@ -204,8 +206,21 @@ pub async fn top(
 /// aggregation at a time: concurrent requests wait for it).
 #[derive(Default)]
 pub struct TrendingCache {
-    kept: tokio::sync::Mutex<Option<(i64, Bytes)>>,
+    kept: tokio::sync::Mutex<Kept>,
 }
+
+#[derive(Default)]
+struct Kept {
+    /// The last answer and when it was computed (ms).
+    body: Option<(i64, Bytes)>,
+    /// When the last computation failed (ms): requests within
+    /// [`TRENDING_RETRY_AFTER`] of it do not queue up for another.
+    failed_at: Option<i64>,
+}
+
+/// After a failed computation, how long requests get the last answer (or a
+/// 503) instead of another attempt.
+pub const TRENDING_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 impl TrendingCache {
     pub fn new() -> Arc<Self> {
@@ -215,19 +230,38 @@ impl TrendingCache {
     async fn get(&self, state: &AppState) -> ApiResult<Bytes> {
         let mut kept = self.kept.lock().await;
         let now = state.clock.now();
-        if let Some((at, body)) = &*kept {
-            if now.timestamp_millis() - at < TRENDING_MAX_AGE.as_millis() as i64 {
+        let ms = now.timestamp_millis();
+        if let Some((at, body)) = &kept.body {
+            if ms - at < TRENDING_MAX_AGE.as_millis() as i64 {
                 return Ok(body.clone());
             }
         }
-        let since = mongodb::bson::DateTime::from_millis(
-            now.timestamp_millis() - TRENDING_WINDOW.as_millis() as i64,
-        );
-        let songs = state
-            .store
-            .trending(since, TRENDING_SIZE)
-            .await
-            .map_err(db_problem)?;
+        if let Some(failed) = kept.failed_at {
+            if ms - failed < TRENDING_RETRY_AFTER.as_millis() as i64 {
+                // Stale beats nothing while the database recovers.
+                return match &kept.body {
+                    Some((_, body)) => Ok(body.clone()),
+                    None => Err(Problem::unavailable(
+                        "mongodb",
+                        "trending could not be computed",
+                    )),
+                };
+            }
+        }
+        let since = mongodb::bson::DateTime::from_millis(ms - TRENDING_WINDOW.as_millis() as i64);
+        let songs = match state.store.trending(since, TRENDING_SIZE).await {
+            Ok(songs) => songs,
+            Err(e) => {
+                kept.failed_at = Some(ms);
+                return match &kept.body {
+                    Some((_, body)) => {
+                        tracing::warn!(error = %e, "trending not recomputed; serving the last one");
+                        Ok(body.clone())
+                    }
+                    None => Err(db_problem(e)),
+                };
+            }
+        };
         let body = Bytes::from(
             serde_json::to_vec(&Trending {
                 songs: songs
@@ -242,7 +276,8 @@ impl TrendingCache {
             })
             .expect("serialises"),
         );
-        *kept = Some((now.timestamp_millis(), body.clone()));
+        kept.body = Some((ms, body.clone()));
+        kept.failed_at = None;
         Ok(body)
     }
 }

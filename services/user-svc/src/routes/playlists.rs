@@ -240,6 +240,14 @@ fn text(
 
 /// Playlist and entry ids are UUIDs; anything else is a 404 (never a query
 /// with an odd value).
+fn bad_before() -> Response {
+    Problem::invalid_field(
+        "before",
+        "must be an entry id of this playlist (a UUID) or null",
+    )
+    .into_response()
+}
+
 fn uuid_like(raw: &str) -> Option<String> {
     uuid::Uuid::parse_str(raw).ok().map(|u| u.to_string())
 }
@@ -463,14 +471,16 @@ pub async fn add(
     }
     let mut songs = Vec::with_capacity(req.song_ids.len());
     for (i, raw) in req.song_ids.iter().enumerate() {
-        let song = crate::routes::favorites::song_id(raw).map_err(|_| {
+        // Catalogue ids are UUIDs; the canonical form, so that one song is
+        // one id everywhere (song-svc's lookup refuses anything else).
+        let song = uuid_like(raw.trim()).ok_or_else(|| {
             Problem::invalid_field("songIds", format!("item {i} is not a song id (a UUID)"))
                 .into_response()
         })?;
         songs.push(song);
     }
     let before = match &req.before {
-        Some(b) => Some(uuid_like(b).ok_or_else(|| failed(PlaylistError::NoSuchEntry))?),
+        Some(b) => Some(uuid_like(b).ok_or_else(bad_before)?),
         None => None,
     };
     let place = before.as_deref().map_or(Place::End, Place::Before);
@@ -504,9 +514,14 @@ pub async fn move_entry(
     let id = uuid_like(&id).ok_or_else(|| failed(PlaylistError::NotFound))?;
     let entry = uuid_like(&entry).ok_or_else(|| failed(PlaylistError::NoSuchEntry))?;
     let before = match &req.before {
-        Some(b) => Some(uuid_like(b).ok_or_else(|| failed(PlaylistError::NoSuchEntry))?),
+        Some(b) => Some(uuid_like(b).ok_or_else(bad_before)?),
         None => None,
     };
+    if before.as_deref() == Some(entry.as_str()) {
+        return Err(
+            Problem::invalid_field("before", "an entry cannot go before itself").into_response(),
+        );
+    }
     let place = before.as_deref().map_or(Place::End, Place::Before);
     let (p, _pos) = state
         .store

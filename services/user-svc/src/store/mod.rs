@@ -448,7 +448,7 @@ impl Store {
             .await?;
         c.create_index(idx(doc! {"songId": 1}, false, None)).await?;
         let e = self.playlist_entries();
-        e.create_index(idx(doc! {"playlistId": 1, "pos": 1}, false, None))
+        e.create_index(idx(doc! {"playlistId": 1, "pos": 1, "_id": 1}, false, None))
             .await?;
         e.create_index(idx(doc! {"songId": 1}, false, None)).await?;
         let o = self.outbox();

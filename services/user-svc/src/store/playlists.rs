@@ -542,6 +542,7 @@ impl Store {
             .collect();
         lists.sort();
         let mut entries = 0;
+        let mut first_error = None;
         for list in &lists {
             let removed = self
                 .change(|mut s| {
@@ -554,6 +555,10 @@ impl Store {
                                 .session(&mut *s)
                                 .await?
                                 .deleted_count;
+                            if gone == 0 {
+                                // Removed meanwhile: no change, no new revision.
+                                return Err(PlaylistError::NoSuchEntry);
+                            }
                             let p = self
                                 .playlists()
                                 .find_one_and_update(
@@ -574,11 +579,16 @@ impl Store {
                 .await;
             match removed {
                 Ok((_, gone)) => entries += gone,
-                // Deleted meanwhile: its entries went with it.
-                Err(PlaylistError::NotFound) => {}
-                Err(PlaylistError::Db(e)) => return Err(e),
+                // Deleted meanwhile (its entries went with it), or nothing left to remove.
+                Err(PlaylistError::NotFound | PlaylistError::NoSuchEntry) => {}
+                // One busy playlist must not keep the song in every other
+                // list: go on, and report the first failure at the end.
+                Err(PlaylistError::Db(e)) => {
+                    tracing::warn!(playlist = %list, error = %e, "could not remove a deleted song from a playlist");
+                    first_error.get_or_insert(e);
+                }
                 Err(other) => {
-                    tracing::warn!(error = %other, "forgetting a song in a playlist");
+                    tracing::warn!(playlist = %list, error = %other, "forgetting a song in a playlist");
                 }
             }
         }
@@ -588,7 +598,10 @@ impl Store {
             .await?
             .deleted_count;
         self.forget_song_plays(song).await?;
-        Ok((entries, favorites))
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok((entries, favorites)),
+        }
     }
 }
 

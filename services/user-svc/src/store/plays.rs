@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{is_duplicate, with_retry, DbResult, Store};
 
+/// The most plays of one song one listener adds to trending in a window.
+pub const TREND_PLAYS_PER_LISTENER: i64 = 5;
+
 /// Plays older than this are forgotten (the TTL index on `at`).
 pub const KEEP_PLAYS: Duration = Duration::from_secs(365 * 86_400);
 
@@ -91,7 +94,21 @@ impl Store {
         .await;
         match result {
             Ok(()) => Ok(true),
-            Err(e) if is_duplicate(&e) => Ok(false),
+            // The playback's key: counted already. A duplicate from the
+            // count's upsert (a concurrent first play of the song) is not
+            // that: the transaction was rolled back, so count it again.
+            Err(e) if is_duplicate(&e) => {
+                if self
+                    .plays()
+                    .find_one(doc! {"_id": &play.id})
+                    .await?
+                    .is_some()
+                {
+                    Ok(false)
+                } else {
+                    Box::pin(self.record_play(user, playback, song, at)).await
+                }
+            }
             Err(e) => Err(e),
         }
     }
@@ -120,12 +137,15 @@ impl Store {
             .await
     }
 
-    /// The songs played most by everyone since `since`, most first.
+    /// The songs played most by everyone since `since`, most first. One
+    /// listener adds at most [`TREND_PLAYS_PER_LISTENER`] plays of a song,
+    /// so no single account (or script) can push a song up the list.
     #[tracing::instrument(name = "mongodb.trending", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn trending(&self, since: DateTime, limit: i64) -> DbResult<Vec<Trend>> {
         let pipeline: Vec<Document> = vec![
             doc! {"$match": {"at": {"$gte": since}}},
-            doc! {"$group": {"_id": "$songId", "plays": {"$sum": 1_i64}}},
+            doc! {"$group": {"_id": {"s": "$songId", "u": "$userId"}, "n": {"$sum": 1_i64}}},
+            doc! {"$group": {"_id": "$_id.s", "plays": {"$sum": {"$min": ["$n", TREND_PLAYS_PER_LISTENER]}}}},
             doc! {"$sort": {"plays": -1, "_id": 1}},
             doc! {"$limit": limit},
         ];
