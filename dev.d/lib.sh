@@ -311,8 +311,12 @@ register_url() {
 
 # otel_export NAME: a service started next exports its spans to the dev OTLP
 # sink (dev.d/up/25-otlp-sink.sh) when it runs, as OTEL service NAME, in
-# batches every 200 ms; without the sink, trace export stays off.
+# batches every 200 ms; without the sink, trace export stays off. It joins
+# the traceparent its callers send (TRUST_TRACEPARENT=true).
 otel_export() {
+  # The dev gateway is the only way in: its callers' traceparent is joined
+  # (dev.d/test/74-traces.sh sends one through it).
+  export TRUST_TRACEPARENT=true
   if is_running otlp-sink; then
     export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:${CADENZA_OTLP_PORT:-54318}"
     export OTEL_SERVICE_NAME="$1" OTEL_BSP_SCHEDULE_DELAY=200

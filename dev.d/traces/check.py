@@ -11,7 +11,7 @@ exported to the dev OTLP sink (tools/otlp-sink) and checks the chain:
              user-svc's and the mailer's log lines;
   catalogue: caller -> admin-svc server span -> db.update_album and
              redis.PUBLISH (producer) -> song-svc "album:updated process"
-             (consumer), and the trace id in song-svc's log.
+             (consumer), and the trace id in admin-svc's log.
 
 Usage: check.py GATEWAY_URL SINK_URL LOG_DIR  (admin credentials in
 CADENZA_DEMO_ADMIN_EMAIL / CADENZA_DEMO_ADMIN_PASSWORD). Prints one line per

@@ -175,9 +175,14 @@ fn request_span(req: &Request) -> tracing::Span {
             remote_traceparent = tracing::field::Empty,
         )
     };
-    // The caller's (the gateway's) trace context, if any.
+    // The caller's (the gateway's) trace context, if any: joined only when
+    // the gateway is trusted to set it (`TRUST_TRACEPARENT`).
     let traceparent = req.headers().get(TRACEPARENT).and_then(|v| v.to_str().ok());
-    crate::telemetry::propagation::join(&span, traceparent);
+    if crate::telemetry::trust_traceparent() {
+        crate::telemetry::propagation::join(&span, traceparent);
+    } else {
+        crate::telemetry::propagation::join_as_link(&span, traceparent);
+    }
     span
 }
 

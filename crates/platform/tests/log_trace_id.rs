@@ -1,7 +1,7 @@
 //! Trace ids in JSON log lines, with trace export off (this binary never
 //! calls `telemetry::init`): a span joined to a caller's `traceparent`
-//! gives its trace id to every line written in it or in spans opened inside
-//! it, and passes that `traceparent` on unchanged.
+//! gives its trace id (and the request id) to every line written in it or
+//! in spans opened inside it, and passes that `traceparent` on unchanged.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -48,6 +48,7 @@ fn span(name: &'static str) -> tracing::Span {
     tracing::info_span!(
         "request",
         name,
+        request_id = %format!("req-{name}"),
         trace_id = tracing::field::Empty,
         remote_traceparent = tracing::field::Empty
     )
@@ -93,6 +94,10 @@ fn every_line_in_a_joined_span_and_its_children_carries_the_trace_id() {
     assert_eq!(got[1]["trace_id"], TRACE);
     assert_eq!(got[1]["rows"], 3, "the event's own fields stay");
     assert_eq!(got[1]["span"]["name"], "db.query");
+    // The request's id too, also under a span of its own (a store call).
+    assert_eq!(got[0]["request_id"], "req-joined");
+    assert_eq!(got[1]["request_id"], "req-joined");
+    assert_eq!(got[2]["request_id"], "req-malformed");
     assert!(got[2].get("trace_id").is_none(), "{}", got[2]);
     assert!(got[3].get("trace_id").is_none(), "{}", got[3]);
 }

@@ -61,7 +61,9 @@ async fn spans_reach_an_otlp_receiver_in_the_callers_trace() {
     // environment meanwhile.
     std::env::set_var("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{addr}"));
     std::env::remove_var("OTEL_SERVICE_NAME");
+    std::env::set_var("TRUST_TRACEPARENT", "true");
     let guard = telemetry::init("otlp-test");
+    assert!(telemetry::trust_traceparent());
     assert!(guard.exports_traces());
 
     let app = standard_layers(

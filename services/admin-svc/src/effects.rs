@@ -108,22 +108,36 @@ impl Effects {
         let locks = self.key_locks.clone();
         let purges = self.purges.clone();
         purges.count.fetch_add(1, Ordering::SeqCst);
-        Some(tokio::spawn(async move {
-            let deleted: Vec<bool> = futures::future::join_all(
-                keys.iter().map(|k| delete_with_retry(&locks, &media, k)),
-            )
-            .await;
-            let gone: Vec<String> = keys
-                .into_iter()
-                .zip(deleted)
-                .filter_map(|(k, d)| d.then_some(k))
-                .collect();
-            if let (Some(cdn), false) = (cdn, gone.is_empty()) {
-                invalidate_with_retry(&cdn, &gone).await;
-            }
-            purges.count.fetch_sub(1, Ordering::SeqCst);
-            purges.done.notify_waiters();
-        }))
+        // Its own span, in the trace of the request that deleted the media
+        // (not a tracing child: the request's span ends with its answer).
+        let span = tracing::info_span!(
+            parent: None,
+            "purge",
+            keys = keys.len(),
+            trace_id = tracing::field::Empty,
+            remote_traceparent = tracing::field::Empty,
+        );
+        let caller = cadenza_platform::telemetry::propagation::current();
+        cadenza_platform::telemetry::propagation::join(&span, caller.as_deref());
+        Some(tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                let deleted: Vec<bool> = futures::future::join_all(
+                    keys.iter().map(|k| delete_with_retry(&locks, &media, k)),
+                )
+                .await;
+                let gone: Vec<String> = keys
+                    .into_iter()
+                    .zip(deleted)
+                    .filter_map(|(k, d)| d.then_some(k))
+                    .collect();
+                if let (Some(cdn), false) = (cdn, gone.is_empty()) {
+                    invalidate_with_retry(&cdn, &gone).await;
+                }
+                purges.count.fetch_sub(1, Ordering::SeqCst);
+                purges.done.notify_waiters();
+            },
+            span,
+        )))
     }
 }
 

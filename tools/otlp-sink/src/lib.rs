@@ -46,6 +46,8 @@ pub struct SpanRecord {
     /// `unset`, `ok` or `error`.
     pub status: &'static str,
     pub attributes: BTreeMap<String, serde_json::Value>,
+    /// Linked spans, as `<trace id>-<span id>`.
+    pub links: Vec<String>,
 }
 
 #[derive(Clone, Default)]
@@ -165,6 +167,13 @@ pub fn flatten(req: &ExportTraceServiceRequest) -> Vec<SpanRecord> {
                     end_unix_nano: s.end_time_unix_nano,
                     status: status(s.status.as_ref().map_or(0, |st| st.code)),
                     attributes: attributes(&s.attributes),
+                    links: s
+                        .links
+                        .iter()
+                        .map(|l| {
+                            format!("{}-{}", hex::encode(&l.trace_id), hex::encode(&l.span_id))
+                        })
+                        .collect(),
                 });
             }
         }

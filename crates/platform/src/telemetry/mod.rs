@@ -41,6 +41,10 @@ impl Telemetry {
 
 impl Drop for Telemetry {
     fn drop(&mut self) {
+        // Only the guard whose `init` installed the exporter shuts it down.
+        if !self.tracing {
+            return;
+        }
         if let Some(p) = PROVIDER.get() {
             if let Err(e) = p.shutdown() {
                 eprintln!("telemetry: trace export shut down with an error: {e}");
@@ -61,15 +65,48 @@ pub fn tracing_enabled() -> bool {
 pub async fn flush() {
     if let Some(p) = PROVIDER.get() {
         let p = p.clone();
-        match tokio::task::spawn_blocking(move || p.force_flush()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "trace export flush failed"),
-            Err(e) => tracing::warn!(error = %e, "trace export flush panicked"),
+        // A collector that does not answer must not hold the caller (a
+        // Lambda batch) for the exporter's whole timeout and retries.
+        let flushed = tokio::time::timeout(
+            FLUSH_BUDGET,
+            tokio::task::spawn_blocking(move || p.force_flush()),
+        )
+        .await;
+        match flushed {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "trace export flush failed"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "trace export flush panicked"),
+            Err(_) => {
+                tracing::warn!(budget = ?FLUSH_BUDGET, "trace export flush took too long; spans may be lost")
+            }
         }
     }
 }
 
+/// The longest [`flush`] waits.
+pub const FLUSH_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
+
+static TRUST_TRACEPARENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether an HTTP request's `traceparent` header is joined
+/// (`TRUST_TRACEPARENT=true`: every request comes through a gateway that
+/// sets or replaces it). Otherwise any client could pick the trace id,
+/// force sampling with the sampled flag, or splice requests into a trace of
+/// its choosing: the header is then only a link on a trace of our own.
+pub fn trust_traceparent() -> bool {
+    TRUST_TRACEPARENT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Sets what [`trust_traceparent`] answers (from the environment by
+/// [`init`]; tests set it directly).
+pub fn set_trust_traceparent(trust: bool) {
+    TRUST_TRACEPARENT.store(trust, std::sync::atomic::Ordering::Relaxed);
+}
+
 pub fn init(service: &'static str) -> Telemetry {
+    set_trust_traceparent(
+        std::env::var("TRUST_TRACEPARENT").is_ok_and(|v| v.trim().eq_ignore_ascii_case("true")),
+    );
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new(
             "info,tower_http=info,aws_config=warn,aws_smithy_runtime=warn,mongodb=warn,sqlx=warn",

@@ -69,12 +69,19 @@ pub fn settings_from_env() -> Result<Option<Settings>, String> {
 pub fn provider(service: &'static str, settings: &Settings) -> Result<SdkTracerProvider, String> {
     let handle = tokio::runtime::Handle::try_current()
         .map_err(|_| "telemetry::init must run inside the tokio runtime".to_owned())?;
+    // OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT (ms) bounds each request of our
+    // own client too (the SDK applies it only to its built-in clients).
+    let timeout = var("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")
+        .or_else(|| var("OTEL_EXPORTER_OTLP_TIMEOUT"))
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(Duration::from_secs(10), Duration::from_millis);
     let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(2).min(timeout))
         .build()
         .map_err(|e| format!("OTLP HTTP client: {e}"))?;
-    // Endpoint, headers, timeout and compression come from the standard
-    // OTEL_EXPORTER_OTLP_* variables, read by the builder.
+    // Endpoint and headers come from the standard OTEL_EXPORTER_OTLP_*
+    // variables, read by the builder (compression is not built in).
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
         .with_protocol(Protocol::HttpBinary)

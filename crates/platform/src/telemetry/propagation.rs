@@ -86,6 +86,18 @@ pub fn join(span: &tracing::Span, traceparent: Option<&str>) {
     }
 }
 
+/// Starts a trace of our own for `span` (when traces are exported), with the
+/// untrusted `traceparent` as a link, not a parent: a client cannot choose
+/// our trace ids, our sampling or the trace our spans land in.
+pub fn join_as_link(span: &tracing::Span, traceparent: Option<&str>) {
+    join(span, None);
+    if super::tracing_enabled() {
+        if let Some(cx) = traceparent.and_then(extract) {
+            span.add_link(cx.span().span_context().clone());
+        }
+    }
+}
+
 /// The `traceparent` to send from `span`: the span itself when traces are
 /// exported; else the `traceparent` it (or an ancestor) joined, if any.
 pub fn traceparent(span: &tracing::Span) -> Option<String> {
