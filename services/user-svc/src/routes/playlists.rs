@@ -171,16 +171,34 @@ fn if_match(headers: &HeaderMap) -> Option<Option<i64>> {
     Some(Some(rev.unwrap_or(-1)))
 }
 
-fn required_if_match(headers: &HeaderMap) -> Result<Option<i64>, Response> {
-    if_match(headers).ok_or_else(|| {
-        Problem::new(
+/// The revision a change must apply to: `If-Match` is required (428
+/// without it) when `needed`, else honoured when sent.
+fn expected_revision(headers: &HeaderMap, needed: bool) -> Result<Option<i64>, Box<Problem>> {
+    match if_match(headers) {
+        Some(expect) => Ok(expect),
+        None if !needed => Ok(None),
+        None => Err(Box::new(Problem::new(
             StatusCode::PRECONDITION_REQUIRED,
             "precondition-required",
             "Precondition Required",
             "send If-Match with the playlist's ETag, so a change made meanwhile (another tab) is not overwritten",
-        )
-        .into_response()
-    })
+        ))),
+    }
+}
+
+/// The start of every change to one playlist: a live session, the write
+/// limit, `If-Match` (see [`expected_revision`]) and the playlist's id.
+async fn begin_change(
+    state: &AppState,
+    claims: &Claims,
+    headers: &HeaderMap,
+    id: &str,
+    needs_tag: bool,
+) -> Result<(String, Option<i64>), Response> {
+    writer(state, claims).await?;
+    let expect = expected_revision(headers, needs_tag).map_err(|p| p.into_response())?;
+    let id = uuid_like(id).ok_or_else(|| failed(PlaylistError::NotFound))?;
+    Ok((id, expect))
 }
 
 fn failed(e: PlaylistError) -> Response {
@@ -389,9 +407,7 @@ pub async fn update(
     headers: HeaderMap,
     Json(req): Json<UpdatePlaylist>,
 ) -> Answer {
-    writer(&state, &claims).await?;
-    let expect = required_if_match(&headers)?;
-    let id = uuid_like(&id).ok_or_else(|| failed(PlaylistError::NotFound))?;
+    let (id, expect) = begin_change(&state, &claims, &headers, &id, true).await?;
     let mut errors = vec![];
     let mut set = doc! {};
     if let Some(name) = &req.name {
@@ -438,9 +454,7 @@ pub async fn delete(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Answer {
-    writer(&state, &claims).await?;
-    let expect = required_if_match(&headers)?;
-    let id = uuid_like(&id).ok_or_else(|| failed(PlaylistError::NotFound))?;
+    let (id, expect) = begin_change(&state, &claims, &headers, &id, true).await?;
     state
         .store
         .delete_playlist(&id, &claims.sub, expect)
@@ -459,9 +473,7 @@ pub async fn add(
     headers: HeaderMap,
     Json(req): Json<AddEntries>,
 ) -> Answer {
-    writer(&state, &claims).await?;
-    let expect = if_match(&headers).flatten();
-    let id = uuid_like(&id).ok_or_else(|| failed(PlaylistError::NotFound))?;
+    let (id, expect) = begin_change(&state, &claims, &headers, &id, false).await?;
     if req.song_ids.is_empty() || req.song_ids.len() > MAX_ADD {
         return Err(Problem::invalid_field(
             "songIds",
@@ -509,9 +521,7 @@ pub async fn move_entry(
     headers: HeaderMap,
     Json(req): Json<MoveEntry>,
 ) -> Answer {
-    writer(&state, &claims).await?;
-    let expect = required_if_match(&headers)?;
-    let id = uuid_like(&id).ok_or_else(|| failed(PlaylistError::NotFound))?;
+    let (id, expect) = begin_change(&state, &claims, &headers, &id, true).await?;
     let entry = uuid_like(&entry).ok_or_else(|| failed(PlaylistError::NoSuchEntry))?;
     let before = match &req.before {
         Some(b) => Some(uuid_like(b).ok_or_else(bad_before)?),
@@ -546,9 +556,7 @@ pub async fn remove(
     Path((id, entry)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Answer {
-    writer(&state, &claims).await?;
-    let expect = required_if_match(&headers)?;
-    let id = uuid_like(&id).ok_or_else(|| failed(PlaylistError::NotFound))?;
+    let (id, expect) = begin_change(&state, &claims, &headers, &id, true).await?;
     let entry = uuid_like(&entry).ok_or_else(|| failed(PlaylistError::NoSuchEntry))?;
     let p = state
         .store
