@@ -118,20 +118,23 @@ describe('playlists: build, reorder, play, share; history on home', () => {
 
   step('play in order, then shuffled', async () => {
     await page.getByTestId('playlist-play').click();
-    await page.waitForFunction(() => (document.querySelector('audio[data-testid="audio"]')?.currentTime ?? 0) > 1, null, { timeout: 30_000 });
+    await page.waitForFunction((t) => [...document.querySelectorAll('audio')].some((a) => !a.paused && a.currentTime > t), 1, { timeout: 30_000 });
     assert.equal(await page.getByTestId('playlist-row').first().getAttribute('data-current'), 'true', 'the first song plays first');
     await page.getByTestId('playlist-shuffle').click();
-    await page.waitForFunction(() => (document.querySelector('audio[data-testid="audio"]')?.currentTime ?? 0) > 0.5, null, { timeout: 30_000 });
+    await page.waitForFunction((t) => [...document.querySelectorAll('audio')].some((a) => !a.paused && a.currentTime > t), 0.5, { timeout: 30_000 });
     assert.equal(await page.locator('[data-testid="playlist-row"][data-current="true"]').count(), 1, 'one of its songs plays');
   });
 
   step('a counted play shows under "Jump back in" on home', async () => {
-    // A demo song is ~29 s: it counts after half of it.
+    // A demo song is 28-40 s long: it counts after half of it, when the
+    // player reports the play.
+    const counted = page.waitForResponse((r) => r.url().endsWith('/api/user/plays') && r.request().method() === 'POST', { timeout: 60_000 });
     await page.getByTestId('playlist-play').click();
-    await page.waitForFunction(() => (document.querySelector('audio[data-testid="audio"]')?.currentTime ?? 0) > 16, null, { timeout: 45_000 })
-      .catch(async (err) => {
-        throw new Error(`audio did not reach 16 s: ${JSON.stringify(await audioTime(page))} (${err.message})`);
-      });
+    const answer = await counted.catch(async (err) => {
+      throw new Error(`no play report: ${JSON.stringify(await audioTime(page))} (${err.message})`);
+    });
+    assert.equal(answer.status(), 201, await answer.text());
+    assert.equal(JSON.parse(answer.request().postData() ?? '{}').songId, added[0]);
     await page.getByTestId('player-play').click();
     await page.goto('/');
     const jump = page.getByTestId('jump-back-in');
@@ -155,7 +158,7 @@ describe('playlists: build, reorder, play, share; history on home', () => {
       assert.equal(await page2.getByTestId(id).count(), 0, `no ${id} for a listener who does not own it`);
     }
     await page2.getByTestId('playlist-play').click();
-    await page2.waitForFunction(() => (document.querySelector('audio[data-testid="audio"]')?.currentTime ?? 0) > 1, null, { timeout: 30_000 });
+    await page2.waitForFunction((t) => [...document.querySelectorAll('audio')].some((a) => !a.paused && a.currentTime > t), 1, { timeout: 30_000 });
     await screenshot(page2, 'playlist-shared');
   });
 
