@@ -7,7 +7,8 @@ exported to the dev OTLP sink (tools/otlp-sink) and checks the chain:
 
   register:  caller -> user-svc server span -> ... -> sqs.SendMessage (producer)
              -> mailer email_job (consumer) -> ses.SendEmail (client),
-             with MongoDB spans under the server span, and the trace id in
+             with MongoDB and Redis (rate limit) spans under the server
+             span, and the trace id in
              user-svc's and the mailer's log lines;
   catalogue: caller -> admin-svc server span -> db.update_album and
              redis.PUBLISH (producer) -> song-svc "album:updated process"
@@ -121,6 +122,9 @@ def check_register(gw, sink, log_dir):
     mongo = [s for s in spans if s["service"] == "user-svc" and s["name"].startswith("mongodb.")]
     expect(mongo and all(descends(spans, s, server) for s in mongo),
            "no MongoDB span under user-svc's server span", spans)
+    limits = [s for s in spans if s["service"] == "user-svc" and s["name"] == "redis.ratelimit"]
+    expect(limits and all(descends(spans, s, server) for s in limits),
+           "no Redis rate-limit span under user-svc's server span", spans)
     producer = one(spans, "SQS producer span", service="user-svc", name="sqs.SendMessage", kind="producer")
     expect(descends(spans, producer, server), "the SQS send is not in the request's span tree", spans)
     job = one(spans, "mailer consumer span", service="mailer", name="email_job", kind="consumer")
@@ -130,7 +134,7 @@ def check_register(gw, sink, log_dir):
     for svc in ("user-svc", "mailer"):
         if not log_has(log_dir, svc, trace_id):
             raise Failed(f"no line of {log_dir}/{svc}.log carries trace id {trace_id}")
-    return f"register -> SQS -> mailer: one trace {trace_id}, {len(spans)} spans (gateway caller, user-svc, {len(mongo)} MongoDB, SQS, mailer, SES)"
+    return f"register -> SQS -> mailer: one trace {trace_id}, {len(spans)} spans (gateway caller, user-svc, {len(mongo)} MongoDB, {len(limits)} Redis, SQS, mailer, SES)"
 
 
 def check_catalogue(gw, sink, log_dir):

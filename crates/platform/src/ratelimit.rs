@@ -136,6 +136,7 @@ impl RateLimiter {
     /// Counts one hit on `(scope, subject)`; 429 with `Retry-After` once the
     /// rule is exceeded. The subject is hashed so that no email address or
     /// client address lands in Redis.
+    #[tracing::instrument(name = "redis.ratelimit", skip_all, fields(otel.kind = "client", db.system = "redis", scope = scope))]
     pub async fn hit(&self, scope: &str, subject: &str, rule: Rule) -> Result<(), Problem> {
         let Some(mut conn) = self.conn() else {
             tracing::debug!(scope, "rate limiter without Redis; failing open");

@@ -619,6 +619,7 @@ impl CatalogCache {
         );
     }
 
+    #[tracing::instrument(name = "redis.GET", skip_all, fields(otel.kind = "client", db.system = "redis"))]
     async fn redis_get(&self, full: &str) -> Option<(i64, Bytes)> {
         let mut conn = self.conn()?;
         let raw = match redis::cmd("GET")
@@ -637,6 +638,7 @@ impl CatalogCache {
         Some((version, raw.slice(wire::HEADER..)))
     }
 
+    #[tracing::instrument(name = "redis.SET", skip_all, fields(otel.kind = "client", db.system = "redis"))]
     async fn redis_set(&self, full: &str, version: i64, bytes: &Bytes) {
         let Some(mut conn) = self.conn() else { return };
         let stored: redis::RedisResult<i64> = self
