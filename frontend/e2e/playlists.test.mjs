@@ -30,6 +30,17 @@ after(async () => {
 /** Song ids of the playlist page's rows, in order. */
 const order = (p) => p.getByTestId('playlist-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-song-id')));
 
+/**
+ * Picks playlist `name` in the open "add to playlist" menu and waits for the
+ * server's answer (not the toast: the previous add's may still be shown).
+ */
+async function addTo(p, name) {
+  const answered = p.waitForResponse((r) => /\/api\/user\/playlists\/[^/]+\/entries$/.test(r.url()) && r.request().method() === 'POST');
+  await p.getByTestId('add-to-playlist-item').and(p.locator(`[data-playlist-name="${name}"]`)).click();
+  const r = await answered;
+  assert.equal(r.status(), 201, await r.text());
+}
+
 /** The answer to the move the page sends. */
 const moveAnswered = (p) =>
   p.waitForResponse((r) => r.url().includes('/position') && r.request().method() === 'PUT', { timeout: 15_000 });
@@ -60,8 +71,7 @@ describe('playlists: build, reorder, play, share; history on home', () => {
       const row = rows.nth(i);
       added.push(await row.getAttribute('data-song-id'));
       await row.getByTestId('add-to-playlist').click();
-      await page.getByTestId('add-to-playlist-item').and(page.locator(`[data-playlist-name="${name}"]`)).click();
-      await page.getByText(`Added to ${name}`).first().waitFor();
+      await addTo(page, name);
     }
   });
 
@@ -71,8 +81,7 @@ describe('playlists: build, reorder, play, share; history on home', () => {
     const song = page.getByTestId('search-result-song').first();
     await song.waitFor();
     await song.getByTestId('add-to-playlist').click();
-    await page.getByTestId('add-to-playlist-item').and(page.locator(`[data-playlist-name="${name}"]`)).click();
-    await page.getByText(`Added to ${name}`).first().waitFor();
+    await addTo(page, name);
   });
 
   step('the playlist lists the four songs in the order added', async () => {
