@@ -160,6 +160,11 @@ async fn songs_keep_their_order_and_a_move_writes_one_entry() {
     // renumbered and the order stays right.
     let mut expected = songs.clone();
     let mut tag = tag;
+    // The last entry is never a neighbour of these inserts: only a
+    // renumbering moves its position.
+    let pos_of = |all: &[(String, i64)], e: &str| all.iter().find(|(id, _)| id == e).unwrap().1;
+    let last_id = entries[3].clone();
+    let last_before = pos_of(&positions(&w, &id).await, &last_id);
     for i in 0..20 {
         let s = song();
         let r = w
@@ -178,6 +183,11 @@ async fn songs_keep_their_order_and_a_move_writes_one_entry() {
     assert_eq!(
         songs, expected,
         "17 halvings exhaust a gap of 2^16: renumbered on the way"
+    );
+    assert_ne!(
+        pos_of(&positions(&w, &id).await, &last_id),
+        last_before,
+        "the playlist was renumbered"
     );
 
     // To the end, then remove one entry.

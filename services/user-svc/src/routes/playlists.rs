@@ -142,6 +142,17 @@ fn etag(revision: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"r{revision}\"")).expect("ASCII")
 }
 
+/// 200 with the playlist as a change left it, and its new ETag.
+fn changed(p: &PlaylistDoc, claims: &Claims) -> Response {
+    with_tag(
+        StatusCode::OK,
+        p.revision,
+        PlaylistChanged {
+            playlist: Playlist::of(p, &claims.sub),
+        },
+    )
+}
+
 fn with_tag(status: StatusCode, revision: i64, body: impl Serialize) -> Response {
     let mut res = (status, axum::Json(body)).into_response();
     let h = res.headers_mut();
@@ -436,13 +447,7 @@ pub async fn update(
         .update_playlist(&id, &claims.sub, expect, set)
         .await
         .map_err(failed)?;
-    Ok(with_tag(
-        StatusCode::OK,
-        p.revision,
-        PlaylistChanged {
-            playlist: Playlist::of(&p, &claims.sub),
-        },
-    ))
+    Ok(changed(&p, &claims))
 }
 
 #[utoipa::path(delete, path = "/api/user/playlists/{id}", operation_id = "delete_playlist", tag = "playlists", security(("bearer" = [])),
@@ -538,13 +543,7 @@ pub async fn move_entry(
         .move_entry(&id, &claims.sub, expect, &entry, place)
         .await
         .map_err(failed)?;
-    Ok(with_tag(
-        StatusCode::OK,
-        p.revision,
-        PlaylistChanged {
-            playlist: Playlist::of(&p, &claims.sub),
-        },
-    ))
+    Ok(changed(&p, &claims))
 }
 
 #[utoipa::path(delete, path = "/api/user/playlists/{id}/entries/{entryId}", operation_id = "remove_playlist_entry", tag = "playlists", security(("bearer" = [])),
@@ -563,11 +562,5 @@ pub async fn remove(
         .remove_entry(&id, &claims.sub, expect, &entry)
         .await
         .map_err(failed)?;
-    Ok(with_tag(
-        StatusCode::OK,
-        p.revision,
-        PlaylistChanged {
-            playlist: Playlist::of(&p, &claims.sub),
-        },
-    ))
+    Ok(changed(&p, &claims))
 }
