@@ -7,8 +7,9 @@
 # Loads 200 albums x 12 songs into a fresh database, starts song-svc
 # (release) on a private port, and drives `POST /api/song/songs` with 500
 # ids a request at 16 connections (wrk):
-#   - kept:  requests cycle through 8 playlists (answered from the memo);
-#   - fresh: a new random playlist every request (each one a PostgreSQL read).
+#   - kept:  requests cycle through 8 playlists;
+#   - fresh: a new random playlist every request (after the warm-up both are
+#     answered from the per-song memo; see bench/README.md).
 # Target: p99 under 50 ms. Results: bench/results/playlist-<UTC time>.md.
 #
 # Knobs: BENCH_DURATION (s per run, default 15), BENCH_CONNECTIONS (16),

@@ -3,7 +3,8 @@
 //! Three song-svc replicas share one Redis and one catalogue database with
 //! one admin-svc. One writer creates, renames and deletes albums and songs
 //! through admin-svc; 32 readers read album detail, the album list, all
-//! songs, song detail and search from random replicas. Every name carries a
+//! songs, song detail, batch lookups of songs and search from random
+//! replicas. Every name carries a
 //! sequence number that only grows, so the checker can tell old data from
 //! new: for each read it takes the newest write acknowledged before the read
 //! started, minus the event bound (`COHERENCE_BOUND_MS`, default 250 ms),
@@ -188,6 +189,7 @@ enum Read {
     AlbumList,
     AllSongs,
     SongDetail,
+    Batch,
     Search,
 }
 
@@ -203,10 +205,11 @@ async fn reader(
     let bound = bound();
     while !done.load(Ordering::SeqCst) {
         let kind = match rng.gen_range(0..100) {
-            0..=34 => Read::AlbumDetail,
-            35..=49 => Read::AlbumList,
-            50..=64 => Read::AllSongs,
-            65..=89 => Read::SongDetail,
+            0..=29 => Read::AlbumDetail,
+            30..=44 => Read::AlbumList,
+            45..=59 => Read::AllSongs,
+            60..=79 => Read::SongDetail,
+            80..=89 => Read::Batch,
             _ => Read::Search,
         };
         let target = {
@@ -217,6 +220,17 @@ async fn reader(
             match kind {
                 Read::AlbumDetail => pick(m.albums.keys().collect(), &mut rng),
                 Read::SongDetail => pick(m.songs.keys().collect(), &mut rng),
+                // Up to 20 songs, live and deleted, in random order.
+                Read::Batch => {
+                    let ids: Vec<&String> = m.songs.keys().collect();
+                    (!ids.is_empty()).then(|| {
+                        let n = rng.gen_range(1..=20.min(ids.len()));
+                        (0..n)
+                            .map(|_| ids[rng.gen_range(0..ids.len())].as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                }
                 _ => Some(String::new()),
             }
         };
@@ -230,6 +244,7 @@ async fn reader(
             Read::AlbumList => "/api/song/album".into(),
             Read::AllSongs => "/api/song/".into(),
             Read::SongDetail => format!("/api/song/{target}"),
+            Read::Batch => format!("/api/song/songs?ids={target}"),
             Read::Search => "/api/song/search?q=coherence&limit=50".into(),
         };
         let t0 = Instant::now();
@@ -278,6 +293,12 @@ async fn reader(
             Read::SongDetail => {
                 let got = ok.then(|| seq_of(body["title"].as_str().unwrap()));
                 check.song(&target, got);
+            }
+            Read::Batch => {
+                let shown = listed(&body["songs"], "title");
+                for id in target.split(',') {
+                    check.song(id, shown.get(id).copied());
+                }
             }
             Read::Search => {
                 // Ranked and capped: check only what it shows.

@@ -73,23 +73,42 @@ const RESYNC_RETRY: Duration = Duration::from_millis(250);
 const SEARCH_MAX_ENTRIES: usize = 1024;
 const SEARCH_MAX_BYTES: usize = 32 << 20;
 const SEARCH_TTL: Duration = Duration::from_secs(60);
-/// A 500-song batch is ~150 kB of JSON: bounded by bytes as well.
-const BATCH_MAX_ENTRIES: usize = 4096;
-const BATCH_MAX_BYTES: usize = 32 << 20;
+/// Song views for batch lookups, one per song (~300 bytes each): enough
+/// for a 100 000-song catalogue.
+const SONGS_MAX_ENTRIES: usize = 100_000;
+const SONGS_MAX_BYTES: usize = 32 << 20;
 
-/// Bodies that depend on the whole catalogue (a search, a batch of songs):
-/// each is kept with the version it was read at and answered only while no
-/// newer change has been heard of. Bounded by count and bytes; when full,
-/// it is emptied (cheaper than tracking use, and refilled by the next
-/// reads).
-struct Memo {
-    map: HashMap<String, Entry>,
+/// A memo key and what it weighs (its share of the memo's byte bound).
+trait MemoKey: std::hash::Hash + Eq {
+    fn weight(&self) -> usize;
+}
+
+impl MemoKey for String {
+    fn weight(&self) -> usize {
+        self.len()
+    }
+}
+
+impl MemoKey for Uuid {
+    fn weight(&self) -> usize {
+        16
+    }
+}
+
+/// Bodies kept while no newer catalogue change has been heard of: search
+/// results (any change may change any result) and the song views of batch
+/// lookups (cheaper to refuse all than to track which songs a change
+/// touched; changes are rare admin actions). Each entry carries the
+/// version it was read at. Bounded by count and bytes; when full, it is
+/// emptied (cheaper than tracking use, and refilled by the next reads).
+struct Memo<K = String> {
+    map: HashMap<K, Entry>,
     bytes: usize,
     max_entries: usize,
     max_bytes: usize,
 }
 
-impl Memo {
+impl<K: MemoKey> Memo<K> {
     fn new(max_entries: usize, max_bytes: usize) -> Self {
         Self {
             map: HashMap::new(),
@@ -99,20 +118,33 @@ impl Memo {
         }
     }
 
-    fn insert(&mut self, key: &str, entry: Entry) {
-        let size = entry.bytes.len() + key.len();
+    /// The entry for `key` if it was read at `newest` or later and is
+    /// younger than `ttl`.
+    fn current<Q>(&self, key: &Q, newest: i64, ttl: Duration) -> Option<&Bytes>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        self.map
+            .get(key)
+            .filter(|e| e.version >= newest && e.stored.elapsed() < ttl)
+            .map(|e| &e.bytes)
+    }
+
+    fn insert(&mut self, key: K, entry: Entry) {
+        let size = entry.bytes.len() + key.weight();
         if size > self.max_bytes {
             return;
         }
-        if let Some(old) = self.map.remove(key) {
-            self.bytes -= old.bytes.len() + key.len();
+        if let Some(old) = self.map.remove(&key) {
+            self.bytes -= old.bytes.len() + key.weight();
         }
         if self.map.len() >= self.max_entries || self.bytes + size > self.max_bytes {
             self.map.clear();
             self.bytes = 0;
         }
         self.bytes += size;
-        self.map.insert(key.to_owned(), entry);
+        self.map.insert(key, entry);
     }
 }
 
@@ -284,8 +316,9 @@ struct Inner {
     /// Search results by normalised query; valid only at the newest version
     /// heard of (any change may change any result).
     search: Mutex<Memo>,
-    /// Batch lookups by their list of ids, kept the same way.
-    batch: Mutex<Memo>,
+    /// One song's view (the JSON of one item of a batch lookup) by its id,
+    /// kept the same way.
+    songs: Mutex<Memo<Uuid>>,
     next_load: AtomicU64,
     set_if_newer: redis::Script,
 }
@@ -319,7 +352,7 @@ impl CatalogCache {
                 breaker_until_ms: AtomicU64::new(0),
                 inflight: Mutex::new(HashMap::new()),
                 search: Mutex::new(Memo::new(SEARCH_MAX_ENTRIES, SEARCH_MAX_BYTES)),
-                batch: Mutex::new(Memo::new(BATCH_MAX_ENTRIES, BATCH_MAX_BYTES)),
+                songs: Mutex::new(Memo::new(SONGS_MAX_ENTRIES, SONGS_MAX_BYTES)),
                 next_load: AtomicU64::new(0),
                 set_if_newer: redis::Script::new(SET_IF_NEWER),
             }),
@@ -440,15 +473,73 @@ impl CatalogCache {
             .await
     }
 
-    /// A batch lookup's body for `key` (its ids, in order), kept like a
-    /// search result: only while no newer catalogue change is heard of.
-    pub async fn batch_or_load<F, Fut>(&self, key: &str, load: F) -> ApiResult<Bytes>
+    /// The views of `ids` (each the JSON of one song) in the order asked,
+    /// `None` for songs that do not exist: the kept views that were read at
+    /// the newest version heard of, and `load(the rest)`'s, kept if they
+    /// still are. So a playlist of songs anybody looked up since the last
+    /// catalogue change costs no PostgreSQL read, whatever its order or
+    /// mix; a song that does not exist is asked again every time.
+    pub async fn songs_or_load<F, Fut>(
+        &self,
+        ids: &[Uuid],
+        load: F,
+    ) -> ApiResult<Vec<Option<Bytes>>>
     where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = ApiResult<Versioned<Bytes>>>,
+        F: FnOnce(Vec<Uuid>) -> Fut,
+        Fut: Future<Output = ApiResult<Versioned<HashMap<Uuid, Bytes>>>>,
     {
-        self.memo_or_load(&self.inner.batch, "songsvc_batch_cache_total", key, load)
-            .await
+        const METRIC: &str = "songsvc_batch_cache_total";
+        if !self.usable() {
+            metrics::counter!(METRIC, "result" => "bypass").increment(ids.len() as u64);
+            let mut found = load(ids.to_vec()).await?.value;
+            return Ok(ids.iter().map(|id| found.remove(id)).collect());
+        }
+        let mut views: Vec<Option<Bytes>> = {
+            let local = self.inner.local.lock().unwrap();
+            let newest = local.newest.max(local.global);
+            let memo = self.inner.songs.lock().unwrap();
+            ids.iter()
+                .map(|id| memo.current(id, newest, self.inner.ttl).cloned())
+                .collect()
+        };
+        let wanted: Vec<Uuid> = ids
+            .iter()
+            .zip(&views)
+            .filter(|(_, v)| v.is_none())
+            .map(|(id, _)| *id)
+            .collect();
+        metrics::counter!(METRIC, "result" => "hit").increment((ids.len() - wanted.len()) as u64);
+        if wanted.is_empty() {
+            return Ok(views);
+        }
+        metrics::counter!(METRIC, "result" => "miss").increment(wanted.len() as u64);
+        let loaded = load(wanted).await?;
+        {
+            // Under the lock that applies events: views older than a change
+            // heard of meanwhile are not kept.
+            let local = self.inner.local.lock().unwrap();
+            if loaded.version >= local.newest.max(local.global) {
+                let mut memo = self.inner.songs.lock().unwrap();
+                for (id, bytes) in &loaded.value {
+                    memo.insert(
+                        *id,
+                        Entry {
+                            version: loaded.version,
+                            bytes: bytes.clone(),
+                            stored: Instant::now(),
+                            compressed: Arc::default(),
+                        },
+                    );
+                }
+            }
+        }
+        let mut found = loaded.value;
+        for (id, view) in ids.iter().zip(views.iter_mut()) {
+            if view.is_none() {
+                *view = found.remove(id);
+            }
+        }
+        Ok(views)
     }
 
     async fn memo_or_load<F, Fut>(
@@ -470,11 +561,9 @@ impl CatalogCache {
             let local = self.inner.local.lock().unwrap();
             let newest = local.newest.max(local.global);
             let memo = memo.lock().unwrap();
-            if let Some(e) = memo.map.get(key) {
-                if e.version >= newest && e.stored.elapsed() < SEARCH_TTL.min(self.inner.ttl) {
-                    metrics::counter!(metric, "result" => "hit").increment(1);
-                    return Ok(e.bytes.clone());
-                }
+            if let Some(bytes) = memo.current(key, newest, SEARCH_TTL.min(self.inner.ttl)) {
+                metrics::counter!(metric, "result" => "hit").increment(1);
+                return Ok(bytes.clone());
             }
         }
         metrics::counter!(metric, "result" => "miss").increment(1);
@@ -484,7 +573,7 @@ impl CatalogCache {
         let local = self.inner.local.lock().unwrap();
         if loaded.version >= local.newest.max(local.global) {
             memo.lock().unwrap().insert(
-                key,
+                key.to_owned(),
                 Entry {
                     version: loaded.version,
                     bytes: loaded.value.clone(),
@@ -1003,6 +1092,77 @@ mod tests {
         assert_eq!(loads.load(Ordering::SeqCst), 2);
     }
 
+    /// Views kept per song: a second list of other order and mix reads
+    /// only the songs not seen yet; any change refuses every kept view; a
+    /// load that raced a change answers its caller but is not kept.
+    #[tokio::test]
+    async fn kept_song_views_serve_any_list_until_a_change() {
+        let cache = cache();
+        let (a, b, c, ghost) = (
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+        );
+        let asked = Mutex::new(Vec::<Vec<Uuid>>::new());
+        let lookup = |ids: Vec<Uuid>, version: i64, race: Option<i64>| {
+            let cache = cache.clone();
+            let asked = &asked;
+            async move {
+                let c2 = cache.clone();
+                cache
+                    .songs_or_load(&ids, |wanted| async move {
+                        asked.lock().unwrap().push(wanted.clone());
+                        if let Some(v) = race {
+                            apply(&c2, v, Some(&["album:x"]));
+                        }
+                        let found = wanted
+                            .into_iter()
+                            .filter(|id| *id != ghost)
+                            .map(|id| (id, Bytes::from(format!("{id}@{version}"))))
+                            .collect();
+                        Ok(Versioned {
+                            version,
+                            value: found,
+                        })
+                    })
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|v| v.map(|b| String::from_utf8(b.to_vec()).unwrap()))
+                    .collect::<Vec<_>>()
+            }
+        };
+        let got = lookup(vec![b, ghost, a], 0, None).await;
+        assert_eq!(
+            got,
+            vec![Some(format!("{b}@0")), None, Some(format!("{a}@0"))]
+        );
+        let got = lookup(vec![c, a, b, ghost], 0, None).await;
+        assert_eq!(got[1..3], [Some(format!("{a}@0")), Some(format!("{b}@0"))]);
+        assert_eq!(
+            asked.lock().unwrap().last().unwrap(),
+            &vec![c, ghost],
+            "only the songs not kept are read (a missing one every time)"
+        );
+        // A change to anything refuses every kept view.
+        apply(&cache, 1, Some(&["album:x"]));
+        lookup(vec![a], 1, None).await;
+        assert_eq!(asked.lock().unwrap().last().unwrap(), &vec![a]);
+        // A load that raced a newer change answers but is not kept.
+        let got = lookup(vec![b], 1, Some(2)).await;
+        assert_eq!(got, vec![Some(format!("{b}@1"))]);
+        let n = asked.lock().unwrap().len();
+        lookup(vec![b], 2, None).await;
+        assert_eq!(asked.lock().unwrap().len(), n + 1, "read again");
+        lookup(vec![b], 2, None).await;
+        assert_eq!(asked.lock().unwrap().len(), n + 1, "now kept");
+        // Bypassed while the subscription is down: everything is read.
+        cache.inner.synced.store(false, Ordering::SeqCst);
+        lookup(vec![b], 2, None).await;
+        assert_eq!(asked.lock().unwrap().len(), n + 2);
+    }
+
     #[test]
     fn a_memo_stays_within_its_count_and_bytes() {
         let entry = |n: usize| Entry {
@@ -1011,28 +1171,28 @@ mod tests {
             stored: Instant::now(),
             compressed: Arc::default(),
         };
-        let mut m = Memo::new(3, 100);
-        m.insert("a", entry(10));
-        m.insert("b", entry(10));
-        m.insert("a", entry(20));
+        let mut m: Memo = Memo::new(3, 100);
+        m.insert("a".to_string(), entry(10));
+        m.insert("b".to_string(), entry(10));
+        m.insert("a".to_string(), entry(20));
         assert_eq!(
             (m.map.len(), m.bytes),
             (2, 32),
             "a replaced entry is not counted twice"
         );
-        m.insert("c", entry(10));
-        m.insert("d", entry(10));
+        m.insert("c".to_string(), entry(10));
+        m.insert("d".to_string(), entry(10));
         assert_eq!(
             m.map.len(),
             1,
             "full by count: emptied, then the new one kept"
         );
         assert!(m.map.contains_key("d"));
-        m.insert("e", entry(80));
+        m.insert("e".to_string(), entry(80));
         assert_eq!(m.bytes, 11 + 81);
-        m.insert("f", entry(20));
+        m.insert("f".to_string(), entry(20));
         assert_eq!((m.map.len(), m.bytes), (1, 21), "full by bytes: emptied");
-        m.insert("g", entry(200));
+        m.insert("g".to_string(), entry(200));
         assert!(
             !m.map.contains_key("g"),
             "larger than the whole memo: not kept"

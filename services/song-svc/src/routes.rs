@@ -286,29 +286,56 @@ fn batch_ids<'a>(raw: impl ExactSizeIterator<Item = &'a str>) -> Result<Vec<Uuid
 }
 
 async fn batch_body(state: &AppState, ids: Vec<Uuid>) -> ApiResult<Response> {
-    let mut key = String::with_capacity(ids.len() * 37);
-    for id in &ids {
-        key.push_str(id.as_simple().encode_lower(&mut Uuid::encode_buffer()));
-        key.push(',');
-    }
-    let loader = state.clone();
-    let bytes = state
+    let views = state
         .cache
-        .batch_or_load(&key, move || async move {
-            Ok(loader
-                .store
-                .songs_by_ids(&ids)
-                .await
-                .map_err(db_down)?
-                .map(|b| to_bytes(&b)))
+        .songs_or_load(&ids, |wanted| async move {
+            let found = state.store.songs_by_ids(&wanted).await.map_err(db_down)?;
+            Ok(found.map(|views| {
+                views
+                    .into_iter()
+                    .map(|v| (v.id, to_bytes(&v)))
+                    .collect::<std::collections::HashMap<_, _>>()
+            }))
         })
         .await?;
-    Ok(json(bytes))
+    Ok(json(batch_json(&ids, &views)))
+}
+
+/// `SongBatch` as JSON, put together from each song's kept view: the
+/// songs found in the order asked, then the ids of the others.
+fn batch_json(ids: &[Uuid], views: &[Option<Bytes>]) -> Bytes {
+    let size: usize = views.iter().flatten().map(|v| v.len() + 1).sum();
+    let mut out = Vec::with_capacity(size + 24 + (ids.len() - views.iter().flatten().count()) * 39);
+    out.extend_from_slice(b"{\"songs\":[");
+    let mut first = true;
+    for view in views.iter().flatten() {
+        if !std::mem::take(&mut first) {
+            out.push(b',');
+        }
+        out.extend_from_slice(view);
+    }
+    out.extend_from_slice(b"],\"missing\":[");
+    let mut first = true;
+    for (id, _) in ids.iter().zip(views).filter(|(_, v)| v.is_none()) {
+        if !std::mem::take(&mut first) {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(
+            id.hyphenated()
+                .encode_lower(&mut Uuid::encode_buffer())
+                .as_bytes(),
+        );
+        out.push(b'"');
+    }
+    out.extend_from_slice(b"]}");
+    Bytes::from(out)
 }
 
 /// Many songs in one call (a playlist, a history page): the songs that
 /// exist, in the order asked (each id once), and the ids that do not.
-/// Answers are kept in memory until the next catalogue change.
+/// Each song's view is kept in memory until the next catalogue change, so
+/// any list of songs looked up before costs no PostgreSQL read.
 #[utoipa::path(get, path = "/api/song/songs", tag = "songs", params(BatchParams),
     responses(
         (status = 200, body = crate::store::SongBatch),
@@ -473,4 +500,40 @@ pub async fn stream(
 /// The OpenAPI 3.1 document.
 pub async fn openapi(State(state): State<AppState>) -> Response {
     json(state.openapi.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_put_together_from_kept_views_is_the_song_batch_as_serde_writes_it() {
+        let view = |title: &str| crate::store::SongView {
+            id: Uuid::new_v4(),
+            image_src: "https://cdn.example/c.jpg".into(),
+            image_url: None,
+            title: title.into(),
+            artist: "A \"quoted\" artist".into(),
+            duration: 61.5,
+            track_number: 2,
+            album_id: Uuid::new_v4(),
+            created_at: Utc::now(),
+        };
+        let (a, b) = (view("a"), view("b"));
+        let (ghost1, ghost2) = (Uuid::new_v4(), Uuid::new_v4());
+        let ids = [b.id, ghost1, a.id, ghost2];
+        let views = [Some(to_bytes(&b)), None, Some(to_bytes(&a)), None];
+        let expected = serde_json::to_vec(&crate::store::SongBatch {
+            songs: vec![b, a],
+            missing: vec![ghost1, ghost2],
+        })
+        .unwrap();
+        assert_eq!(&batch_json(&ids, &views)[..], &expected[..]);
+        let empty = serde_json::to_vec(&crate::store::SongBatch {
+            songs: vec![],
+            missing: vec![ghost1],
+        })
+        .unwrap();
+        assert_eq!(&batch_json(&[ghost1], &[None])[..], &empty[..]);
+    }
 }

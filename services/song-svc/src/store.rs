@@ -271,10 +271,10 @@ impl Store {
         })
     }
 
-    /// The songs of `ids` that exist, in the order of `ids` (each once),
-    /// and the ids that do not, read in one snapshot (cached by the list).
+    /// The songs of `ids` that exist, in no particular order, read in one
+    /// snapshot (each song's view cached on its own).
     #[tracing::instrument(name = "db.songs_by_ids", skip_all, fields(otel.kind = "client", db.system = "postgresql", count = ids.len()))]
-    pub async fn songs_by_ids(&self, ids: &[Uuid]) -> sqlx::Result<Versioned<SongBatch>> {
+    pub async fn songs_by_ids(&self, ids: &[Uuid]) -> sqlx::Result<Versioned<Vec<SongView>>> {
         let mut snap = Snapshot::begin(&self.pool).await?;
         let rows = sqlx::query_as::<_, SongListRow>(&format!("{SONG_SELECT} WHERE s.id = ANY($1)"))
             .bind(ids)
@@ -282,19 +282,9 @@ impl Store {
             .await?;
         let version = snap.version;
         snap.finish().await?;
-        let mut found: std::collections::HashMap<Uuid, SongListRow> =
-            rows.into_iter().map(|r| (r.id, r)).collect();
-        let mut songs = Vec::with_capacity(found.len());
-        let mut missing = Vec::new();
-        for id in ids {
-            match found.remove(id) {
-                Some(row) => songs.push(self.song_view(row)),
-                None => missing.push(*id),
-            }
-        }
         Ok(Versioned {
             version,
-            value: SongBatch { songs, missing },
+            value: rows.into_iter().map(|r| self.song_view(r)).collect(),
         })
     }
 
