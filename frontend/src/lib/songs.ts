@@ -31,3 +31,20 @@ export async function lookupSongs(ids: string[], signal?: AbortSignal): Promise<
   }
   return { byId, missing };
 }
+
+/**
+ * Songs the catalogue no longer has leave the listener's own playlists,
+ * favourites and history (their deletion's event was missed by user-svc).
+ * Resolves to whether anything was asked; a failure only means the songs
+ * stay hidden until the next read tries again.
+ */
+export async function pruneMissing(missing: Iterable<string>): Promise<boolean> {
+  const songIds = [...new Set(missing)].slice(0, LOOKUP_MAX);
+  if (songIds.length === 0) return false;
+  try {
+    await api.post('/api/user/library/prune', { songIds });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -227,6 +227,11 @@ fn register_metrics() {
         &[],
     );
     counter(
+        "user_trending_computations_total",
+        "Trending aggregations run (at most one a minute per replica).",
+        &[],
+    );
+    counter(
         "user_refresh_reuse_total",
         "Rotated refresh tokens presented again (family revoked).",
         &[],
@@ -345,7 +350,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
 }
 
 fn api_routes(state: AppState, api_docs: bool) -> Router {
-    use routes::{account, favorites, history, meta, playlists, sessions};
+    use routes::{account, favorites, history, library, meta, playlists, sessions};
     let api = Router::new()
         .route("/register", post(account::register))
         .route("/login", post(account::login))
@@ -385,6 +390,7 @@ fn api_routes(state: AppState, api_docs: bool) -> Router {
             "/playlists/{id}/entries/{entry}/position",
             put(playlists::move_entry),
         )
+        .route("/library/prune", post(library::prune))
         .route("/.well-known/jwks.json", get(meta::jwks))
         .route("/openapi.json", get(meta::openapi))
         .with_state(state);

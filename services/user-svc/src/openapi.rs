@@ -3,7 +3,7 @@
 use cadenza_platform::openapi::{BearerAuth, FieldErrorDoc, ProblemDoc};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{account, favorites, history, meta, playlists, sessions};
+use crate::routes::{account, favorites, history, library, meta, playlists, sessions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,7 +15,7 @@ use crate::routes::{account, favorites, history, meta, playlists, sessions};
         sessions::refresh, sessions::logout, sessions::logout_all, sessions::list, sessions::revoke,
         favorites::list, favorites::add, favorites::remove, favorites::remove_seed,
         playlists::list, playlists::create, playlists::get, playlists::update, playlists::delete,
-        playlists::add, playlists::move_entry, playlists::remove,
+        playlists::add, playlists::move_entry, playlists::remove, library::prune,
         history::report, history::recent, history::top, history::trending,
         meta::jwks,
     ),

@@ -404,6 +404,66 @@ async fn concurrent_adds_all_land_and_never_pass_the_cap() {
     assert_eq!(stored, 10_000);
 }
 
+/// The check-then-act of the 1 000-playlist cap, raced: a listener with
+/// 997 playlists sends twelve creates at once. Exactly three land, the
+/// others are 422s naming `name`, and the listener owns 1 000.
+#[tokio::test]
+async fn concurrent_creates_never_pass_the_playlist_cap() {
+    let w = World::new().await;
+    let s = w.user("many@example.com").await;
+    let me = Lists {
+        w: &w,
+        token: s.access.clone(),
+    };
+    let db = w.mongo().await;
+    let now = mongodb::bson::DateTime::now();
+    let filler: Vec<Document> = (0..997)
+        .map(|i| {
+            doc! {"_id": Uuid::new_v4().to_string(), "ownerId": &s.user_id, "name": format!("Old {i}"),
+            "description": "", "shared": false, "revision": 1_i64, "entries": 0_i64,
+            "createdAt": now, "updatedAt": now}
+        })
+        .collect();
+    db.collection::<Document>("playlists")
+        .insert_many(filler)
+        .await
+        .unwrap();
+    let creates = futures::future::join_all((0..12).map(|i| {
+        me.w.call(
+            Req::post("/api/user/playlists")
+                .bearer(&me.token)
+                .json(json!({"name": format!("New {i}")})),
+        )
+    }))
+    .await;
+    let ok = creates
+        .iter()
+        .filter(|r| r.status == StatusCode::CREATED)
+        .count();
+    let full = creates
+        .iter()
+        .filter(|r| {
+            r.status == StatusCode::UNPROCESSABLE_ENTITY
+                && r.problem_field().as_deref() == Some("name")
+        })
+        .count();
+    assert_eq!(
+        (ok, full),
+        (3, 9),
+        "{:?}",
+        creates
+            .iter()
+            .map(|r| (r.status, &r.text))
+            .collect::<Vec<_>>()
+    );
+    let owned = db
+        .collection::<Document>("playlists")
+        .count_documents(doc! {"ownerId": &s.user_id})
+        .await
+        .unwrap();
+    assert_eq!(owned, 1_000);
+}
+
 #[tokio::test]
 async fn a_shared_playlist_is_read_only_to_others_and_a_private_one_invisible() {
     let w = World::new().await;
@@ -451,6 +511,13 @@ async fn a_shared_playlist_is_read_only_to_others_and_a_private_one_invisible() 
     );
     let r = other.change(Method::DELETE, &path, None, Some(&tag)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Without a tag too: "send If-Match" (428) would not help them.
+    let r = other
+        .change(Method::PATCH, &path, Some(json!({"name": "Theirs"})), None)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    let r = other.change(Method::DELETE, &path, None, None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
     // Their own list does not show it.
     let r = w
         .call(Req::get("/api/user/playlists").bearer(&other.token))
@@ -471,6 +538,12 @@ async fn a_shared_playlist_is_read_only_to_others_and_a_private_one_invisible() 
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(other.get(&id).await.status, StatusCode::NOT_FOUND);
+    let r = other.change(Method::DELETE, &path, None, None).await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "private, with or without a tag"
+    );
     assert_eq!(
         w.call(Req::get(&path)).await.status,
         StatusCode::UNAUTHORIZED
@@ -573,4 +646,84 @@ async fn a_deleted_song_leaves_every_playlist_and_favourite_list() {
             r.text
         );
     }
+}
+
+/// A deletion whose event was missed: the listener's client, told by the
+/// song lookup that the song is missing, asks for it to be dropped. It
+/// leaves that listener's playlists and favourites (revision moved on),
+/// never another listener's; bad lists are 422s naming `songIds`.
+#[tokio::test]
+async fn a_missed_deletion_is_repaired_for_the_listener_who_reads_it() {
+    let w = World::new().await;
+    let one = lists(&w, "prune1@example.com").await;
+    let two = lists(&w, "prune2@example.com").await;
+    let (gone, kept) = (song(), song());
+    let (p1, _) = one.create("One").await;
+    let (p2, _) = two.create("Two").await;
+    assert_eq!(
+        one.add(&p1, vec![gone.clone(), kept.clone(), gone.clone()], None)
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        two.add(&p2, vec![gone.clone()], None).await.status,
+        StatusCode::CREATED
+    );
+    let r = w
+        .call(
+            Req::post("/api/user/favorites")
+                .bearer(&one.token)
+                .json(json!({"songId": gone})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let (_, _, tag) = one.order(&p1).await;
+
+    async fn prune(w: &World, token: &str, ids: Value) -> Resp {
+        w.call(
+            Req::post("/api/user/library/prune")
+                .bearer(token)
+                .json(json!({ "songIds": ids })),
+        )
+        .await
+    }
+    let r = prune(&w, &one.token, json!([gone, "an-old-import-id"])).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        (r.json["entries"].as_u64(), r.json["favorites"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let (songs, _, after) = one.order(&p1).await;
+    assert_eq!(songs, vec![kept.clone()]);
+    assert_ne!(after, tag, "open tabs see the change");
+    let (theirs, _, _) = two.order(&p2).await;
+    assert_eq!(
+        theirs,
+        vec![gone.clone()],
+        "another listener's list is theirs"
+    );
+    let r = prune(&w, &one.token, json!([gone])).await;
+    assert_eq!(
+        (r.json["entries"].as_u64(), r.json["favorites"].as_u64()),
+        (Some(0), Some(0)),
+        "again: nothing"
+    );
+
+    for bad in [
+        json!([]),
+        json!(vec![song(); 501]),
+        json!([""]),
+        json!(["x\u{7}"]),
+    ] {
+        let r = prune(&w, &one.token, bad.clone()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert_eq!(r.problem_field().as_deref(), Some("songIds"), "{}", r.text);
+    }
+    assert_eq!(
+        w.call(Req::post("/api/user/library/prune").json(json!({"songIds": [gone]})))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
 }

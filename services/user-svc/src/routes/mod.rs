@@ -3,6 +3,7 @@
 pub mod account;
 pub mod favorites;
 pub mod history;
+pub mod library;
 pub mod meta;
 pub mod playlists;
 pub mod sessions;

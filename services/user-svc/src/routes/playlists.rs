@@ -207,8 +207,25 @@ async fn begin_change(
     needs_tag: bool,
 ) -> Result<(String, Option<i64>), Response> {
     writer(state, claims).await?;
-    let expect = expected_revision(headers, needs_tag).map_err(|p| p.into_response())?;
     let id = uuid_like(id).ok_or_else(|| failed(PlaylistError::NotFound))?;
+    let expect = match expected_revision(headers, needs_tag) {
+        Ok(expect) => expect,
+        Err(missing_tag) => {
+            // Somebody else's playlist is a 404 or 403 with or without a
+            // tag: say that, not "send If-Match" (which would not help).
+            let p = state
+                .store
+                .playlist(&id)
+                .await
+                .map_err(|e| db_problem(e).into_response())?;
+            return Err(match p {
+                None => failed(PlaylistError::NotFound),
+                Some(p) if p.owner_id != claims.sub && p.shared => failed(PlaylistError::NotOwner),
+                Some(p) if p.owner_id != claims.sub => failed(PlaylistError::NotFound),
+                Some(_) => missing_tag.into_response(),
+            });
+        }
+    };
     Ok((id, expect))
 }
 
@@ -294,7 +311,7 @@ async fn limit_writes(state: &AppState, claims: &Claims) -> Result<(), Response>
 }
 
 /// Checks the session and the write limit, the start of every change.
-async fn writer(state: &AppState, claims: &Claims) -> Result<(), Response> {
+pub(crate) async fn writer(state: &AppState, claims: &Claims) -> Result<(), Response> {
     crate::routes::require_live_session(state, claims)
         .await
         .map_err(IntoResponse::into_response)?;

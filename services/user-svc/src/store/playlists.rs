@@ -13,8 +13,10 @@
 //!   therefore conflict on that document and run one after the other; the
 //!   second sees the first's entries. A client that sends `If-Match` with
 //!   an older revision gets [`PlaylistError::Stale`].
-//! - **The cap** ([`MAX_ENTRIES`]) is checked on the bumped count inside
-//!   the transaction, so concurrent adds cannot overshoot it.
+//! - **The caps.** [`MAX_ENTRIES`] is checked on the bumped count inside
+//!   the transaction, so concurrent adds cannot overshoot it; likewise
+//!   [`MAX_PLAYLISTS`], counted after a write to the owner's
+//!   `playlist_owners` document that serialises one listener's creates.
 
 use mongodb::bson::{doc, DateTime, Document};
 use mongodb::options::ReturnDocument;
@@ -117,17 +119,49 @@ impl Store {
         self.db.collection("playlist_entries")
     }
 
+    /// Creates `p` unless its owner already has [`MAX_PLAYLISTS`]. The count
+    /// and the insert run in one transaction that first writes the owner's
+    /// `playlist_owners` document, so concurrent creates by one listener
+    /// conflict there and run one after the other: the cap cannot be
+    /// overshot by a burst.
     #[tracing::instrument(name = "mongodb.create_playlist", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn create_playlist(&self, p: &PlaylistDoc) -> Result<(), PlaylistError> {
-        let owned = self
-            .playlists()
-            .count_documents(doc! {"ownerId": &p.owner_id})
-            .await?;
-        if owned >= MAX_PLAYLISTS {
-            return Err(PlaylistError::TooMany);
+        let owners = self.db.collection::<Document>("playlist_owners");
+        // Made outside the transaction: two transactions that both insert it
+        // fail with a duplicate key, which is not a retryable conflict.
+        match owners
+            .insert_one(doc! {"_id": &p.owner_id, "creates": 0_i64})
+            .await
+        {
+            Err(e) if !super::is_duplicate(&e) => return Err(e.into()),
+            _ => {}
         }
-        self.playlists().insert_one(p).await?;
-        Ok(())
+        self.change(|mut s| {
+            let owners = owners.clone();
+            Box::pin(async move {
+                let r: Changed<_> = async {
+                    let s = &mut s;
+                    owners
+                        .update_one(doc! {"_id": &p.owner_id}, doc! {"$inc": {"creates": 1_i64}})
+                        .session(&mut *s)
+                        .await?;
+                    let owned = self
+                        .playlists()
+                        .count_documents(doc! {"ownerId": &p.owner_id})
+                        .session(&mut *s)
+                        .await?;
+                    if owned >= MAX_PLAYLISTS {
+                        return Err(PlaylistError::TooMany);
+                    }
+                    self.playlists().insert_one(p).session(&mut *s).await?;
+                    Ok((p.clone(), ()))
+                }
+                .await;
+                (s, r)
+            })
+        })
+        .await
+        .map(|_| ())
     }
 
     #[tracing::instrument(name = "mongodb.playlists_of", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
@@ -241,13 +275,19 @@ impl Store {
     }
 
     /// Runs `change` in a transaction, retried while the server calls the
-    /// failure transient (two changes to one playlist at once); a domain
-    /// error aborts it. `change` gets the session and hands it back.
+    /// failure transient (two changes to one playlist, or two creates by one
+    /// owner, at once); a domain error aborts it. Only one of the writers
+    /// that collide on a document commits per round, so the retries are
+    /// bounded by time, not by count: with a fixed count, the twelfth of
+    /// twelve simultaneous writers ran out. `change` gets the session and
+    /// hands it back.
     async fn change<'a, T, F>(&'a self, mut change: F) -> Changed<T>
     where
         F: FnMut(ClientSession) -> BoxFuture<'a, (ClientSession, Changed<T>)>,
     {
-        let mut attempt = 0;
+        const GIVE_UP_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+        let started = tokio::time::Instant::now();
+        let mut attempt: u32 = 0;
         loop {
             let s = self.begin().await?;
             let (mut s, result) = change(s).await;
@@ -260,15 +300,15 @@ impl Store {
             };
             match result {
                 Err(PlaylistError::Db(e))
-                    if attempt < 10
+                    if started.elapsed() < GIVE_UP_AFTER
                         && e.contains_label(mongodb::error::TRANSIENT_TRANSACTION_ERROR) =>
                 {
-                    // Jittered, so that writers which collided do not
-                    // collide again in lockstep.
-                    attempt += 1;
-                    let jitter = (uuid::Uuid::new_v4().as_u128() % 10) as u64;
-                    tokio::time::sleep(std::time::Duration::from_millis(5 * attempt + jitter))
-                        .await;
+                    // Growing and jittered, so that writers which collided
+                    // do not collide again in lockstep.
+                    attempt = attempt.saturating_add(1);
+                    let base = (5_u64 << attempt.min(5)).min(100);
+                    let jitter = (uuid::Uuid::new_v4().as_u128() % u128::from(base)) as u64;
+                    tokio::time::sleep(std::time::Duration::from_millis(base / 2 + jitter)).await;
                 }
                 other => return other,
             }
@@ -529,17 +569,44 @@ impl Store {
 
     /// A song left the catalogue: its entries leave every playlist (each
     /// playlist's count and revision follow, in one transaction per
-    /// playlist) and it leaves every favourite list and listening history. Returns how many
-    /// entries and favourites went.
+    /// playlist) and it leaves every favourite list and listening history.
+    /// Returns how many entries and favourites went.
     #[tracing::instrument(name = "mongodb.forget_song", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn forget_song(&self, song: &str) -> DbResult<(u64, u64)> {
+        self.forget_songs(None, &[song.to_owned()]).await
+    }
+
+    /// [`Self::forget_song`] for several songs, in every listener's data
+    /// (`owner` None) or only in one listener's (their playlists,
+    /// favourites and history: the repair of a deletion whose event was
+    /// missed, asked for by that listener's client).
+    #[tracing::instrument(name = "mongodb.forget_songs", skip_all, fields(otel.kind = "client", db.system = "mongodb", count = songs.len()))]
+    pub async fn forget_songs(
+        &self,
+        owner: Option<&str>,
+        songs: &[String],
+    ) -> DbResult<(u64, u64)> {
         let mut lists: Vec<String> = self
             .playlist_entries()
-            .distinct("playlistId", doc! {"songId": song})
+            .distinct("playlistId", doc! {"songId": {"$in": songs}})
             .await?
             .into_iter()
             .filter_map(|b| b.as_str().map(str::to_owned))
             .collect();
+        if let Some(owner) = owner {
+            let mut theirs: Vec<String> = self
+                .db
+                .collection::<Document>("playlists")
+                .find(doc! {"_id": {"$in": &lists}, "ownerId": owner})
+                .projection(doc! {"_id": 1})
+                .await?
+                .try_collect::<Vec<_>>()
+                .await?
+                .into_iter()
+                .filter_map(|d| d.get_str("_id").ok().map(str::to_owned))
+                .collect();
+            std::mem::swap(&mut lists, &mut theirs);
+        }
         lists.sort();
         let mut entries = 0;
         let mut first_error = None;
@@ -551,7 +618,7 @@ impl Store {
                             let s = &mut s;
                             let gone = self
                                 .playlist_entries()
-                                .delete_many(doc! {"playlistId": list, "songId": song})
+                                .delete_many(doc! {"playlistId": list, "songId": {"$in": songs}})
                                 .session(&mut *s)
                                 .await?
                                 .deleted_count;
@@ -592,12 +659,16 @@ impl Store {
                 }
             }
         }
+        let mut filter = doc! {"songId": {"$in": songs}};
+        if let Some(owner) = owner {
+            filter.insert("userId", owner);
+        }
         let favorites = self
             .favorites()
-            .delete_many(doc! {"songId": song})
+            .delete_many(filter.clone())
             .await?
             .deleted_count;
-        self.forget_song_plays(song).await?;
+        self.forget_plays(filter).await?;
         match first_error {
             Some(e) => Err(e),
             None => Ok((entries, favorites)),

@@ -169,12 +169,11 @@ impl Store {
             .collect())
     }
 
-    /// A song left the catalogue: it leaves every history too.
-    pub(super) async fn forget_song_plays(&self, song: &str) -> DbResult<()> {
-        self.plays().delete_many(doc! {"songId": song}).await?;
-        self.play_counts()
-            .delete_many(doc! {"songId": song})
-            .await?;
+    /// Songs left the catalogue: the plays and counts `filter` names
+    /// (by `songId`, and `userId` for one listener's) leave the history.
+    pub(super) async fn forget_plays(&self, filter: Document) -> DbResult<()> {
+        self.plays().delete_many(filter.clone()).await?;
+        self.play_counts().delete_many(filter).await?;
         Ok(())
     }
 }

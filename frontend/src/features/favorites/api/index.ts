@@ -1,5 +1,4 @@
 import { api } from '@/lib/api-client';
-import type { Song } from '@/types/catalog';
 
 export interface Favorite {
   id?: string;
@@ -17,4 +16,3 @@ export const addFavorite = (songId: string) => api.post('/api/user/favorites', {
 
 export const removeFavorite = (songId: string) => api.delete(`/api/user/favorites/${encodeURIComponent(songId)}`);
 
-export const getSong = (id: string, signal?: AbortSignal) => api.get<Song>(`/api/song/${encodeURIComponent(id)}`, { signal });

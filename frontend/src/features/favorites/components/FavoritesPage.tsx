@@ -1,19 +1,25 @@
 import { TrackList, usePlayback } from '@/components/tracks';
 import { Button, PageSpinner, PlayIcon } from '@/components/ui';
 import { errorMessage } from '@/lib/api-client';
+import { lookupSongs, pruneMissing } from '@/lib/songs';
 import { songToTrack } from '@/lib/track';
 import { useAsync } from '@/lib/use-async';
 import type { Song } from '@/types/catalog';
-import { getSong, listFavorites } from '../api';
+import { listFavorites } from '../api';
 import { useFavoritesStore } from '../stores/favorites-store';
 
-/** Favourites, newest first, with each song resolved from song-svc. */
+/** Favourites, newest first, with their songs from one song-svc lookup. */
 async function loadFavoriteSongs(signal: AbortSignal): Promise<Song[]> {
   const favs = await listFavorites(signal);
   const sorted = [...favs].sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
-  const results = await Promise.allSettled(sorted.map((f) => getSong(f.songId, signal)));
-  // Songs deleted from the catalogue since being favourited are skipped.
-  return results.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
+  const { byId, missing } = await lookupSongs(
+    sorted.map((f) => f.songId),
+    signal,
+  );
+  // Songs deleted from the catalogue since being favourited are skipped,
+  // and dropped for good if user-svc missed their deletion.
+  void pruneMissing(missing);
+  return sorted.flatMap((f) => byId.get(f.songId) ?? []);
 }
 
 export function FavoritesPage() {

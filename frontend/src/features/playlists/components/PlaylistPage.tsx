@@ -3,7 +3,7 @@ import { useNavigate, useParams } from 'react-router';
 import { TrackList, usePlayback } from '@/components/tracks';
 import { Button, PageSpinner, PlayIcon, ShuffleIcon, toast, TrashIcon } from '@/components/ui';
 import { ApiError, errorMessage } from '@/lib/api-client';
-import { lookupSongs } from '@/lib/songs';
+import { lookupSongs, pruneMissing } from '@/lib/songs';
 import { songToTrack } from '@/lib/track';
 import { useAsync } from '@/lib/use-async';
 import type { Track } from '@/types/track';
@@ -20,11 +20,16 @@ interface Loaded {
 
 /** The playlist and its songs: one call to user-svc, one to song-svc. */
 async function load(id: string, signal: AbortSignal): Promise<Loaded> {
-  const { playlist, entries } = await getPlaylist(id, signal);
-  const { byId } = await lookupSongs(
+  let { playlist, entries } = await getPlaylist(id, signal);
+  const { byId, missing } = await lookupSongs(
     entries.map((e) => e.songId),
     signal,
   );
+  // Songs deleted while user-svc missed the event: the owner's read drops
+  // them for good, and the playlist (a new revision) is read again.
+  if (playlist.owned && (await pruneMissing(missing))) {
+    ({ playlist, entries } = await getPlaylist(id, signal));
+  }
   const rows = entries.flatMap((entry) => {
     const song = byId.get(entry.songId);
     // A song deleted from the catalogue is not shown.
