@@ -236,3 +236,36 @@ async fn trending_counts_everyones_plays_of_the_last_7_days_at_most_a_minute_lat
         vec![(q.clone(), 8), (x.clone(), 2), (y.clone(), 1)]
     );
 }
+
+/// The trending check-then-act, raced: 32 listeners ask at once for a list
+/// that has just gone stale. One aggregation runs; all get its answer.
+#[tokio::test]
+async fn concurrent_requests_for_a_stale_trending_list_share_one_aggregation() {
+    let w = World::new().await;
+    let a = w.user("trend-race@example.com").await;
+    let x = Uuid::new_v4().to_string();
+    assert_eq!(counted(&w, &a.access, &x).await.status, StatusCode::CREATED);
+    let trending = &w.app.state.trending;
+    let first = w.call(Req::get("/api/user/trending")).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let before = trending.computations();
+    w.app.state.clock.advance(Duration::from_secs(61));
+    let answers =
+        futures::future::join_all((0..32).map(|_| w.call(Req::get("/api/user/trending")))).await;
+    assert_eq!(
+        trending.computations(),
+        before + 1,
+        "one aggregation for 32 requests"
+    );
+    for r in &answers {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(r.json, answers[0].json, "one answer");
+    }
+    assert_ne!(
+        answers[0].json["computedAt"], first.json["computedAt"],
+        "recomputed"
+    );
+    // Within the minute, no aggregation at all.
+    w.call(Req::get("/api/user/trending")).await;
+    assert_eq!(trending.computations(), before + 1);
+}

@@ -207,6 +207,8 @@ pub async fn top(
 #[derive(Default)]
 pub struct TrendingCache {
     kept: tokio::sync::Mutex<Kept>,
+    /// Aggregations run (for tests and the metric).
+    computations: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Default)]
@@ -225,6 +227,11 @@ pub const TRENDING_RETRY_AFTER: Duration = Duration::from_secs(5);
 impl TrendingCache {
     pub fn new() -> Arc<Self> {
         Arc::default()
+    }
+
+    /// How many aggregations this replica has run.
+    pub fn computations(&self) -> u64 {
+        self.computations.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     async fn get(&self, state: &AppState) -> ApiResult<Bytes> {
@@ -249,6 +256,9 @@ impl TrendingCache {
             }
         }
         let since = mongodb::bson::DateTime::from_millis(ms - TRENDING_WINDOW.as_millis() as i64);
+        self.computations
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        metrics::counter!("user_trending_computations_total").increment(1);
         let songs = match state.store.trending(since, TRENDING_SIZE).await {
             Ok(songs) => songs,
             Err(e) => {
