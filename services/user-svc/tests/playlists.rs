@@ -573,11 +573,16 @@ async fn playlist_writes_are_limited_per_listener() {
     assert_eq!(me.get(&id).await.status, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn a_deleted_song_leaves_every_playlist_and_favourite_list() {
-    let w = World::new().await;
-    let one = lists(&w, "one@example.com").await;
-    let two = lists(&w, "two@example.com").await;
+/// Two listeners' playlists holding a song about to leave the catalogue:
+/// `one`'s as `gone, kept, gone`, `two`'s as `gone`.
+struct Holding {
+    gone: String,
+    kept: String,
+    p1: String,
+    p2: String,
+}
+
+async fn holding(one: &Lists<'_>, two: &Lists<'_>) -> Holding {
     let (gone, kept) = (song(), song());
     let (p1, _) = one.create("One").await;
     let (p2, _) = two.create("Two").await;
@@ -591,6 +596,15 @@ async fn a_deleted_song_leaves_every_playlist_and_favourite_list() {
         two.add(&p2, vec![gone.clone()], None).await.status,
         StatusCode::CREATED
     );
+    Holding { gone, kept, p1, p2 }
+}
+
+#[tokio::test]
+async fn a_deleted_song_leaves_every_playlist_and_favourite_list() {
+    let w = World::new().await;
+    let one = lists(&w, "one@example.com").await;
+    let two = lists(&w, "two@example.com").await;
+    let Holding { gone, kept, p1, p2 } = holding(&one, &two).await;
     for who in [&one, &two] {
         let r = w
             .call(
@@ -657,19 +671,7 @@ async fn a_missed_deletion_is_repaired_for_the_listener_who_reads_it() {
     let w = World::new().await;
     let one = lists(&w, "prune1@example.com").await;
     let two = lists(&w, "prune2@example.com").await;
-    let (gone, kept) = (song(), song());
-    let (p1, _) = one.create("One").await;
-    let (p2, _) = two.create("Two").await;
-    assert_eq!(
-        one.add(&p1, vec![gone.clone(), kept.clone(), gone.clone()], None)
-            .await
-            .status,
-        StatusCode::CREATED
-    );
-    assert_eq!(
-        two.add(&p2, vec![gone.clone()], None).await.status,
-        StatusCode::CREATED
-    );
+    let Holding { gone, kept, p1, p2 } = holding(&one, &two).await;
     let r = w
         .call(
             Req::post("/api/user/favorites")

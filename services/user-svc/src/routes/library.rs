@@ -12,11 +12,11 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use cadenza_auth::AuthUser;
 use cadenza_platform::extract::Json;
-use cadenza_platform::Problem;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::AppState;
+use crate::routes::playlists::song_ids;
 use crate::store::db_problem;
 
 /// The most song ids one request names (one song lookup's worth).
@@ -47,26 +47,13 @@ pub async fn prune(
     Json(req): Json<PruneSongs>,
 ) -> Result<Response, Response> {
     crate::routes::playlists::writer(&state, &claims).await?;
-    if req.song_ids.is_empty() || req.song_ids.len() > MAX_PRUNE {
-        return Err(Problem::invalid_field(
-            "songIds",
-            format!("between 1 and {MAX_PRUNE} song ids per request"),
-        )
-        .into_response());
-    }
     // Any id: an old import's song id that is not a UUID names no song
     // either, and is as much worth dropping.
-    let mut songs = Vec::with_capacity(req.song_ids.len());
-    for (i, raw) in req.song_ids.iter().enumerate() {
-        let id = raw.trim();
-        if id.is_empty() || id.len() > 64 || id.chars().any(char::is_control) {
-            return Err(
-                Problem::invalid_field("songIds", format!("item {i} is not a song id"))
-                    .into_response(),
-            );
-        }
-        songs.push(id.to_owned());
-    }
+    let mut songs = song_ids(&req.song_ids, MAX_PRUNE, "a song id", |id| {
+        (!id.is_empty() && id.len() <= 64 && !id.chars().any(char::is_control))
+            .then(|| id.to_owned())
+    })
+    .map_err(IntoResponse::into_response)?;
     songs.sort();
     songs.dedup();
     let (entries, favorites) = state

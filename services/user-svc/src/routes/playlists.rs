@@ -485,6 +485,29 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// `songIds` of a request: 1 to `max` ids, each read by `parse` (trimmed
+/// first), or a 422 naming `songIds` and the first bad item.
+pub(crate) fn song_ids(
+    raw: &[String],
+    max: usize,
+    what: &str,
+    parse: impl Fn(&str) -> Option<String>,
+) -> Result<Vec<String>, Problem> {
+    if raw.is_empty() || raw.len() > max {
+        return Err(Problem::invalid_field(
+            "songIds",
+            format!("between 1 and {max} song ids per request"),
+        ));
+    }
+    raw.iter()
+        .enumerate()
+        .map(|(i, id)| {
+            parse(id.trim())
+                .ok_or_else(|| Problem::invalid_field("songIds", format!("item {i} is not {what}")))
+        })
+        .collect()
+}
+
 #[utoipa::path(post, path = "/api/user/playlists/{id}/entries", operation_id = "add_playlist_entries", tag = "playlists", security(("bearer" = [])),
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "Optional: add only if the playlist is unchanged")), request_body = AddEntries,
     responses((status = 201, body = EntriesAdded, headers(("ETag" = String))), (status = 401), (status = 404, description = "no such playlist or `before` entry"), (status = 412), (status = 422, description = "bad `songIds`, or the playlist would pass 10 000 songs"), (status = 429)))]
@@ -496,23 +519,10 @@ pub async fn add(
     Json(req): Json<AddEntries>,
 ) -> Answer {
     let (id, expect) = begin_change(&state, &claims, &headers, &id, false).await?;
-    if req.song_ids.is_empty() || req.song_ids.len() > MAX_ADD {
-        return Err(Problem::invalid_field(
-            "songIds",
-            format!("between 1 and {MAX_ADD} song ids per request"),
-        )
-        .into_response());
-    }
-    let mut songs = Vec::with_capacity(req.song_ids.len());
-    for (i, raw) in req.song_ids.iter().enumerate() {
-        // Catalogue ids are UUIDs; the canonical form, so that one song is
-        // one id everywhere (song-svc's lookup refuses anything else).
-        let song = uuid_like(raw.trim()).ok_or_else(|| {
-            Problem::invalid_field("songIds", format!("item {i} is not a song id (a UUID)"))
-                .into_response()
-        })?;
-        songs.push(song);
-    }
+    // Catalogue ids are UUIDs; the canonical form, so that one song is one
+    // id everywhere (song-svc's lookup refuses anything else).
+    let songs = song_ids(&req.song_ids, MAX_ADD, "a song id (a UUID)", uuid_like)
+        .map_err(IntoResponse::into_response)?;
     let before = match &req.before {
         Some(b) => Some(uuid_like(b).ok_or_else(bad_before)?),
         None => None,
