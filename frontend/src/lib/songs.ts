@@ -7,7 +7,11 @@ export const LOOKUP_MAX = 500;
 export interface SongLookup {
   /** Songs that exist, by id. */
   byId: Map<string, Song>;
-  /** Ids no longer in the catalogue (deleted): lists hide them. */
+  /**
+   * Ids song-svc says are no longer in the catalogue (deleted): lists hide
+   * them. Ids that are not catalogue ids are not asked for, and not listed
+   * here either: they are hidden, never pruned.
+   */
   missing: Set<string>;
 }
 
@@ -22,7 +26,7 @@ export async function lookupSongs(ids: string[], signal?: AbortSignal): Promise<
   const missing = new Set<string>();
   // An id that is not a catalogue id (an old import) names no song; asking
   // for it would fail the whole lookup.
-  const distinct = [...new Set(ids)].filter((id) => UUID.test(id) || (missing.add(id), false));
+  const distinct = [...new Set(ids)].filter((id) => UUID.test(id));
   for (let i = 0; i < distinct.length; i += LOOKUP_MAX) {
     const chunk = distinct.slice(i, i + LOOKUP_MAX);
     const res = await api.post<{ songs: Song[]; missing: string[] }>('/api/song/songs', { ids: chunk }, { signal, auth: false });
@@ -32,19 +36,25 @@ export async function lookupSongs(ids: string[], signal?: AbortSignal): Promise<
   return { byId, missing };
 }
 
+export interface Pruned {
+  /** Playlist entries removed. */
+  entries: number;
+  favorites: number;
+}
+
 /**
- * Songs the catalogue no longer has leave the listener's own playlists,
- * favourites and history (their deletion's event was missed by user-svc).
- * Resolves to whether anything was asked; a failure only means the songs
- * stay hidden until the next read tries again.
+ * Songs song-svc reported missing leave the listener's own playlists and
+ * favourites (their deletion's event was missed by user-svc). Resolves to
+ * what was removed, or null when nothing was asked (nothing missing, the
+ * page was left) or the request failed: the songs then stay hidden until
+ * the next read tries again.
  */
-export async function pruneMissing(missing: Iterable<string>): Promise<boolean> {
+export async function pruneMissing(missing: Iterable<string>, signal?: AbortSignal): Promise<Pruned | null> {
   const songIds = [...new Set(missing)].slice(0, LOOKUP_MAX);
-  if (songIds.length === 0) return false;
+  if (songIds.length === 0 || signal?.aborted) return null;
   try {
-    await api.post('/api/user/library/prune', { songIds });
-    return true;
+    return await api.post<Pruned>('/api/user/library/prune', { songIds }, { signal });
   } catch {
-    return false;
+    return null;
   }
 }

@@ -672,15 +672,45 @@ async fn a_missed_deletion_is_repaired_for_the_listener_who_reads_it() {
     let one = lists(&w, "prune1@example.com").await;
     let two = lists(&w, "prune2@example.com").await;
     let Holding { gone, kept, p1, p2 } = holding(&one, &two).await;
-    let r = w
-        .call(
-            Req::post("/api/user/favorites")
-                .bearer(&one.token)
-                .json(json!({"songId": gone})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    // Both favour it and have played it; `one`'s favourite was given as a
+    // UUID without hyphens (favourites keep ids as given, lower-cased),
+    // which the repair must still match.
+    for (who, id) in [(&one, gone.replace('-', "")), (&two, gone.clone())] {
+        let r = w
+            .call(
+                Req::post("/api/user/favorites")
+                    .bearer(&who.token)
+                    .json(json!({ "songId": id })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let r = w
+            .call(Req::post("/api/user/plays").bearer(&who.token).json(json!({
+                "songId": gone, "playbackId": Uuid::new_v4(),
+                "playedSeconds": 60, "durationSeconds": 200,
+            })))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
     let (_, _, tag) = one.order(&p1).await;
+    async fn favourites(w: &World, who: &Lists<'_>) -> Vec<String> {
+        let r = w
+            .call(Req::get("/api/user/favorites").bearer(&who.token))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.json["favorites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["songId"].as_str().unwrap().to_owned())
+            .collect()
+    }
+    async fn history(w: &World, who: &Lists<'_>) -> usize {
+        let r = w
+            .call(Req::get("/api/user/history").bearer(&who.token))
+            .await;
+        r.json["plays"].as_array().map_or(0, Vec::len)
+    }
 
     async fn prune(w: &World, token: &str, ids: Value) -> Resp {
         w.call(
@@ -699,12 +729,20 @@ async fn a_missed_deletion_is_repaired_for_the_listener_who_reads_it() {
     let (songs, _, after) = one.order(&p1).await;
     assert_eq!(songs, vec![kept.clone()]);
     assert_ne!(after, tag, "open tabs see the change");
+    assert_eq!(
+        one.get(&p1).await.json["playlist"]["entryCount"].as_u64(),
+        Some(1)
+    );
+    assert!(favourites(&w, &one).await.is_empty());
+    assert_eq!(history(&w, &one).await, 1, "the listener's history stays");
     let (theirs, _, _) = two.order(&p2).await;
     assert_eq!(
         theirs,
         vec![gone.clone()],
         "another listener's list is theirs"
     );
+    assert_eq!(favourites(&w, &two).await, vec![gone.clone()]);
+    assert_eq!(history(&w, &two).await, 1);
     let r = prune(&w, &one.token, json!([gone])).await;
     assert_eq!(
         (r.json["entries"].as_u64(), r.json["favorites"].as_u64()),

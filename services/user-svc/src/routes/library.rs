@@ -5,8 +5,9 @@
 //! that moment, leaves the song in playlists, favourites and history. The
 //! song lookup (`POST /api/song/songs`) names it as `missing`, and the
 //! listener's client then asks for it to be dropped from the listener's own
-//! data here. Nothing is taken on trust that matters: a listener can only
-//! drop songs from their own lists, as the remove buttons can.
+//! playlists and favourites here. Nothing is taken on trust that matters:
+//! a listener can only drop songs from their own lists, as the remove
+//! buttons can; their listening history is left as it is.
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -37,8 +38,8 @@ pub struct Pruned {
     pub favorites: u64,
 }
 
-/// Drops songs the catalogue no longer has from your playlists, favourites
-/// and history (a deletion whose event was missed).
+/// Drops songs the catalogue no longer has from your playlists and
+/// favourites (a deletion whose event was missed).
 #[utoipa::path(post, path = "/api/user/library/prune", operation_id = "prune_library", tag = "playlists", security(("bearer" = [])), request_body = PruneSongs,
     responses((status = 200, body = Pruned), (status = 401), (status = 422, description = "`songIds` empty, longer than 500, or with an empty or over-long id"), (status = 429)))]
 pub async fn prune(
@@ -47,13 +48,20 @@ pub async fn prune(
     Json(req): Json<PruneSongs>,
 ) -> Result<Response, Response> {
     crate::routes::playlists::writer(&state, &claims).await?;
-    // Any id: an old import's song id that is not a UUID names no song
-    // either, and is as much worth dropping.
+    // Any id a favourite can hold (an old import's id that is not a UUID
+    // names no song either, and is as much worth dropping), lower-cased as
+    // favourites keep it; a UUID in both of the forms a favourite may have
+    // been given in (playlist entries hold the hyphenated one).
     let mut songs = song_ids(&req.song_ids, MAX_PRUNE, "a song id", |id| {
-        (!id.is_empty() && id.len() <= 64 && !id.chars().any(char::is_control))
-            .then(|| id.to_owned())
+        crate::routes::favorites::song_id(id).ok()
     })
     .map_err(IntoResponse::into_response)?;
+    let forms: Vec<String> = songs
+        .iter()
+        .filter_map(|id| uuid::Uuid::parse_str(id).ok())
+        .flat_map(|u| [u.hyphenated().to_string(), u.simple().to_string()])
+        .collect();
+    songs.extend(forms);
     songs.sort();
     songs.dedup();
     let (entries, favorites) = state

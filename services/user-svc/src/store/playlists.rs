@@ -292,7 +292,7 @@ impl Store {
             let s = self.begin().await?;
             let (mut s, result) = change(s).await;
             let result = match result {
-                Ok(v) => s.commit_transaction().await.map(|_| v).map_err(Into::into),
+                Ok(v) => commit(&mut s, started + GIVE_UP_AFTER).await.map(|_| v),
                 Err(e) => {
                     let _ = s.abort_transaction().await;
                     Err(e)
@@ -577,36 +577,42 @@ impl Store {
     }
 
     /// [`Self::forget_song`] for several songs, in every listener's data
-    /// (`owner` None) or only in one listener's (their playlists,
-    /// favourites and history: the repair of a deletion whose event was
-    /// missed, asked for by that listener's client).
+    /// (`owner` None: the catalogue deleted them; history goes too) or only
+    /// in one listener's playlists and favourites (the repair of a deletion
+    /// whose event was missed, asked for by that listener's client: what
+    /// their remove buttons could do, so their history stays). A listener's
+    /// repair looks only at their own playlists (indexed on `ownerId`, at
+    /// most 1000), never at everyone's entries.
     #[tracing::instrument(name = "mongodb.forget_songs", skip_all, fields(otel.kind = "client", db.system = "mongodb", count = songs.len()))]
     pub async fn forget_songs(
         &self,
         owner: Option<&str>,
         songs: &[String],
     ) -> DbResult<(u64, u64)> {
+        let scope = match owner {
+            None => doc! {"songId": {"$in": songs}},
+            Some(owner) => {
+                let owned: Vec<String> = self
+                    .db
+                    .collection::<Document>("playlists")
+                    .find(doc! {"ownerId": owner})
+                    .projection(doc! {"_id": 1})
+                    .await?
+                    .try_collect::<Vec<_>>()
+                    .await?
+                    .into_iter()
+                    .filter_map(|d| d.get_str("_id").ok().map(str::to_owned))
+                    .collect();
+                doc! {"playlistId": {"$in": owned}, "songId": {"$in": songs}}
+            }
+        };
         let mut lists: Vec<String> = self
             .playlist_entries()
-            .distinct("playlistId", doc! {"songId": {"$in": songs}})
+            .distinct("playlistId", scope)
             .await?
             .into_iter()
             .filter_map(|b| b.as_str().map(str::to_owned))
             .collect();
-        if let Some(owner) = owner {
-            let mut theirs: Vec<String> = self
-                .db
-                .collection::<Document>("playlists")
-                .find(doc! {"_id": {"$in": &lists}, "ownerId": owner})
-                .projection(doc! {"_id": 1})
-                .await?
-                .try_collect::<Vec<_>>()
-                .await?
-                .into_iter()
-                .filter_map(|d| d.get_str("_id").ok().map(str::to_owned))
-                .collect();
-            std::mem::swap(&mut lists, &mut theirs);
-        }
         lists.sort();
         let mut entries = 0;
         let mut first_error = None;
@@ -668,10 +674,30 @@ impl Store {
             .delete_many(filter.clone())
             .await?
             .deleted_count;
-        self.forget_plays(filter).await?;
+        if owner.is_none() {
+            self.forget_plays(filter).await?;
+        }
         match first_error {
             Some(e) => Err(e),
             None => Ok((entries, favorites)),
+        }
+    }
+}
+
+/// Commits, and commits again while the server cannot say whether the
+/// commit took (a lost connection, a primary stepping down): committing a
+/// committed transaction again succeeds, so a change whose commit took is
+/// not answered with an error (and then repeated by its client).
+async fn commit(s: &mut ClientSession, until: tokio::time::Instant) -> Result<(), PlaylistError> {
+    loop {
+        match s.commit_transaction().await {
+            Err(e)
+                if tokio::time::Instant::now() < until
+                    && e.contains_label(mongodb::error::UNKNOWN_TRANSACTION_COMMIT_RESULT) =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            other => return other.map_err(Into::into),
         }
     }
 }

@@ -18,7 +18,9 @@ async function loadFavoriteSongs(signal: AbortSignal): Promise<Song[]> {
   );
   // Songs deleted from the catalogue since being favourited are skipped,
   // and dropped for good if user-svc missed their deletion.
-  void pruneMissing(missing);
+  void pruneMissing(missing, signal).then((pruned) => {
+    if (pruned && pruned.favorites > 0) useFavoritesStore.getState().forget(missing);
+  });
   return sorted.flatMap((f) => byId.get(f.songId) ?? []);
 }
 

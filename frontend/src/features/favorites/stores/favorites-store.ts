@@ -9,6 +9,8 @@ interface FavoritesState {
   load: () => Promise<void>;
   /** Optimistic toggle; rolls back and rethrows on failure. */
   toggle: (songId: string) => Promise<void>;
+  /** Drops songs removed on the server (a repair after a missed deletion). */
+  forget: (songIds: Iterable<string>) => void;
   reset: () => void;
 }
 
@@ -51,6 +53,13 @@ export const useFavoritesStore = create<FavoritesState>()((set, get) => ({
       });
     }
   },
+
+  forget: (songIds) =>
+    set((s) => {
+      const items = new Map(s.items);
+      for (const id of songIds) items.delete(id);
+      return { items };
+    }),
 
   reset: () => set({ items: new Map(), loaded: false, pending: new Set() }),
 }));

@@ -1,7 +1,7 @@
 import { TrackList } from '@/components/tracks';
 import { PageSpinner } from '@/components/ui';
 import { errorMessage } from '@/lib/api-client';
-import { lookupSongs, pruneMissing } from '@/lib/songs';
+import { lookupSongs } from '@/lib/songs';
 import { songToTrack } from '@/lib/track';
 import { useAsync } from '@/lib/use-async';
 import type { Track } from '@/types/track';
@@ -9,11 +9,11 @@ import { recentPlays } from '../api';
 
 async function load(signal: AbortSignal): Promise<{ tracks: Track[]; keys: string[] }> {
   const plays = await recentPlays(signal);
-  const { byId, missing } = await lookupSongs(
+  // A deleted song's plays stay in the history; they are not shown.
+  const { byId } = await lookupSongs(
     plays.map((p) => p.songId),
     signal,
   );
-  void pruneMissing(missing);
   const rows = plays.flatMap((p, i) => {
     const s = byId.get(p.songId);
     return s ? [{ track: songToTrack(s), key: `${p.playedAt}-${i}` }] : [];

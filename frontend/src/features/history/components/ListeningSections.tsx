@@ -1,6 +1,6 @@
 import { TrackList } from '@/components/tracks';
 import { api } from '@/lib/api-client';
-import { lookupSongs, pruneMissing } from '@/lib/songs';
+import { lookupSongs } from '@/lib/songs';
 import { songToTrack } from '@/lib/track';
 import { useAsync } from '@/lib/use-async';
 import type { Song } from '@/types/catalog';
@@ -19,9 +19,9 @@ const DAY_MS = 86_400_000;
 async function load(favorites: string[], signal: AbortSignal): Promise<Sections> {
   const [recent, top, hot] = await Promise.all([recentPlays(signal, 50), topSongs(signal, 50), trending(signal)]);
   const mine = [...recent.map((p) => p.songId), ...top.map((t) => t.songId), ...favorites];
-  const { byId, missing } = await lookupSongs([...mine, ...hot.map((t) => t.songId)], signal);
-  // Only the listener's own data is theirs to repair (trending is everyone's).
-  void pruneMissing(mine.filter((id) => missing.has(id)));
+  // Songs gone from the catalogue are not shown (the favourites and
+  // playlist pages repair the lists themselves).
+  const { byId } = await lookupSongs([...mine, ...hot.map((t) => t.songId)], signal);
   const tracks = (ids: string[]) => ids.flatMap((id) => (byId.has(id) ? [songToTrack(byId.get(id) as Song)] : []));
   const jumpBackIn = tracks([...new Set(recent.map((p) => p.songId))]).slice(0, 8);
   let forYou: Track[] = [];

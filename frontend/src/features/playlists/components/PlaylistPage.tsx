@@ -27,7 +27,7 @@ async function load(id: string, signal: AbortSignal): Promise<Loaded> {
   );
   // Songs deleted while user-svc missed the event: the owner's read drops
   // them for good, and the playlist (a new revision) is read again.
-  if (playlist.owned && (await pruneMissing(missing))) {
+  if (playlist.owned && ((await pruneMissing(missing, signal))?.entries ?? 0) > 0) {
     ({ playlist, entries } = await getPlaylist(id, signal));
   }
   const rows = entries.flatMap((entry) => {
