@@ -759,6 +759,16 @@ if [[ "${DEPLOY_SKIP_IMAGES:-0}" == 1 ]]; then
 else
   step "images (release build + podman)"
   check_images
+  # The chart's own output, run from those images (dev.d/deploy/kube-play.py).
+  step "chart run (podman kube play)"
+  if [[ -z "${CADENZA_PG_ADMIN_URL:-}" ]]; then
+    skip "chart run: no local infrastructure in the environment (run under ./dev test) -- NOT RUN"
+  else
+    quiet kube-play "$OPS/venv/bin/python" "$ROOT/dev.d/deploy/kube-play.py" "$OPS/bin/helm" "$CHART" "$OUT/kube-play" \
+      || fail "the chart's output does not run"
+    grep '^\[kube-play\]' "$OUT/kube-play.log" | sed 's/^\[kube-play\] /  /'
+    ok "chart run: migration Job pod, 3 Deployments ready on their readiness probes, Service ports answer, helm test pod passes, SIGTERM exits 0"
+  fi
 fi
 
 step ""
