@@ -296,7 +296,17 @@ async fn reader(
             }
             Read::Batch => {
                 let shown = listed(&body["songs"], "title");
+                let missing: Vec<&str> = body["missing"]
+                    .as_array()
+                    .map(|m| m.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
                 for id in target.split(',') {
+                    // Every id asked is answered one way or the other, and
+                    // `missing` (which clients prune) names only absent ones.
+                    assert!(
+                        shown.contains_key(id) != missing.contains(&id),
+                        "{path} on {base}: {id} must be in exactly one of songs and missing: {body}"
+                    );
                     check.song(id, shown.get(id).copied());
                 }
             }

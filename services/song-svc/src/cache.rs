@@ -77,6 +77,9 @@ const SEARCH_TTL: Duration = Duration::from_secs(60);
 /// for a 100 000-song catalogue.
 const SONGS_MAX_ENTRIES: usize = 100_000;
 const SONGS_MAX_BYTES: usize = 32 << 20;
+/// Ids known not to exist (a deleted song still in someone's list), kept
+/// apart so that a flood of made-up ids churns only this memo.
+const ABSENT_MAX_ENTRIES: usize = 20_000;
 
 /// A memo key and what it weighs (its share of the memo's byte bound).
 trait MemoKey: std::hash::Hash + Eq {
@@ -319,6 +322,8 @@ struct Inner {
     /// One song's view (the JSON of one item of a batch lookup) by its id,
     /// kept the same way.
     songs: Mutex<Memo<Uuid>>,
+    /// Ids a load found no song for, kept the same way (an empty value).
+    absent: Mutex<Memo<Uuid>>,
     next_load: AtomicU64,
     set_if_newer: redis::Script,
 }
@@ -353,6 +358,7 @@ impl CatalogCache {
                 inflight: Mutex::new(HashMap::new()),
                 search: Mutex::new(Memo::new(SEARCH_MAX_ENTRIES, SEARCH_MAX_BYTES)),
                 songs: Mutex::new(Memo::new(SONGS_MAX_ENTRIES, SONGS_MAX_BYTES)),
+                absent: Mutex::new(Memo::new(ABSENT_MAX_ENTRIES, usize::MAX)),
                 next_load: AtomicU64::new(0),
                 set_if_newer: redis::Script::new(SET_IF_NEWER),
             }),
@@ -473,12 +479,24 @@ impl CatalogCache {
             .await
     }
 
+    /// The newest catalogue version this replica has heard of.
+    fn newest_heard(&self) -> i64 {
+        let local = self.inner.local.lock().unwrap();
+        local.newest.max(local.global)
+    }
+
     /// The views of `ids` (each the JSON of one song) in the order asked,
-    /// `None` for songs that do not exist: the kept views that were read at
-    /// the newest version heard of, and `load(the rest)`'s, kept if they
-    /// still are. So a playlist of songs anybody looked up since the last
-    /// catalogue change costs no PostgreSQL read, whatever its order or
-    /// mix; a song that does not exist is asked again every time.
+    /// `None` for songs that do not exist: the kept views (and absences)
+    /// that were read at the newest version heard of, and `load(the
+    /// rest)`'s, kept if they still are. So a playlist of songs anybody
+    /// looked up since the last catalogue change costs no PostgreSQL read,
+    /// whatever its order or mix. Each id is answered as of the newest
+    /// change heard when it was read: one answer may join views kept
+    /// before a change with views loaded after it, within the event bound.
+    ///
+    /// The lock that applies events is held only to read the newest
+    /// version; a view stored just as a change is heard is refused when
+    /// read, by its version.
     pub async fn songs_or_load<F, Fut>(
         &self,
         ids: &[Uuid],
@@ -494,52 +512,61 @@ impl CatalogCache {
             let mut found = load(ids.to_vec()).await?.value;
             return Ok(ids.iter().map(|id| found.remove(id)).collect());
         }
-        let mut views: Vec<Option<Bytes>> = {
-            let local = self.inner.local.lock().unwrap();
-            let newest = local.newest.max(local.global);
+        let ttl = self.inner.ttl;
+        let newest = self.newest_heard();
+        // Outer None: not known here; Some(None): known not to exist.
+        let mut known: Vec<Option<Option<Bytes>>> = {
             let memo = self.inner.songs.lock().unwrap();
             ids.iter()
-                .map(|id| memo.current(id, newest, self.inner.ttl).cloned())
+                .map(|id| memo.current(id, newest, ttl).cloned().map(Some))
                 .collect()
         };
+        if known.iter().any(Option::is_none) {
+            let absent = self.inner.absent.lock().unwrap();
+            for (id, k) in ids.iter().zip(known.iter_mut()) {
+                if k.is_none() && absent.current(id, newest, ttl).is_some() {
+                    *k = Some(None);
+                }
+            }
+        }
         let wanted: Vec<Uuid> = ids
             .iter()
-            .zip(&views)
-            .filter(|(_, v)| v.is_none())
+            .zip(&known)
+            .filter(|(_, k)| k.is_none())
             .map(|(id, _)| *id)
             .collect();
         metrics::counter!(METRIC, "result" => "hit").increment((ids.len() - wanted.len()) as u64);
         if wanted.is_empty() {
-            return Ok(views);
+            return Ok(known.into_iter().map(Option::flatten).collect());
         }
         metrics::counter!(METRIC, "result" => "miss").increment(wanted.len() as u64);
-        let loaded = load(wanted).await?;
-        {
-            // Under the lock that applies events: views older than a change
-            // heard of meanwhile are not kept.
-            let local = self.inner.local.lock().unwrap();
-            if loaded.version >= local.newest.max(local.global) {
-                let mut memo = self.inner.songs.lock().unwrap();
-                for (id, bytes) in &loaded.value {
-                    memo.insert(
-                        *id,
-                        Entry {
-                            version: loaded.version,
-                            bytes: bytes.clone(),
-                            stored: Instant::now(),
-                            compressed: Arc::default(),
-                        },
-                    );
-                }
+        let loaded = load(wanted.clone()).await?;
+        if loaded.version >= self.newest_heard() {
+            let entry = |bytes: Bytes| Entry {
+                version: loaded.version,
+                bytes,
+                stored: Instant::now(),
+                compressed: Arc::default(),
+            };
+            let mut memo = self.inner.songs.lock().unwrap();
+            for (id, bytes) in &loaded.value {
+                memo.insert(*id, entry(bytes.clone()));
+            }
+            drop(memo);
+            let mut absent = self.inner.absent.lock().unwrap();
+            for id in wanted.iter().filter(|id| !loaded.value.contains_key(id)) {
+                absent.insert(*id, entry(Bytes::new()));
             }
         }
-        let mut found = loaded.value;
-        for (id, view) in ids.iter().zip(views.iter_mut()) {
-            if view.is_none() {
-                *view = found.remove(id);
-            }
-        }
-        Ok(views)
+        let found = loaded.value;
+        Ok(ids
+            .iter()
+            .zip(known)
+            .map(|(id, k)| match k {
+                Some(kept) => kept,
+                None => found.get(id).cloned(),
+            })
+            .collect())
     }
 
     async fn memo_or_load<F, Fut>(
@@ -1142,13 +1169,13 @@ mod tests {
         assert_eq!(got[1..3], [Some(format!("{a}@0")), Some(format!("{b}@0"))]);
         assert_eq!(
             asked.lock().unwrap().last().unwrap(),
-            &vec![c, ghost],
-            "only the songs not kept are read (a missing one every time)"
+            &vec![c],
+            "only the songs not kept are read (a missing one is kept as missing)"
         );
-        // A change to anything refuses every kept view.
+        // A change to anything refuses every kept view and absence.
         apply(&cache, 1, Some(&["album:x"]));
-        lookup(vec![a], 1, None).await;
-        assert_eq!(asked.lock().unwrap().last().unwrap(), &vec![a]);
+        lookup(vec![a, ghost], 1, None).await;
+        assert_eq!(asked.lock().unwrap().last().unwrap(), &vec![a, ghost]);
         // A load that raced a newer change answers but is not kept.
         let got = lookup(vec![b], 1, Some(2)).await;
         assert_eq!(got, vec![Some(format!("{b}@1"))]);
