@@ -1,0 +1,396 @@
+//! The media worker (issue 20): for each job `{songId, audioKey}` it reads
+//! the song's audio object from S3, analyses it with `cadenza_media`, and
+//! records what it found in `song_media`. A file that is not audio is
+//! recorded as rejected, with the reason, and its object is deleted.
+//!
+//! Jobs come from SQS. A job is deleted once handled; a failure (S3 or
+//! PostgreSQL unreachable, an analysis over its time limit) leaves it to
+//! come back after a growing pause, and the queue's redrive policy moves it
+//! to the dead-letter queue after 5 receives (infra/). Handling is
+//! idempotent: a job for audio already analysed, for a song whose audio
+//! was replaced since (stale), or for a deleted song changes nothing.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use cadenza_media::{Analysis, Limits};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// A job, as admin-svc sends it (CONTRACTS-style: `docs/media.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Job {
+    pub song_id: Uuid,
+    pub audio_key: String,
+}
+
+/// What handling a job did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Ready,
+    Rejected(String),
+    /// The song's audio is another object now: its own job handles it.
+    Stale,
+    /// This audio was analysed already.
+    Unchanged,
+    /// The song was deleted.
+    Gone,
+}
+
+impl Outcome {
+    fn label(&self) -> &'static str {
+        match self {
+            Outcome::Ready => "ready",
+            Outcome::Rejected(_) => "rejected",
+            Outcome::Stale => "stale",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Gone => "gone",
+        }
+    }
+}
+
+/// A failure worth another try.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("storage: {0}")]
+    Storage(String),
+    #[error("the analysis took longer than {0:?}")]
+    TimedOut(Duration),
+    #[error("the analysis failed: {0}")]
+    Crashed(String),
+}
+
+pub struct Worker {
+    pub db: PgPool,
+    pub s3: aws_sdk_s3::Client,
+    pub bucket: String,
+    pub limits: Limits,
+    /// Wall time one analysis may take.
+    pub time_limit: Duration,
+}
+
+impl Worker {
+    pub async fn process(&self, job: &Job) -> Result<Outcome, WorkError> {
+        let current: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT s.audio_key, m.audio_key FROM songs s \
+             LEFT JOIN song_media m ON m.song_id = s.id WHERE s.id = $1",
+        )
+        .bind(job.song_id)
+        .fetch_optional(&self.db)
+        .await?;
+        let Some((key, analysed)) = current else {
+            return Ok(Outcome::Gone);
+        };
+        if key != job.audio_key {
+            return Ok(Outcome::Stale);
+        }
+        if analysed.as_deref() == Some(key.as_str()) {
+            return Ok(Outcome::Unchanged);
+        }
+        let bytes = match self.fetch(&key).await? {
+            Ok(bytes) => bytes,
+            Err(reason) => return self.reject(job, reason).await,
+        };
+        let extension = key.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+        let limits = self.limits;
+        let analysis = tokio::time::timeout(
+            self.time_limit,
+            tokio::task::spawn_blocking(move || {
+                cadenza_media::analyse(&bytes, extension.as_deref(), limits)
+            }),
+        )
+        .await
+        .map_err(|_| WorkError::TimedOut(self.time_limit))?
+        .map_err(|e| WorkError::Crashed(e.to_string()))?;
+        match analysis {
+            Ok(a) => self.ready(job, &a).await,
+            Err(rejected) => self.reject(job, rejected.to_string()).await,
+        }
+    }
+
+    /// The object's bytes, or why it cannot be a song (missing, too large:
+    /// told by its size before it is downloaded).
+    async fn fetch(&self, key: &str) -> Result<Result<Vec<u8>, String>, WorkError> {
+        let head = self
+            .s3
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await;
+        let size = match head {
+            Ok(h) => h.content_length().unwrap_or(0).max(0) as usize,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {
+                return Ok(Err("the audio object is missing".into()));
+            }
+            Err(e) => {
+                return Err(WorkError::Storage(
+                    aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
+                ))
+            }
+        };
+        if size > self.limits.max_bytes {
+            return Ok(Err(cadenza_media::Rejected::TooLarge {
+                bytes: size,
+                limit: self.limits.max_bytes,
+            }
+            .to_string()));
+        }
+        let object = match self
+            .s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            // Gone since the HEAD: another worker rejected it (its record
+            // makes this run change nothing), or it really went.
+            Err(e) if e.code() == Some("NoSuchKey") => {
+                return Ok(Err("the audio object is missing".into()));
+            }
+            Err(e) => {
+                return Err(WorkError::Storage(
+                    aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
+                ))
+            }
+        };
+        let bytes = object
+            .body
+            .collect()
+            .await
+            .map_err(|e| WorkError::Storage(e.to_string()))?;
+        Ok(Ok(bytes.to_vec()))
+    }
+
+    async fn ready(&self, job: &Job, a: &Analysis) -> Result<Outcome, WorkError> {
+        let tags = serde_json::to_value(&a.tags).unwrap_or_default();
+        let l = a.loudness;
+        // Written only while the song still has this audio, and only once
+        // per object: a repeated or stale job changes nothing.
+        let written = sqlx::query(
+            "INSERT INTO song_media (song_id, audio_key, status, codec, container, sample_rate, \
+               channels, duration_seconds, bitrate, integrated_lufs, true_peak_dbtp, track_gain_db, \
+               peaks, tags, cover_type) \
+             SELECT $1, $2, 'ready', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 \
+             FROM songs WHERE id = $1 AND audio_key = $2 \
+             ON CONFLICT (song_id) DO UPDATE SET audio_key = EXCLUDED.audio_key, status = 'ready', \
+               reason = NULL, codec = EXCLUDED.codec, container = EXCLUDED.container, \
+               sample_rate = EXCLUDED.sample_rate, channels = EXCLUDED.channels, \
+               duration_seconds = EXCLUDED.duration_seconds, bitrate = EXCLUDED.bitrate, \
+               integrated_lufs = EXCLUDED.integrated_lufs, true_peak_dbtp = EXCLUDED.true_peak_dbtp, \
+               track_gain_db = EXCLUDED.track_gain_db, peaks = EXCLUDED.peaks, tags = EXCLUDED.tags, \
+               cover_type = EXCLUDED.cover_type, analysed_at = now() \
+             WHERE song_media.audio_key IS DISTINCT FROM EXCLUDED.audio_key",
+        )
+        .bind(job.song_id)
+        .bind(&job.audio_key)
+        .bind(&a.stream.codec)
+        .bind(&a.stream.container)
+        .bind(a.stream.sample_rate as i32)
+        .bind(i16::try_from(a.stream.channels).unwrap_or(i16::MAX))
+        .bind(a.stream.duration_seconds)
+        .bind(i32::try_from(a.stream.bitrate).unwrap_or(i32::MAX))
+        .bind(l.map(|l| l.integrated_lufs))
+        .bind(l.map(|l| l.true_peak_dbtp))
+        .bind(l.map(|l| l.track_gain_db))
+        .bind(&a.peaks)
+        .bind(tags)
+        .bind(a.tags.cover.as_ref().map(|c| c.mime.clone()))
+        .execute(&self.db)
+        .await?
+        .rows_affected();
+        if written == 1 {
+            Ok(Outcome::Ready)
+        } else {
+            self.not_written(job).await
+        }
+    }
+
+    /// Why a write did nothing: another worker recorded this audio first
+    /// (the same job twice at once), or the song moved on.
+    async fn not_written(&self, job: &Job) -> Result<Outcome, WorkError> {
+        let analysed: Option<String> =
+            sqlx::query_scalar("SELECT audio_key FROM song_media WHERE song_id = $1")
+                .bind(job.song_id)
+                .fetch_optional(&self.db)
+                .await?;
+        Ok(if analysed.as_deref() == Some(job.audio_key.as_str()) {
+            Outcome::Unchanged
+        } else {
+            Outcome::Stale
+        })
+    }
+
+    async fn reject(&self, job: &Job, reason: String) -> Result<Outcome, WorkError> {
+        let written = sqlx::query(
+            "INSERT INTO song_media (song_id, audio_key, status, reason) \
+             SELECT $1, $2, 'rejected', $3 FROM songs WHERE id = $1 AND audio_key = $2 \
+             ON CONFLICT (song_id) DO UPDATE SET audio_key = EXCLUDED.audio_key, \
+               status = 'rejected', reason = EXCLUDED.reason, codec = NULL, container = NULL, \
+               sample_rate = NULL, channels = NULL, duration_seconds = NULL, bitrate = NULL, \
+               integrated_lufs = NULL, true_peak_dbtp = NULL, track_gain_db = NULL, peaks = NULL, \
+               tags = '{}', cover_type = NULL, analysed_at = now() \
+             WHERE song_media.audio_key IS DISTINCT FROM EXCLUDED.audio_key",
+        )
+        .bind(job.song_id)
+        .bind(&job.audio_key)
+        .bind(&reason)
+        .execute(&self.db)
+        .await?
+        .rows_affected();
+        if written == 0 {
+            return self.not_written(job).await;
+        }
+        // Recorded first, so a failure here leaves a rejected song whose
+        // object a retry (or the orphan sweeper) deletes; never an object
+        // deleted with nothing saying why.
+        self.s3
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(&job.audio_key)
+            .send()
+            .await
+            .map_err(|e| {
+                WorkError::Storage(aws_sdk_s3::error::DisplayErrorContext(&e).to_string())
+            })?;
+        tracing::info!(song = %job.song_id, key = %job.audio_key, reason, "audio rejected and deleted");
+        Ok(Outcome::Rejected(reason))
+    }
+}
+
+/// How the queue is read.
+#[derive(Debug, Clone)]
+pub struct QueueConfig {
+    pub url: String,
+    /// Long-poll wait per receive.
+    pub wait: Duration,
+    /// How long a received job stays hidden from other workers.
+    pub visibility: Duration,
+    /// The first pause before a failed job comes back; doubled per receive.
+    pub retry_base: Duration,
+}
+
+/// Reads jobs until `stop` resolves. A job that cannot be decoded is left
+/// for the dead-letter queue (it will never succeed; the redrive policy
+/// moves it after 5 receives).
+pub async fn run(
+    worker: Arc<Worker>,
+    sqs: aws_sdk_sqs::Client,
+    queue: QueueConfig,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(stop);
+    loop {
+        let receive = sqs
+            .receive_message()
+            .queue_url(&queue.url)
+            .max_number_of_messages(4)
+            .wait_time_seconds(queue.wait.as_secs() as i32)
+            .visibility_timeout(queue.visibility.as_secs() as i32)
+            .message_system_attribute_names(
+                aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount,
+            )
+            .send();
+        let received = tokio::select! {
+            () = &mut stop => return,
+            r = receive => r,
+        };
+        let messages = match received {
+            Ok(out) => out.messages.unwrap_or_default(),
+            Err(e) => {
+                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "cannot read the media queue");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        for m in messages {
+            handle(&worker, &sqs, &queue, m).await;
+        }
+    }
+}
+
+async fn handle(
+    worker: &Worker,
+    sqs: &aws_sdk_sqs::Client,
+    queue: &QueueConfig,
+    m: aws_sdk_sqs::types::Message,
+) {
+    let Some(receipt) = m.receipt_handle() else {
+        return;
+    };
+    let receives: u32 = m
+        .attributes()
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount)
+        })
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let started = Instant::now();
+    let result = match serde_json::from_str::<Job>(m.body().unwrap_or_default()) {
+        Ok(job) => worker.process(&job).await.map_err(|e| e.to_string()),
+        Err(e) => Err(format!("undecodable job: {e}")),
+    };
+    let outcome = match &result {
+        Ok(o) => o.label(),
+        Err(_) => "failed",
+    };
+    metrics::counter!("media_jobs_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("media_job_seconds").record(started.elapsed().as_secs_f64());
+    match result {
+        Ok(o) => {
+            tracing::info!(
+                outcome = o.label(),
+                seconds = started.elapsed().as_secs_f64(),
+                "media job handled"
+            );
+            if let Err(e) = sqs
+                .delete_message()
+                .queue_url(&queue.url)
+                .receipt_handle(receipt)
+                .send()
+                .await
+            {
+                // It comes back, and changes nothing the second time.
+                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "cannot delete a handled job");
+            }
+        }
+        Err(e) => {
+            let pause = retry_pause(queue.retry_base, receives);
+            tracing::warn!(error = e, receives, retry_in = ?pause, "media job failed");
+            let _ = sqs
+                .change_message_visibility()
+                .queue_url(&queue.url)
+                .receipt_handle(receipt)
+                .visibility_timeout(pause.as_secs() as i32)
+                .send()
+                .await;
+        }
+    }
+}
+
+/// `base` doubled per earlier receive, at most 15 minutes.
+pub fn retry_pause(base: Duration, receives: u32) -> Duration {
+    base.saturating_mul(1 << receives.saturating_sub(1).min(16))
+        .min(Duration::from_secs(900))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_longer_each_time_up_to_a_bound() {
+        let b = Duration::from_secs(5);
+        assert_eq!(retry_pause(b, 1), b);
+        assert_eq!(retry_pause(b, 3), Duration::from_secs(20));
+        assert_eq!(retry_pause(b, 40), Duration::from_secs(900));
+        assert_eq!(retry_pause(Duration::ZERO, 4), Duration::ZERO);
+    }
+}

@@ -1,0 +1,88 @@
+//! `media-worker`: reads the media queue until SIGTERM (README.md).
+//!
+//! Env: `DATABASE_URL` (or `_FILE`), `S3_BUCKET`, `S3_FORCE_PATH_STYLE`,
+//! `MEDIA_QUEUE_URL`, `MEDIA_MAX_BYTES` (default 200 MiB),
+//! `MEDIA_MAX_SECONDS` (default 7200), `MEDIA_TIME_LIMIT_SECS` (default
+//! 300), `PORT` (health and metrics, default 7100); AWS endpoints and
+//! credentials as the SDK reads them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::routing::get;
+use cadenza_media::Limits;
+use cadenza_platform::{config, metrics, shutdown, telemetry};
+use media_worker::{QueueConfig, Worker};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let _telemetry = telemetry::init("media-worker");
+    metrics::init("media-worker", env!("CARGO_PKG_VERSION"));
+    let name = "media-worker";
+    let database_url = config::or_exit(name, config::require("DATABASE_URL"));
+    let bucket = config::or_exit(name, config::require("S3_BUCKET"));
+    let path_style = config::or_exit(name, config::flag("S3_FORCE_PATH_STYLE", false));
+    let queue_url = config::or_exit(name, config::require("MEDIA_QUEUE_URL"));
+    let limits = Limits {
+        max_bytes: config::or_exit(name, config::parse_or("MEDIA_MAX_BYTES", 200usize << 20)),
+        max_seconds: config::or_exit(name, config::parse_or("MEDIA_MAX_SECONDS", 7200.0)),
+    };
+    let time_limit = Duration::from_secs(config::or_exit(
+        name,
+        config::parse_or("MEDIA_TIME_LIMIT_SECS", 300u64),
+    ));
+    let port: u16 = config::or_exit(name, config::parse_or("PORT", 7100));
+
+    let db = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect_lazy(&database_url)
+        .context("DATABASE_URL")?;
+    let sdk = cadenza_aws::sdk_config().await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(path_style)
+            .build(),
+    );
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let worker = Arc::new(Worker {
+        db,
+        s3,
+        bucket,
+        limits,
+        time_limit,
+    });
+
+    let router = axum::Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(|| async { metrics::render() }));
+    let listener =
+        tokio::net::TcpListener::bind((config::or_exit(name, config::bind_addr()), port))
+            .await
+            .with_context(|| format!("binding port {port}"))?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let queue = QueueConfig {
+        url: queue_url,
+        wait: Duration::from_secs(10),
+        visibility: time_limit + Duration::from_secs(60),
+        retry_base: Duration::from_secs(10),
+    };
+    let mut rx = stop_rx.clone();
+    let jobs = tokio::spawn(media_worker::run(worker, sqs, queue, async move {
+        let _ = rx.wait_for(|s| *s).await;
+    }));
+    tracing::info!(port, "media-worker reading its queue");
+    shutdown::serve(
+        listener,
+        router,
+        async move {
+            shutdown::signal().await;
+            let _ = stop_tx.send(true);
+        },
+        Duration::from_secs(5),
+    )
+    .await?;
+    // The job in hand finishes (its message would come back otherwise).
+    let _ = jobs.await;
+    Ok(())
+}

@@ -1,0 +1,375 @@
+//! The worker on the real servers: PostgreSQL (a fresh catalogue), S3
+//! (SeaweedFS, a bucket of its own), SQS (moto, a queue and dead-letter
+//! queue of its own), with audio made by ffmpeg.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
+use cadenza_media::Limits;
+use cadenza_testkit::{fresh_database, infra, unique_name, TestDatabase};
+use media_worker::{Job, Outcome, QueueConfig, Worker};
+use uuid::Uuid;
+
+struct World {
+    db: TestDatabase,
+    worker: Arc<Worker>,
+    bucket: String,
+}
+
+async fn world() -> World {
+    let db = fresh_database().await;
+    cadenza_catalog::migrate(&db.pool).await.unwrap();
+    let sdk = cadenza_aws::sdk_config().await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .endpoint_url(&infra().s3_endpoint)
+            .force_path_style(true)
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+            .build(),
+    );
+    let bucket = unique_name("media-t-");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let worker = Arc::new(Worker {
+        db: db.pool.clone(),
+        s3,
+        bucket: bucket.clone(),
+        limits: Limits::default(),
+        time_limit: Duration::from_secs(60),
+    });
+    World { db, worker, bucket }
+}
+
+impl World {
+    async fn put(&self, key: &str, bytes: Vec<u8>) {
+        self.worker
+            .s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(bytes.into())
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn exists(&self, key: &str) -> bool {
+        self.worker
+            .s3
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .is_ok()
+    }
+
+    /// A song whose audio is `key` (as admin-svc creates it).
+    async fn song(&self, key: &str) -> Uuid {
+        let album: Uuid = sqlx::query_scalar(
+            "INSERT INTO albums (name, artist, thumbnail_key) VALUES ('A', 'B', 'covers/a.png') RETURNING id",
+        )
+        .fetch_one(&self.db.pool)
+        .await
+        .unwrap();
+        sqlx::query_scalar(
+            "INSERT INTO songs (album_id, title, artist, audio_key, content_type, size_bytes, \
+             duration_seconds, track_number) VALUES ($1, 'typed by hand', 'B', $2, 'audio/mpeg', 1, 999, 1) \
+             RETURNING id",
+        )
+        .bind(album)
+        .bind(key)
+        .fetch_one(&self.db.pool)
+        .await
+        .unwrap()
+    }
+
+    async fn media(
+        &self,
+        song: Uuid,
+    ) -> Option<(String, String, Option<String>, Option<f64>, Option<String>)> {
+        sqlx::query_as(
+            "SELECT audio_key, status, reason, duration_seconds, tags->>'title' FROM song_media WHERE song_id = $1",
+        )
+        .bind(song)
+        .fetch_optional(&self.db.pool)
+        .await
+        .unwrap()
+    }
+}
+
+/// A 3 s MP3 titled "Made Here", from ffmpeg.
+fn mp3() -> Vec<u8> {
+    let path: PathBuf = std::env::temp_dir().join(format!("{}.mp3", unique_name("media-worker-")));
+    let out = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
+        .arg("sine=frequency=330:sample_rate=44100:duration=3")
+        .args([
+            "-ac",
+            "2",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "128k",
+            "-metadata",
+            "title=Made Here",
+        ])
+        .arg(&path)
+        .output()
+        .expect("ffmpeg runs (./dev test installs Debian's ffmpeg)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    bytes
+}
+
+fn job(song: Uuid, key: &str) -> Job {
+    Job {
+        song_id: song,
+        audio_key: key.to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn a_song_is_read_from_its_audio_and_a_repeated_or_stale_job_changes_nothing() {
+    let w = world().await;
+    w.put("songs/one.mp3", mp3()).await;
+    let song = w.song("songs/one.mp3").await;
+    assert_eq!(
+        w.worker.process(&job(song, "songs/one.mp3")).await.unwrap(),
+        Outcome::Ready
+    );
+    let (key, status, reason, duration, title) = w.media(song).await.unwrap();
+    assert_eq!(
+        (key.as_str(), status.as_str(), reason),
+        ("songs/one.mp3", "ready", None)
+    );
+    assert!(
+        (duration.unwrap() - 3.0).abs() <= 0.010,
+        "{duration:?}: the file's, not the 999 typed"
+    );
+    assert_eq!(title.as_deref(), Some("Made Here"));
+    let at = || async {
+        sqlx::query_scalar::<_, chrono::DateTime<chrono::Utc>>("SELECT analysed_at FROM song_media")
+            .fetch_one(&w.db.pool)
+            .await
+            .unwrap()
+    };
+    let first = at().await;
+    assert_eq!(
+        w.worker.process(&job(song, "songs/one.mp3")).await.unwrap(),
+        Outcome::Unchanged
+    );
+    assert_eq!(at().await, first, "run twice, changed nothing");
+    assert_eq!(
+        w.worker.process(&job(song, "songs/old.mp3")).await.unwrap(),
+        Outcome::Stale
+    );
+    assert!(w.exists("songs/one.mp3").await);
+
+    // The audio is replaced by a text file named .mp3: rejected, deleted.
+    w.put("songs/two.mp3", b"just some text, not an mp3\n".repeat(20))
+        .await;
+    sqlx::query("UPDATE songs SET audio_key = 'songs/two.mp3' WHERE id = $1")
+        .bind(song)
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    let out = w.worker.process(&job(song, "songs/two.mp3")).await.unwrap();
+    assert!(
+        matches!(&out, Outcome::Rejected(r) if r.starts_with("not an audio file")),
+        "{out:?}"
+    );
+    let (key, status, reason, duration, _) = w.media(song).await.unwrap();
+    assert_eq!(
+        (key.as_str(), status.as_str()),
+        ("songs/two.mp3", "rejected")
+    );
+    assert!(reason.unwrap().starts_with("not an audio file"));
+    assert_eq!(duration, None);
+    assert!(
+        !w.exists("songs/two.mp3").await,
+        "the rejected object is deleted"
+    );
+    // The old audio's job, late: nothing.
+    assert_eq!(
+        w.worker.process(&job(song, "songs/one.mp3")).await.unwrap(),
+        Outcome::Stale
+    );
+    // A deleted song.
+    sqlx::query("DELETE FROM songs WHERE id = $1")
+        .bind(song)
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        w.worker.process(&job(song, "songs/one.mp3")).await.unwrap(),
+        Outcome::Gone
+    );
+}
+
+#[tokio::test]
+async fn concurrent_runs_of_one_job_record_it_once() {
+    let w = world().await;
+    w.put("songs/a.mp3", mp3()).await;
+    w.put("songs/b.mp3", b"text".repeat(100)).await;
+    let (a, b) = (w.song("songs/a.mp3").await, w.song("songs/b.mp3").await);
+    for (song, key, done) in [(a, "songs/a.mp3", "ready"), (b, "songs/b.mp3", "rejected")] {
+        let runs = futures_join((0..8).map(|_| {
+            let worker = w.worker.clone();
+            let j = job(song, key);
+            tokio::spawn(async move { worker.process(&j).await.unwrap() })
+        }))
+        .await;
+        let recorded = runs
+            .iter()
+            .filter(|o| matches!(o, Outcome::Ready | Outcome::Rejected(_)))
+            .count();
+        assert_eq!(recorded, 1, "{key}: {runs:?}");
+        assert!(
+            runs.iter().all(|o| matches!(
+                o,
+                Outcome::Ready | Outcome::Rejected(_) | Outcome::Unchanged
+            )),
+            "{runs:?}"
+        );
+        assert_eq!(w.media(song).await.unwrap().1, done);
+    }
+}
+
+async fn futures_join<T: Send + 'static>(
+    tasks: impl Iterator<Item = tokio::task::JoinHandle<T>>,
+) -> Vec<T> {
+    let mut out = vec![];
+    for t in tasks.collect::<Vec<_>>() {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn handled_jobs_leave_the_queue_and_a_job_that_always_fails_reaches_the_dead_letter_queue() {
+    let w = world().await;
+    let sdk = cadenza_aws::sdk_config().await;
+    let sqs = aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::config::Builder::from(&sdk)
+            .endpoint_url(&infra().aws_endpoint)
+            .build(),
+    );
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let dlq = sqs
+        .create_queue()
+        .queue_name(unique_name("media-dlq-"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let dlq_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&dlq)
+        .attribute_names(A::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&A::QueueArn]
+        .clone();
+    let queue = sqs
+        .create_queue()
+        .queue_name(unique_name("media-q-"))
+        .attributes(
+            A::RedrivePolicy,
+            format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"5"}}"#),
+        )
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    w.put("songs/q.mp3", mp3()).await;
+    let song = w.song("songs/q.mp3").await;
+    for body in [
+        serde_json::to_string(&job(song, "songs/q.mp3")).unwrap(),
+        "not a job".to_owned(),
+    ] {
+        sqs.send_message()
+            .queue_url(&queue)
+            .message_body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let runner = tokio::spawn(media_worker::run(
+        w.worker.clone(),
+        sqs.clone(),
+        QueueConfig {
+            url: queue.clone(),
+            wait: Duration::from_secs(1),
+            visibility: Duration::from_secs(30),
+            retry_base: Duration::ZERO,
+        },
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let depth = |url: String| {
+        let sqs = sqs.clone();
+        async move {
+            let a = sqs
+                .get_queue_attributes()
+                .queue_url(url)
+                .attribute_names(A::ApproximateNumberOfMessages)
+                .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+                .send()
+                .await
+                .unwrap()
+                .attributes
+                .unwrap();
+            a[&A::ApproximateNumberOfMessages].parse::<u32>().unwrap()
+                + a[&A::ApproximateNumberOfMessagesNotVisible]
+                    .parse::<u32>()
+                    .unwrap()
+        }
+    };
+    cadenza_testkit::eventually(
+        Duration::from_secs(30),
+        "the queue to empty into the DLQ",
+        || {
+            let (q, d) = (queue.clone(), dlq.clone());
+            async move { (depth(q).await == 0 && depth(d).await == 1).then_some(()) }
+        },
+    )
+    .await;
+    let _ = stop.send(());
+    runner.await.unwrap();
+    assert_eq!(w.media(song).await.unwrap().1, "ready");
+    let dead = sqs
+        .receive_message()
+        .queue_url(&dlq)
+        .message_system_attribute_names(
+            aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount,
+        )
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap();
+    assert_eq!(dead[0].body(), Some("not a job"));
+}
