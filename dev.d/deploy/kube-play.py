@@ -20,7 +20,8 @@ addresses of the local infrastructure (`./dev infra`), then:
 
 Kinds podman cannot represent are listed, not run (helm/README.md).
 
-Usage: kube-play.py HELM CHART OUTDIR   (env: CADENZA_* from .dev/env)
+Usage: kube-play.py HELM CHART OUTDIR [HELM-TEMPLATE-ARGS...]
+       (env: CADENZA_* from .dev/env)
 """
 
 from __future__ import annotations
@@ -227,6 +228,9 @@ def play(path: Path, *extra: str) -> list[str]:
 
 def main() -> None:
     helm, chart, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    # Further arguments go to `helm template` (the self-test breaks the
+    # chart's output with them and requires this script to fail).
+    extra = sys.argv[4:]
     out.mkdir(parents=True, exist_ok=True)
     pg_admin = env("CADENZA_PG_ADMIN_URL")
     redis = env("CADENZA_REDIS_URL")
@@ -246,6 +250,7 @@ def main() -> None:
         # cluster the role's web identity token; never keys in a ConfigMap).
         "--set-string", f"config.AWS_ACCESS_KEY_ID={env('AWS_ACCESS_KEY_ID')}",
         "--set-string", f"config.AWS_SECRET_ACCESS_KEY={env('AWS_SECRET_ACCESS_KEY')}",
+        *extra,
     ).stdout
     (out / "rendered.yaml").write_text(rendered)
     docs = [d for d in yaml.safe_load_all(rendered) if d]
@@ -311,7 +316,8 @@ def main() -> None:
             c = d["spec"]["template"]["spec"]["containers"][0]
             get = c["readinessProbe"]["httpGet"]
             probes[d["metadata"]["name"]] = (named_port(c, get["port"]), get["path"])
-        deadline = time.monotonic() + 90
+        ready_within = float(os.environ.get("KUBE_PLAY_READY_SECONDS", "90"))
+        deadline = time.monotonic() + ready_within
         pending = dict(probes)
         while pending and time.monotonic() < deadline:
             for name, (port, path) in list(pending.items()):
@@ -321,9 +327,10 @@ def main() -> None:
             time.sleep(0.5)
         if pending:
             for name in pending:
+                print(f"[kube-play] {name}: readiness GET :{pending[name][0]}{pending[name][1]} never answered 200", file=sys.stderr)
                 logs = run("podman", "pod", "logs", pod_named(name), check=False)
                 print(logs.stdout[-3000:], logs.stderr[-1000:], file=sys.stderr)
-            fail(f"not ready within 90 s: {', '.join(pending)}")
+            fail(f"not ready within {ready_within:.0f} s: {', '.join(pending)}")
 
         # 3. Each Service's port resolves to a container port that answers.
         selected = {d["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]: d for d in deployments}

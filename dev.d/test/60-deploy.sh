@@ -768,6 +768,15 @@ else
       || fail "the chart's output does not run"
     grep '^\[kube-play\]' "$OUT/kube-play.log" | sed 's/^\[kube-play\] /  /'
     ok "chart run: migration Job pod, 3 Deployments ready on their readiness probes, Service ports answer, helm test pod passes, SIGTERM exits 0"
+    # Self-test: a chart whose readiness probe asks a path no service serves
+    # must fail the run (so a passing run says the probes were really met).
+    if KUBE_PLAY_READY_SECONDS=10 "$OPS/venv/bin/python" "$ROOT/dev.d/deploy/kube-play.py" "$OPS/bin/helm" "$CHART" "$OUT/kube-play-broken" \
+      --set probes.readiness.path=/not-a-probe >"$OUT/kube-play-broken.log" 2>&1; then
+      fail "chart run self-test: a readiness probe on /not-a-probe passed"
+    fi
+    grep -q 'never answered 200' "$OUT/kube-play-broken.log" \
+      || { tail -n 20 "$OUT/kube-play-broken.log" >&2; fail "chart run self-test failed for another reason"; }
+    ok "chart run self-test: a readiness probe on a path nothing serves fails the run"
   fi
 fi
 
