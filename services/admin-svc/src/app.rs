@@ -79,6 +79,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let pool_metrics = Arc::new(db.clone());
     cadenza_catalog::export_pool_metrics(&pool_metrics);
     crate::sweep::describe_metrics();
+    crate::media_jobs::describe_metrics();
     if config.migrate_on_start {
         cadenza_catalog::migrate(&db)
             .await
@@ -111,6 +112,22 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         .spawn_sync(redis.clone(), config.redis_namespace.clone());
     // Revocations made before this replica started must be known before it serves.
     verifier.denylist().wait_first_load().await;
+
+    match &config.media_queue_url {
+        Some(url) => {
+            let relay = crate::media_jobs::Relay {
+                db: db.clone(),
+                sqs: aws_sdk_sqs::Client::new(&sdk),
+                queue_url: url.clone(),
+                idle: Duration::from_secs(1),
+            };
+            // Stops with the process: a batch cut short is sent again.
+            tokio::spawn(relay.run(std::future::pending()));
+        }
+        None => tracing::warn!(
+            "MEDIA_QUEUE_URL is not set: media jobs are recorded but not sent to the media worker"
+        ),
+    }
 
     let key_locks = KeyLocks::connect_lazy(&config.database_url).context("DATABASE_URL")?;
     let state = AppState {

@@ -31,6 +31,9 @@ pub struct Config {
     pub cloudfront_endpoint: Option<String>,
     /// Apply pending migrations when `serve` starts (dev and tests).
     pub migrate_on_start: bool,
+    /// The media queue (`MEDIA_QUEUE_URL`, issue 20). Unset: media jobs are
+    /// recorded with their songs but not sent (no relay runs).
+    pub media_queue_url: Option<String>,
     /// Serve the API reference page (`API_DOCS`, default true).
     pub api_docs: bool,
 }
@@ -60,6 +63,9 @@ impl Config {
                 .map(|u| config::check_base_url("AWS_ENDPOINT_URL_CLOUDFRONT", &u))
                 .transpose()?,
             migrate_on_start: config::flag("MIGRATE_ON_START", false)?,
+            media_queue_url: config::var("MEDIA_QUEUE_URL")?
+                .map(|u| config::check_base_url("MEDIA_QUEUE_URL", &u))
+                .transpose()?,
             api_docs: cadenza_platform::docs::enabled_from_env()?,
         })
     }

@@ -302,6 +302,8 @@ pub async fn import_seed(
             ));
             continue;
         }
+        // The server reads every imported file too (issue 20).
+        crate::media_jobs::enqueue(&mut tx, id, &s.audio_key).await?;
         next_track.insert(s.album_id.clone(), track + 1);
         report.songs.imported += 1;
     }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod effects;
 pub mod import;
 pub mod media;
+pub mod media_jobs;
 pub mod openapi;
 pub mod orphans;
 pub mod routes;

@@ -231,6 +231,7 @@ pub async fn insert_song(pool: &PgPool, new: &NewSong) -> StoreResult<Written<So
     .bind(&new.image_key)
     .fetch_one(&mut *tx)
     .await?;
+    crate::media_jobs::enqueue(&mut tx, row.id, &row.audio_key).await?;
     tx.commit().await?;
     Ok(Written::inserted(row, version))
 }
@@ -286,6 +287,9 @@ pub async fn update_song(
     .bind(image_key)
     .fetch_one(&mut *tx)
     .await?;
+    if after.audio_key != before.audio_key {
+        crate::media_jobs::enqueue(&mut tx, after.id, &after.audio_key).await?;
+    }
     let replaced = replaced_keys(&before.object_keys(), &after.object_keys());
     let orphaned_keys = unreferenced(&mut tx, replaced).await?;
     tx.commit().await?;

@@ -172,6 +172,7 @@ pub fn admin_config(
         cdn_base_url: None,
         cloudfront_endpoint: None,
         migrate_on_start: true,
+        media_queue_url: None,
         api_docs: true,
     }
 }

@@ -70,6 +70,7 @@ pub fn config(
         cdn_base_url: Some(CDN_BASE.to_owned()),
         cloudfront_endpoint: Some(infra.aws_endpoint.clone()),
         migrate_on_start: true,
+        media_queue_url: None,
         api_docs: true,
     }
 }
