@@ -118,6 +118,8 @@ impl Relay {
                     sent += 1;
                 }
                 Err(e) => {
+                    // From the failure, not from the transaction's start
+                    // (`now()`): the SDK's own retries take seconds.
                     let pause = (1_i64 << attempts.clamp(0, 16)).min(MAX_PAUSE_SECS);
                     tracing::warn!(
                         song = %song_id,
@@ -128,7 +130,7 @@ impl Relay {
                     );
                     sqlx::query(
                         "UPDATE media_jobs SET attempts = attempts + 1, \
-                         next_attempt_at = now() + make_interval(secs => $2) WHERE id = $1",
+                         next_attempt_at = clock_timestamp() + make_interval(secs => $2) WHERE id = $1",
                     )
                     .bind(id)
                     .bind(pause as f64)

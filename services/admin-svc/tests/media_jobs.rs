@@ -66,17 +66,27 @@ async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> HashMap<String, usize> {
 async fn a_song_s_audio_is_a_job_written_with_it_and_a_new_audio_another() {
     let w = World::new().await;
     let album = w.create_album("Kind of Blue").await;
-    let song = w.create_song(album["id"].as_str().unwrap(), "So What", json!({})).await;
+    let song = w
+        .create_song(album["id"].as_str().unwrap(), "So What", json!({}))
+        .await;
     let id: Uuid = song["id"].as_str().unwrap().parse().unwrap();
     let first = song["audioKey"].as_str().unwrap().to_owned();
     assert_eq!(jobs(&w).await, vec![(id, first.clone(), 0)]);
 
     // A title change is no job; a new audio object is.
-    let r = w.patch(&format!("/song/{id}"), json!({"title": "So What (take 2)"})).send().await.unwrap();
+    let r = w
+        .patch(&format!("/song/{id}"), json!({"title": "So What (take 2)"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(jobs(&w).await.len(), 1);
     let second = w.audio().await;
-    let r = w.patch(&format!("/song/{id}"), json!({"audioKey": second})).send().await.unwrap();
+    let r = w
+        .patch(&format!("/song/{id}"), json!({"audioKey": second}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     assert_eq!(jobs(&w).await, vec![(id, first, 0), (id, second, 0)]);
 
@@ -142,7 +152,9 @@ async fn concurrent_relays_send_every_job_once() {
     assert!(seen.values().all(|n| *n == 1), "a job sent twice: {seen:?}");
     for body in want {
         let v: Value = serde_json::from_str(&body).unwrap();
-        let found = seen.keys().any(|k| serde_json::from_str::<Value>(k).unwrap() == v);
+        let found = seen
+            .keys()
+            .any(|k| serde_json::from_str::<Value>(k).unwrap() == v);
         assert!(found, "{body} never sent");
     }
 }
