@@ -6,7 +6,7 @@
 # the services' fixed dev ports. A process whose /metrics answers 404 (the dev
 # edge) is left out. The mailer poller serves /metrics on METRICS_ADDR
 # (127.0.0.1:5003 in dev.d/up/40-mailer.sh).
-METRICS_SERVICES=(user-svc:5000 admin-svc:5001 song-svc:7000 dev-edge:8090 mailer:5003)
+METRICS_SERVICES=(user-svc:5000 admin-svc:5001 song-svc:7000 media-worker:7100 dev-edge:8090 mailer:5003)
 metrics_targets() {
   local entry name port reg code
   for entry in "${METRICS_SERVICES[@]}"; do

@@ -33,6 +33,9 @@ export S3_BUCKET="$CADENZA_S3_BUCKET"
 export S3_FORCE_PATH_STYLE=true
 export CLOUDFRONT_DOMAIN=http://127.0.0.1:8090
 export AWS_ENDPOINT_URL_S3="$CADENZA_S3_ENDPOINT"
+# Media jobs go to the local media queue (33-media-worker.sh reads it).
+export MEDIA_QUEUE_URL="${CADENZA_MEDIA_QUEUE_URL:?re-run ./dev infra up (the media queue is new)}"
+export AWS_ENDPOINT_URL_SQS="$CADENZA_AWS_ENDPOINT"
 export S3_PUBLIC_ENDPOINT="${ADMIN_S3_PUBLIC_ENDPOINT:-$CADENZA_S3_ENDPOINT}"
 export NO_COLOR=1
 export RUST_LOG="${ADMIN_RUST_LOG:-info,admin_svc=debug,aws_config=warn,aws_smithy_runtime=warn}"

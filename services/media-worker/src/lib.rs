@@ -265,6 +265,22 @@ impl Worker {
     }
 }
 
+/// Queues a job (in admin-svc's `media_jobs` outbox, which its relay
+/// sends) for every song whose current audio has no reading and no job
+/// yet: the catalogue that existed before the worker, or a reading lost.
+/// Idempotent; returns how many jobs it added.
+pub async fn backfill(db: &PgPool) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "INSERT INTO media_jobs (song_id, audio_key) \
+         SELECT s.id, s.audio_key FROM songs s \
+         WHERE NOT EXISTS (SELECT 1 FROM song_media m WHERE m.song_id = s.id AND m.audio_key = s.audio_key) \
+           AND NOT EXISTS (SELECT 1 FROM media_jobs j WHERE j.song_id = s.id AND j.audio_key = s.audio_key)",
+    )
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
 /// How the queue is read.
 #[derive(Debug, Clone)]
 pub struct QueueConfig {

@@ -1,4 +1,6 @@
 //! `media-worker`: reads the media queue until SIGTERM (README.md).
+//! `media-worker backfill`: queues a job for every song not read yet, and
+//! exits (needs only `DATABASE_URL`).
 //!
 //! Env: `DATABASE_URL` (or `_FILE`), `S3_BUCKET`, `S3_FORCE_PATH_STYLE`,
 //! `MEDIA_QUEUE_URL`, `MEDIA_MAX_BYTES` (default 200 MiB),
@@ -21,6 +23,17 @@ async fn main() -> anyhow::Result<()> {
     metrics::init("media-worker", env!("CARGO_PKG_VERSION"));
     let name = "media-worker";
     let database_url = config::or_exit(name, config::require("DATABASE_URL"));
+    if std::env::args().nth(1).as_deref() == Some("backfill") {
+        let db = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&database_url)
+            .await
+            .context("connecting to DATABASE_URL")?;
+        let added = media_worker::backfill(&db).await.context("queueing jobs")?;
+        tracing::info!(added, "media jobs queued for songs not read yet");
+        println!("{added} media jobs queued");
+        return Ok(());
+    }
     let bucket = config::or_exit(name, config::require("S3_BUCKET"));
     let path_style = config::or_exit(name, config::flag("S3_FORCE_PATH_STYLE", false));
     let queue_url = config::or_exit(name, config::require("MEDIA_QUEUE_URL"));

@@ -373,3 +373,36 @@ async fn handled_jobs_leave_the_queue_and_a_job_that_always_fails_reaches_the_de
         .unwrap();
     assert_eq!(dead[0].body(), Some("not a job"));
 }
+
+#[tokio::test]
+async fn a_backfill_queues_each_song_not_read_yet_once() {
+    let w = world().await;
+    w.put("songs/read.mp3", mp3()).await;
+    let read = w.song("songs/read.mp3").await;
+    w.worker
+        .process(&job(read, "songs/read.mp3"))
+        .await
+        .unwrap();
+    let (a, b) = (w.song("songs/a.mp3").await, w.song("songs/b.mp3").await);
+    sqlx::query("DELETE FROM media_jobs")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    // b already has a job waiting.
+    sqlx::query("INSERT INTO media_jobs (song_id, audio_key) VALUES ($1, 'songs/b.mp3')")
+        .bind(b)
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(media_worker::backfill(&w.db.pool).await.unwrap(), 1);
+    assert_eq!(
+        media_worker::backfill(&w.db.pool).await.unwrap(),
+        0,
+        "idempotent"
+    );
+    let queued: Vec<Uuid> = sqlx::query_scalar("SELECT song_id FROM media_jobs ORDER BY id")
+        .fetch_all(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(queued, vec![b, a]);
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# media-worker (issue 20) with a dev configuration: the catalogue database,
+# the SeaweedFS bucket and the moto media queue that admin-svc's relay feeds
+# (31-admin-svc.sh). Health and metrics on 127.0.0.1:7100.
+set -euo pipefail
+# shellcheck source=dev.d/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+: "${CADENZA_PG_ADMIN_URL:?run through ./dev up (needs .dev/env)}"
+: "${CADENZA_S3_ENDPOINT:?}" "${CADENZA_S3_BUCKET:?}" "${CADENZA_AWS_ENDPOINT:?}"
+: "${CADENZA_MEDIA_QUEUE_URL:?re-run ./dev infra up (the media queue is new)}"
+
+PORT=7100
+log "cargo build -p media-worker"
+cargo build -q -p media-worker || die "media-worker does not build"
+BIN="$CARGO_TARGET_DIR/debug/media-worker"
+restart_if_rebuilt media-worker "$BIN"
+
+export PORT BIND_ADDR=127.0.0.1
+export DATABASE_URL="${CADENZA_PG_ADMIN_URL%/*}/${CADENZA_DB:-cadenza}"
+export S3_BUCKET="$CADENZA_S3_BUCKET" S3_FORCE_PATH_STYLE=true
+export AWS_ENDPOINT_URL_S3="$CADENZA_S3_ENDPOINT" AWS_ENDPOINT_URL_SQS="$CADENZA_AWS_ENDPOINT"
+export MEDIA_QUEUE_URL="$CADENZA_MEDIA_QUEUE_URL"
+export NO_COLOR=1
+export RUST_LOG="${MEDIA_WORKER_RUST_LOG:-info,aws_config=warn,aws_smithy_runtime=warn}"
+
+# Songs from before the worker existed (an older dev database) get their jobs.
+"$BIN" backfill >/dev/null || die "media-worker backfill failed"
+
+if ! is_running media-worker && port_in_use "$PORT"; then
+  die "port $PORT is taken by $(port_owner "$PORT"); media-worker needs it"
+fi
+otel_export media-worker
+start_bg media-worker "$CADENZA_LOG/media-worker.log" "$BIN"
+if ! wait_http "http://127.0.0.1:$PORT/healthz" 60; then
+  log_tail media-worker
+  die "media-worker did not start on port $PORT"
+fi
+register_url media-worker "http://127.0.0.1:$PORT/metrics"
+log "media-worker reading $MEDIA_QUEUE_URL"
