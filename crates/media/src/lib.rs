@@ -39,6 +39,14 @@ pub const PEAKS: usize = 800;
 /// not amplified into noise.
 pub const MAX_GAIN_DB: f64 = 24.0;
 
+/// The highest sample rate and channel count a song may have: beyond
+/// them a file is refused before decoding (their cost grows with both).
+pub const MAX_SAMPLE_RATE: u32 = 192_000;
+pub const MAX_CHANNELS: usize = 8;
+/// Audio within this many dB of full scale after its gain: gains never
+/// push the true peak above −1 dBTP.
+pub const PEAK_CEILING_DBTP: f64 = -1.0;
+
 /// What a file may cost.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -46,6 +54,9 @@ pub struct Limits {
     pub max_bytes: usize,
     /// Seconds of audio (checked while decoding).
     pub max_seconds: f64,
+    /// Wall time the analysis may take (checked per packet), so a file
+    /// built to be slow stops at this, whatever it claims.
+    pub max_wall: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -53,6 +64,7 @@ impl Default for Limits {
         Self {
             max_bytes: 200 << 20,
             max_seconds: 2.0 * 3600.0,
+            max_wall: std::time::Duration::from_secs(300),
         }
     }
 }
@@ -64,12 +76,27 @@ pub enum Rejected {
     TooLarge { bytes: usize, limit: usize },
     #[error("not an audio file this server can read: {0}")]
     NotAudio(String),
+    /// Audio, in a codec or layout this server does not decode (HE-AAC,
+    /// Opus, ALAC, more than [`MAX_CHANNELS`] channels, ...).
+    #[error("audio this server cannot decode: {0}")]
+    Unsupported(String),
     #[error("the audio does not decode: {0}")]
     Corrupt(String),
     #[error("the file holds no audio")]
     Empty,
     #[error("the audio is longer than {0} seconds")]
     TooLong(u64),
+    #[error("the analysis took longer than {0} seconds")]
+    TooSlow(u64),
+}
+
+impl Rejected {
+    /// Whether the file is shown not to be audio at all (its object may be
+    /// deleted). Audio that is only too large, too long, too slow or in an
+    /// unsupported codec is kept: an admin may want it back.
+    pub fn is_not_audio(&self) -> bool {
+        matches!(self, Rejected::NotAudio(_) | Rejected::Corrupt(_) | Rejected::Empty)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -145,11 +172,17 @@ pub fn analyse(
             limit: limits.max_bytes,
         });
     }
-    let stream_and_rest = decode(bytes, extension, limits)?;
-    Ok(Analysis {
-        tags: tags(bytes),
-        ..stream_and_rest
+    mp4::check_tables(bytes)?;
+    // Decoders and tag readers are third-party code fed untrusted bytes: a
+    // panic in them is a file that does not decode, not a crashed worker.
+    std::panic::catch_unwind(|| {
+        let stream_and_rest = decode(bytes, extension, limits)?;
+        Ok(Analysis {
+            tags: tags(bytes),
+            ..stream_and_rest
+        })
     })
+    .unwrap_or_else(|_| Err(Rejected::Corrupt("the decoder failed on this file".into())))
 }
 
 /// The gain that brings an album to [`REFERENCE_LUFS`] as a whole, from
@@ -159,12 +192,29 @@ pub fn analyse(
 pub fn album_gain(songs: &[(f64, f64)]) -> Option<f64> {
     let (mut energy, mut seconds) = (0.0, 0.0);
     for &(lufs, duration) in songs {
-        if lufs.is_finite() && duration > 0.0 {
+        if lufs.is_finite() && duration.is_finite() && duration > 0.0 {
             energy += duration * 10f64.powf(lufs / 10.0);
             seconds += duration;
         }
     }
     (seconds > 0.0).then(|| clamp_gain(REFERENCE_LUFS - 10.0 * (energy / seconds).log10()))
+}
+
+/// The gain to [`REFERENCE_LUFS`], never lifting the true peak above
+/// [`PEAK_CEILING_DBTP`] (a quiet track with loud peaks is raised less).
+pub fn track_gain(integrated_lufs: f64, true_peak_dbtp: f64) -> f64 {
+    clamp_gain((REFERENCE_LUFS - integrated_lufs).min(PEAK_CEILING_DBTP - true_peak_dbtp))
+}
+
+/// A sample rate and channel count this server decodes.
+fn check_layout(rate: u32, channels: usize) -> Result<(), Rejected> {
+    if rate > MAX_SAMPLE_RATE {
+        return Err(Rejected::Unsupported(format!("{rate} Hz (at most {MAX_SAMPLE_RATE})")));
+    }
+    if channels > MAX_CHANNELS {
+        return Err(Rejected::Unsupported(format!("{channels} channels (at most {MAX_CHANNELS})")));
+    }
+    Ok(())
 }
 
 fn clamp_gain(db: f64) -> f64 {
@@ -202,15 +252,17 @@ fn decode(bytes: &[u8], extension: Option<&str>, limits: Limits) -> Result<Analy
         .map_or_else(|| "unknown".to_owned(), |d| d.short_name.to_owned());
     let mut decoder = symphonia::default::get_codecs()
         .make(&params, &DecoderOptions::default())
-        .map_err(|e| Rejected::NotAudio(describe(&e)))?;
-    let sample_rate = params.sample_rate.unwrap_or(0);
+        .map_err(|e| Rejected::Unsupported(describe(&e)))?;
+    let mut sample_rate = params.sample_rate.unwrap_or(0);
     let mut channels = params.channels.map_or(0, |c| c.count());
+    check_layout(sample_rate, channels)?;
+    let started = std::time::Instant::now();
 
     let mut meter: Option<ebur128::EbuR128> = None;
     let mut waveform = Waveform::new(sample_rate);
     let mut frames: u64 = 0;
     let mut buffer: Option<SampleBuffer<f32>> = None;
-    let max_frames = (limits.max_seconds * f64::from(sample_rate.max(1))) as u64;
+    let max_seconds = limits.max_seconds;
     let mut bad_packets = 0u32;
     loop {
         let packet = match format.next_packet() {
@@ -228,8 +280,12 @@ fn decode(bytes: &[u8], extension: Option<&str>, limits: Limits) -> Result<Analy
         if packet.track_id() != track_id {
             continue;
         }
+        if started.elapsed() > limits.max_wall {
+            return Err(Rejected::TooSlow(limits.max_wall.as_secs()));
+        }
         let decoded = match decoder.decode(&packet) {
             Ok(d) => d,
+            Err(SymError::Unsupported(what)) => return Err(Rejected::Unsupported(what.to_owned())),
             Err(SymError::DecodeError(_)) => {
                 // One bad packet is skipped, as players do; a file that is
                 // mostly bad packets is not audio.
@@ -246,8 +302,15 @@ fn decode(bytes: &[u8], extension: Option<&str>, limits: Limits) -> Result<Analy
         if n == 0 {
             continue;
         }
-        if channels == 0 {
+        // The decoder's own layout is the truth (a container may say
+        // another rate: HE-AAC, or a field too narrow for 96 kHz).
+        if frames == 0 {
+            sample_rate = spec.rate;
             channels = spec.channels.count();
+            check_layout(sample_rate, channels)?;
+            waveform = Waveform::new(sample_rate);
+        } else if spec.rate != sample_rate || spec.channels.count() != channels {
+            return Err(Rejected::Unsupported("the audio changes rate or channels midway".into()));
         }
         let buf = match &mut buffer {
             Some(b) if b.capacity() >= n * spec.channels.count() => b,
@@ -269,8 +332,8 @@ fn decode(bytes: &[u8], extension: Option<&str>, limits: Limits) -> Result<Analy
         }
         waveform.add(samples, ch);
         frames += n as u64;
-        if frames > max_frames {
-            return Err(Rejected::TooLong(limits.max_seconds as u64));
+        if frames as f64 > max_seconds * f64::from(sample_rate) {
+            return Err(Rejected::TooLong(max_seconds as u64));
         }
     }
     if frames == 0 || sample_rate == 0 {
@@ -294,7 +357,7 @@ fn decode(bytes: &[u8], extension: Option<&str>, limits: Limits) -> Result<Analy
         Some(Loudness {
             integrated_lufs: integrated,
             true_peak_dbtp: 20.0 * peak.max(1e-10).log10(),
-            track_gain_db: clamp_gain(REFERENCE_LUFS - integrated),
+            track_gain_db: track_gain(integrated, 20.0 * peak.max(1e-10).log10()),
         })
     });
     Ok(Analysis {
@@ -344,7 +407,9 @@ fn container_of(bytes: &[u8]) -> Option<&'static str> {
 }
 
 mod mp4 {
-    //! Just enough of ISO BMFF to read the first audio edit list.
+    //! Just enough of ISO BMFF to read the audio track's edit list, and to
+    //! refuse sample tables that claim more entries than they hold (the
+    //! decoder would allocate for the claim first).
 
     fn boxes(mut data: &[u8]) -> impl Iterator<Item = (&[u8; 4], &[u8])> {
         std::iter::from_fn(move || {
@@ -377,8 +442,57 @@ mod mp4 {
         Some(b.iter().fold(0, |n, x| (n << 8) | u64::from(*x)))
     }
 
-    /// Seconds of the first track's first edit (movie timescale), when
-    /// the file is MP4 and has one.
+    /// Whether a track is sound (`mdia/hdlr` handler `soun`).
+    fn is_sound(trak: &[u8]) -> bool {
+        child(trak, b"mdia")
+            .and_then(|m| child(m, b"hdlr"))
+            .and_then(|h| h.get(8..12))
+            == Some(b"soun")
+    }
+
+    /// Refuses sample tables whose entry counts do not fit in their boxes.
+    pub(super) fn check_tables(file: &[u8]) -> Result<(), super::Rejected> {
+        if file.get(4..8) != Some(b"ftyp") {
+            return Ok(());
+        }
+        let Some(moov) = child(file, b"moov") else {
+            return Ok(());
+        };
+        for (kind, trak) in boxes(moov) {
+            if kind != b"trak" {
+                continue;
+            }
+            let Some(stbl) = child(trak, b"mdia")
+                .and_then(|m| child(m, b"minf"))
+                .and_then(|m| child(m, b"stbl"))
+            else {
+                continue;
+            };
+            for (kind, body) in boxes(stbl) {
+                // (offset of the entry count, bytes per entry)
+                let (at, size) = match kind {
+                    b"stts" | b"ctts" | b"co64" => (4, 8),
+                    b"stsc" => (4, 12),
+                    b"stco" => (4, 4),
+                    // sample_size 0: one u32 per sample follows.
+                    b"stsz" if be(body, 4, 4) == Some(0) => (8, 4),
+                    _ => continue,
+                };
+                let count = be(body, at, 4).unwrap_or(u64::MAX);
+                let room = body.len().saturating_sub(at + 4) as u64;
+                if count.saturating_mul(size) > room {
+                    return Err(super::Rejected::Corrupt(format!(
+                        "mp4 file: its {} table claims {count} entries it does not hold",
+                        String::from_utf8_lossy(kind)
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Seconds of the sound track's first edit (movie timescale), when the
+    /// file is MP4 and has one.
     pub(super) fn edited_seconds(file: &[u8]) -> Option<f64> {
         if file.get(4..8) != Some(b"ftyp") {
             return None;
@@ -391,7 +505,7 @@ mod mp4 {
             be(mvhd, 12, 4)?
         };
         for (kind, trak) in boxes(moov) {
-            if kind != b"trak" {
+            if kind != b"trak" || !is_sound(trak) {
                 continue;
             }
             let Some(elst) = child(trak, b"edts").and_then(|e| child(e, b"elst")) else {
@@ -535,6 +649,18 @@ mod tests {
     }
 
     #[test]
+    fn a_gain_never_lifts_the_true_peak_past_the_ceiling() {
+        // Quiet with headroom: all the way to the reference.
+        assert!((track_gain(-24.0, -12.0) - 10.0).abs() < 1e-9);
+        // Quiet with loud peaks: only up to -1 dBTP.
+        assert!((track_gain(-30.0, -1.0) - 0.0).abs() < 1e-9);
+        assert!((track_gain(-30.0, -6.0) - 5.0).abs() < 1e-9);
+        // Loud: turned down as usual.
+        assert!((track_gain(-8.0, 0.5) + 6.0).abs() < 1e-9);
+        assert_eq!(album_gain(&[(-10.0, f64::INFINITY)]), None);
+    }
+
+    #[test]
     fn a_waveform_has_its_buckets_whatever_the_length() {
         for seconds in [0.05, 1.0, 9.0] {
             let mut w = Waveform::new(1000);
@@ -565,6 +691,7 @@ mod tests {
             Limits {
                 max_bytes: 10,
                 max_seconds: 1.0,
+                ..Limits::default()
             },
         );
         assert_eq!(

@@ -302,6 +302,7 @@ fn what_is_not_audio_is_rejected_with_a_reason() {
         Limits {
             max_bytes: 1000,
             max_seconds: 60.0,
+            ..Limits::default()
         },
     );
     assert!(matches!(r, Err(Rejected::TooLarge { .. })), "{r:?}");
@@ -311,7 +312,34 @@ fn what_is_not_audio_is_rejected_with_a_reason() {
         Limits {
             max_bytes: 1 << 30,
             max_seconds: 1.0,
+            ..Limits::default()
         },
     );
     assert_eq!(r, Err(Rejected::TooLong(1)));
+    // Wall time, while decoding: a zero budget stops at the first packet.
+    let r = analyse(
+        &mp3,
+        None,
+        Limits {
+            max_wall: std::time::Duration::ZERO,
+            ..Limits::default()
+        },
+    );
+    assert_eq!(r, Err(Rejected::TooSlow(0)));
+    // An M4A whose sample-size table claims four billion entries in a few
+    // bytes is refused before the decoder allocates for the claim.
+    let mut m4a = std::fs::read(&made[1].path).unwrap();
+    let at = m4a.windows(4).position(|w| w == b"stsz").expect("an stsz box") + 4;
+    // version/flags, sample_size 0, then the count.
+    m4a[at + 4..at + 8].copy_from_slice(&0u32.to_be_bytes());
+    m4a[at + 8..at + 12].copy_from_slice(&u32::MAX.to_be_bytes());
+    let r = analyse(&m4a, Some("m4a"), Limits::default());
+    assert!(
+        matches!(&r, Err(Rejected::Corrupt(m)) if m.contains("stsz")),
+        "{r:?}"
+    );
+    // Which rejections mean "not audio" (the worker deletes those objects).
+    assert!(Rejected::NotAudio("x".into()).is_not_audio());
+    assert!(!Rejected::Unsupported("opus".into()).is_not_audio());
+    assert!(!Rejected::TooLong(1).is_not_audio());
 }

@@ -58,6 +58,7 @@ pub struct Relay {
 }
 
 const BATCH: i64 = 10;
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_PAUSE_SECS: i64 = 300;
 
 impl Relay {
@@ -101,15 +102,19 @@ impl Relay {
                 audio_key: &audio_key,
             })
             .expect("a job serialises");
-            let result = self
-                .sqs
-                .send_message()
-                .queue_url(&self.queue_url)
-                .message_body(body)
-                .send()
-                .await;
+            // Bounded: the batch's rows stay locked (and its connection
+            // busy) while SQS answers.
+            let result = tokio::time::timeout(
+                SEND_TIMEOUT,
+                self.sqs
+                    .send_message()
+                    .queue_url(&self.queue_url)
+                    .message_body(body)
+                    .send(),
+            )
+            .await;
             match result {
-                Ok(_) => {
+                Ok(Ok(_)) => {
                     sqlx::query("DELETE FROM media_jobs WHERE id = $1")
                         .bind(id)
                         .execute(&mut *tx)
@@ -117,7 +122,11 @@ impl Relay {
                     metrics::counter!("admin_media_jobs_total", "result" => "sent").increment(1);
                     sent += 1;
                 }
-                Err(e) => {
+                failed => {
+                    let e = match failed {
+                        Ok(Err(e)) => aws_sdk_sqs::error::DisplayErrorContext(&e).to_string(),
+                        _ => format!("no answer within {SEND_TIMEOUT:?}"),
+                    };
                     // From the failure, not from the transaction's start
                     // (`now()`): the SDK's own retries take seconds.
                     let pause = (1_i64 << attempts.clamp(0, 16)).min(MAX_PAUSE_SECS);
@@ -125,7 +134,7 @@ impl Relay {
                         song = %song_id,
                         attempts = attempts + 1,
                         retry_in_secs = pause,
-                        error = %aws_sdk_sqs::error::DisplayErrorContext(&e),
+                        error = %e,
                         "cannot send a media job"
                     );
                     sqlx::query(

@@ -70,52 +70,62 @@ pub struct Worker {
     pub s3: aws_sdk_s3::Client,
     pub bucket: String,
     pub limits: Limits,
-    /// Wall time one analysis may take.
-    pub time_limit: Duration,
+
 }
 
 impl Worker {
     pub async fn process(&self, job: &Job) -> Result<Outcome, WorkError> {
-        let current: Option<(String, Option<String>)> = sqlx::query_as(
-            "SELECT s.audio_key, m.audio_key FROM songs s \
+        let current: Option<(String, Option<String>, Option<bool>)> = sqlx::query_as(
+            "SELECT s.audio_key, m.audio_key, m.delete_object FROM songs s \
              LEFT JOIN song_media m ON m.song_id = s.id WHERE s.id = $1",
         )
         .bind(job.song_id)
         .fetch_optional(&self.db)
         .await?;
-        let Some((key, analysed)) = current else {
+        let Some((key, analysed, delete_object)) = current else {
             return Ok(Outcome::Gone);
         };
         if key != job.audio_key {
             return Ok(Outcome::Stale);
         }
         if analysed.as_deref() == Some(key.as_str()) {
+            if delete_object == Some(true) {
+                // Recorded, but the delete may have failed: finish it.
+                self.delete(&key).await?;
+            }
             return Ok(Outcome::Unchanged);
         }
         let bytes = match self.fetch(&key).await? {
             Ok(bytes) => bytes,
-            Err(reason) => return self.reject(job, reason).await,
+            Err(rejected) => return self.reject(job, &rejected).await,
         };
         let extension = key.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
         let limits = self.limits;
+        // The analysis stops itself at `limits.max_wall`; this is only a
+        // backstop for a decoder stuck inside one packet.
+        let backstop = limits.max_wall + Duration::from_secs(30);
         let analysis = tokio::time::timeout(
-            self.time_limit,
+            backstop,
             tokio::task::spawn_blocking(move || {
                 cadenza_media::analyse(&bytes, extension.as_deref(), limits)
             }),
         )
         .await
-        .map_err(|_| WorkError::TimedOut(self.time_limit))?
+        .map_err(|_| WorkError::TimedOut(backstop))?
         .map_err(|e| WorkError::Crashed(e.to_string()))?;
         match analysis {
             Ok(a) => self.ready(job, &a).await,
-            Err(rejected) => self.reject(job, rejected.to_string()).await,
+            Err(rejected) => self.reject(job, &rejected).await,
         }
     }
 
-    /// The object's bytes, or why it cannot be a song (missing, too large:
-    /// told by its size before it is downloaded).
-    async fn fetch(&self, key: &str) -> Result<Result<Vec<u8>, String>, WorkError> {
+    /// The object's bytes, or why it cannot be a song (too large: told by
+    /// its size before it is downloaded). A missing object is a failure to
+    /// retry, not a verdict: it may be being copied in (a seed import).
+    async fn fetch(
+        &self,
+        key: &str,
+    ) -> Result<Result<Vec<u8>, cadenza_media::Rejected>, WorkError> {
         let head = self
             .s3
             .head_object()
@@ -126,7 +136,7 @@ impl Worker {
         let size = match head {
             Ok(h) => h.content_length().unwrap_or(0).max(0) as usize,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {
-                return Ok(Err("the audio object is missing".into()));
+                return Err(WorkError::Storage("the audio object is missing".into()));
             }
             Err(e) => {
                 return Err(WorkError::Storage(
@@ -138,8 +148,7 @@ impl Worker {
             return Ok(Err(cadenza_media::Rejected::TooLarge {
                 bytes: size,
                 limit: self.limits.max_bytes,
-            }
-            .to_string()));
+            }));
         }
         let object = match self
             .s3
@@ -150,10 +159,10 @@ impl Worker {
             .await
         {
             Ok(o) => o,
-            // Gone since the HEAD: another worker rejected it (its record
-            // makes this run change nothing), or it really went.
+            // Gone since the HEAD: another worker rejected it (the retry
+            // finds its record and changes nothing), or it really went.
             Err(e) if e.code() == Some("NoSuchKey") => {
-                return Ok(Err("the audio object is missing".into()));
+                return Err(WorkError::Storage("the audio object went while being read".into()));
             }
             Err(e) => {
                 return Err(WorkError::Storage(
@@ -161,6 +170,13 @@ impl Worker {
                 ))
             }
         };
+        // Checked again: the object may have been replaced since the HEAD.
+        if object.content_length().unwrap_or(0).max(0) as usize > self.limits.max_bytes {
+            return Ok(Err(cadenza_media::Rejected::TooLarge {
+                bytes: object.content_length().unwrap_or(0) as usize,
+                limit: self.limits.max_bytes,
+            }));
+        }
         let bytes = object
             .body
             .collect()
@@ -179,7 +195,7 @@ impl Worker {
                channels, duration_seconds, bitrate, integrated_lufs, true_peak_dbtp, track_gain_db, \
                peaks, tags, cover_type) \
              SELECT $1, $2, 'ready', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 \
-             FROM songs WHERE id = $1 AND audio_key = $2 \
+             FROM songs WHERE id = $1 AND audio_key = $2 FOR SHARE \
              ON CONFLICT (song_id) DO UPDATE SET audio_key = EXCLUDED.audio_key, status = 'ready', \
                reason = NULL, codec = EXCLUDED.codec, container = EXCLUDED.container, \
                sample_rate = EXCLUDED.sample_rate, channels = EXCLUDED.channels, \
@@ -228,12 +244,19 @@ impl Worker {
         })
     }
 
-    async fn reject(&self, job: &Job, reason: String) -> Result<Outcome, WorkError> {
+    async fn reject(
+        &self,
+        job: &Job,
+        rejected: &cadenza_media::Rejected,
+    ) -> Result<Outcome, WorkError> {
+        let reason = rejected.to_string();
+        let delete = rejected.is_not_audio();
         let written = sqlx::query(
-            "INSERT INTO song_media (song_id, audio_key, status, reason) \
-             SELECT $1, $2, 'rejected', $3 FROM songs WHERE id = $1 AND audio_key = $2 \
+            "INSERT INTO song_media (song_id, audio_key, status, reason, delete_object) \
+             SELECT $1, $2, 'rejected', $3, $4 FROM songs WHERE id = $1 AND audio_key = $2 FOR SHARE \
              ON CONFLICT (song_id) DO UPDATE SET audio_key = EXCLUDED.audio_key, \
-               status = 'rejected', reason = EXCLUDED.reason, codec = NULL, container = NULL, \
+               status = 'rejected', reason = EXCLUDED.reason, \
+               delete_object = EXCLUDED.delete_object, codec = NULL, container = NULL, \
                sample_rate = NULL, channels = NULL, duration_seconds = NULL, bitrate = NULL, \
                integrated_lufs = NULL, true_peak_dbtp = NULL, track_gain_db = NULL, peaks = NULL, \
                tags = '{}', cover_type = NULL, analysed_at = now() \
@@ -242,26 +265,33 @@ impl Worker {
         .bind(job.song_id)
         .bind(&job.audio_key)
         .bind(&reason)
+        .bind(delete)
         .execute(&self.db)
         .await?
         .rows_affected();
         if written == 0 {
             return self.not_written(job).await;
         }
-        // Recorded first, so a failure here leaves a rejected song whose
-        // object a retry (or the orphan sweeper) deletes; never an object
-        // deleted with nothing saying why.
+        if delete {
+            // Recorded first, so a failure here leaves a reading that says
+            // the object is to go, and the job's retry deletes it; never an
+            // object deleted with nothing saying why.
+            self.delete(&job.audio_key).await?;
+        }
+        tracing::info!(song = %job.song_id, key = %job.audio_key, reason, deleted = delete, "audio rejected");
+        Ok(Outcome::Rejected(reason))
+    }
+
+    /// Deletes a rejected object (deleting one already gone succeeds).
+    async fn delete(&self, key: &str) -> Result<(), WorkError> {
         self.s3
             .delete_object()
             .bucket(&self.bucket)
-            .key(&job.audio_key)
+            .key(key)
             .send()
             .await
-            .map_err(|e| {
-                WorkError::Storage(aws_sdk_s3::error::DisplayErrorContext(&e).to_string())
-            })?;
-        tracing::info!(song = %job.song_id, key = %job.audio_key, reason, "audio rejected and deleted");
-        Ok(Outcome::Rejected(reason))
+            .map(|_| ())
+            .map_err(|e| WorkError::Storage(aws_sdk_s3::error::DisplayErrorContext(&e).to_string()))
     }
 }
 
@@ -307,7 +337,9 @@ pub async fn run(
         let receive = sqs
             .receive_message()
             .queue_url(&queue.url)
-            .max_number_of_messages(4)
+            // One at a time: a batch's later messages would wait out their
+            // visibility behind a long analysis and be read twice.
+            .max_number_of_messages(1)
             .wait_time_seconds(queue.wait.as_secs() as i32)
             .visibility_timeout(queue.visibility.as_secs() as i32)
             .message_system_attribute_names(
@@ -387,6 +419,46 @@ async fn handle(
                 .visibility_timeout(pause.as_secs() as i32)
                 .send()
                 .await;
+        }
+    }
+}
+
+/// Samples the queue's depth every `every` into
+/// `media_queue_messages{state=waiting|in_flight}` until `stop` resolves
+/// (one replica's view; every replica reports the same queue).
+pub async fn watch_depth(
+    sqs: aws_sdk_sqs::Client,
+    url: String,
+    every: Duration,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    tokio::pin!(stop);
+    loop {
+        let got = sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(A::ApproximateNumberOfMessages)
+            .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await;
+        match got {
+            Ok(out) => {
+                let attrs = out.attributes.unwrap_or_default();
+                for (attr, state) in [
+                    (A::ApproximateNumberOfMessages, "waiting"),
+                    (A::ApproximateNumberOfMessagesNotVisible, "in_flight"),
+                ] {
+                    if let Some(n) = attrs.get(&attr).and_then(|v| v.parse::<f64>().ok()) {
+                        metrics::gauge!("media_queue_messages", "state" => state).set(n);
+                    }
+                }
+            }
+            Err(e) => tracing::debug!(error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "cannot read the media queue's depth"),
+        }
+        tokio::select! {
+            () = &mut stop => return,
+            () = tokio::time::sleep(every) => {}
         }
     }
 }

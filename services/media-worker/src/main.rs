@@ -37,14 +37,15 @@ async fn main() -> anyhow::Result<()> {
     let bucket = config::or_exit(name, config::require("S3_BUCKET"));
     let path_style = config::or_exit(name, config::flag("S3_FORCE_PATH_STYLE", false));
     let queue_url = config::or_exit(name, config::require("MEDIA_QUEUE_URL"));
-    let limits = Limits {
-        max_bytes: config::or_exit(name, config::parse_or("MEDIA_MAX_BYTES", 200usize << 20)),
-        max_seconds: config::or_exit(name, config::parse_or("MEDIA_MAX_SECONDS", 7200.0)),
-    };
     let time_limit = Duration::from_secs(config::or_exit(
         name,
         config::parse_or("MEDIA_TIME_LIMIT_SECS", 300u64),
     ));
+    let limits = Limits {
+        max_bytes: config::or_exit(name, config::parse_or("MEDIA_MAX_BYTES", 200usize << 20)),
+        max_seconds: config::or_exit(name, config::parse_or("MEDIA_MAX_SECONDS", 7200.0)),
+        max_wall: time_limit,
+    };
     let port: u16 = config::or_exit(name, config::parse_or("PORT", 7100));
 
     let db = sqlx::postgres::PgPoolOptions::new()
@@ -63,7 +64,6 @@ async fn main() -> anyhow::Result<()> {
         s3,
         bucket,
         limits,
-        time_limit,
     });
 
     let router = axum::Router::new()
@@ -77,9 +77,19 @@ async fn main() -> anyhow::Result<()> {
     let queue = QueueConfig {
         url: queue_url,
         wait: Duration::from_secs(10),
-        visibility: time_limit + Duration::from_secs(60),
+        // Past the analysis' own limit and its backstop.
+        visibility: time_limit + Duration::from_secs(90),
         retry_base: Duration::from_secs(10),
     };
+    let mut rx = stop_rx.clone();
+    tokio::spawn(media_worker::watch_depth(
+        sqs.clone(),
+        queue.url.clone(),
+        Duration::from_secs(15),
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        },
+    ));
     let mut rx = stop_rx.clone();
     let jobs = tokio::spawn(media_worker::run(worker, sqs, queue, async move {
         let _ = rx.wait_for(|s| *s).await;
