@@ -10,7 +10,8 @@ fn main() {
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let ext = path.rsplit_once('.').map(|(_, e)| e.to_owned());
         let t0 = Instant::now();
-        let result = cadenza_media::analyse(&bytes, ext.as_deref(), cadenza_media::Limits::default());
+        let result =
+            cadenza_media::analyse(&bytes, ext.as_deref(), cadenza_media::Limits::default());
         let took = t0.elapsed().as_secs_f64();
         match result {
             Ok(a) => println!(

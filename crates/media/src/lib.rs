@@ -95,7 +95,10 @@ impl Rejected {
     /// deleted). Audio that is only too large, too long, too slow or in an
     /// unsupported codec is kept: an admin may want it back.
     pub fn is_not_audio(&self) -> bool {
-        matches!(self, Rejected::NotAudio(_) | Rejected::Corrupt(_) | Rejected::Empty)
+        matches!(
+            self,
+            Rejected::NotAudio(_) | Rejected::Corrupt(_) | Rejected::Empty
+        )
     }
 }
 
@@ -209,10 +212,14 @@ pub fn track_gain(integrated_lufs: f64, true_peak_dbtp: f64) -> f64 {
 /// A sample rate and channel count this server decodes.
 fn check_layout(rate: u32, channels: usize) -> Result<(), Rejected> {
     if rate > MAX_SAMPLE_RATE {
-        return Err(Rejected::Unsupported(format!("{rate} Hz (at most {MAX_SAMPLE_RATE})")));
+        return Err(Rejected::Unsupported(format!(
+            "{rate} Hz (at most {MAX_SAMPLE_RATE})"
+        )));
     }
     if channels > MAX_CHANNELS {
-        return Err(Rejected::Unsupported(format!("{channels} channels (at most {MAX_CHANNELS})")));
+        return Err(Rejected::Unsupported(format!(
+            "{channels} channels (at most {MAX_CHANNELS})"
+        )));
     }
     Ok(())
 }
@@ -310,7 +317,9 @@ fn decode(bytes: &[u8], extension: Option<&str>, limits: Limits) -> Result<Analy
             check_layout(sample_rate, channels)?;
             waveform = Waveform::new(sample_rate);
         } else if spec.rate != sample_rate || spec.channels.count() != channels {
-            return Err(Rejected::Unsupported("the audio changes rate or channels midway".into()));
+            return Err(Rejected::Unsupported(
+                "the audio changes rate or channels midway".into(),
+            ));
         }
         let buf = match &mut buffer {
             Some(b) if b.capacity() >= n * spec.channels.count() => b,

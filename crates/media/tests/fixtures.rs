@@ -329,7 +329,11 @@ fn what_is_not_audio_is_rejected_with_a_reason() {
     // An M4A whose sample-size table claims four billion entries in a few
     // bytes is refused before the decoder allocates for the claim.
     let mut m4a = std::fs::read(&made[1].path).unwrap();
-    let at = m4a.windows(4).position(|w| w == b"stsz").expect("an stsz box") + 4;
+    let at = m4a
+        .windows(4)
+        .position(|w| w == b"stsz")
+        .expect("an stsz box")
+        + 4;
     // version/flags, sample_size 0, then the count.
     m4a[at + 4..at + 8].copy_from_slice(&0u32.to_be_bytes());
     m4a[at + 8..at + 12].copy_from_slice(&u32::MAX.to_be_bytes());

@@ -211,7 +211,10 @@ async fn a_job_the_queue_cannot_take_is_kept_and_put_off() {
             .fetch_one(&w.db.pool)
             .await
             .unwrap();
-    assert!(next >= before + chrono::Duration::seconds(256), "{before} -> {next}");
+    assert!(
+        next >= before + chrono::Duration::seconds(256),
+        "{before} -> {next}"
+    );
     assert_eq!(relay.send_due().await.unwrap(), 0, "not due yet");
     assert_eq!(jobs(&w).await[0].2, 9);
 }

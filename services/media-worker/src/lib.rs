@@ -70,7 +70,6 @@ pub struct Worker {
     pub s3: aws_sdk_s3::Client,
     pub bucket: String,
     pub limits: Limits,
-
 }
 
 impl Worker {
@@ -162,7 +161,9 @@ impl Worker {
             // Gone since the HEAD: another worker rejected it (the retry
             // finds its record and changes nothing), or it really went.
             Err(e) if e.code() == Some("NoSuchKey") => {
-                return Err(WorkError::Storage("the audio object went while being read".into()));
+                return Err(WorkError::Storage(
+                    "the audio object went while being read".into(),
+                ));
             }
             Err(e) => {
                 return Err(WorkError::Storage(
@@ -454,7 +455,9 @@ pub async fn watch_depth(
                     }
                 }
             }
-            Err(e) => tracing::debug!(error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "cannot read the media queue's depth"),
+            Err(e) => {
+                tracing::debug!(error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "cannot read the media queue's depth")
+            }
         }
         tokio::select! {
             () = &mut stop => return,

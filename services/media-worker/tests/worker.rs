@@ -431,10 +431,20 @@ async fn the_queue_s_depth_is_a_metric() {
         .queue_url
         .unwrap();
     for i in 0..3 {
-        sqs.send_message().queue_url(&url).message_body(format!("{i}")).send().await.unwrap();
+        sqs.send_message()
+            .queue_url(&url)
+            .message_body(format!("{i}"))
+            .send()
+            .await
+            .unwrap();
     }
     // One in flight.
-    sqs.receive_message().queue_url(&url).visibility_timeout(60).send().await.unwrap();
+    sqs.receive_message()
+        .queue_url(&url)
+        .visibility_timeout(60)
+        .send()
+        .await
+        .unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let watch = tokio::spawn(media_worker::watch_depth(
         sqs.clone(),
@@ -470,21 +480,38 @@ async fn audio_that_is_only_too_large_is_kept_and_a_missing_object_is_retried() 
     w.put("songs/big.mp3", mp3()).await;
     let big = w.song("songs/big.mp3").await;
     let out = worker.process(&job(big, "songs/big.mp3")).await.unwrap();
-    assert!(matches!(&out, Outcome::Rejected(r) if r.contains("over the 1000-byte limit")), "{out:?}");
-    assert!(w.exists("songs/big.mp3").await, "real audio is kept, only refused");
+    assert!(
+        matches!(&out, Outcome::Rejected(r) if r.contains("over the 1000-byte limit")),
+        "{out:?}"
+    );
+    assert!(
+        w.exists("songs/big.mp3").await,
+        "real audio is kept, only refused"
+    );
     // Not there (yet): a failure to retry, nothing recorded.
     let later = w.song("songs/later.mp3").await;
-    let err = w.worker.process(&job(later, "songs/later.mp3")).await.unwrap_err();
+    let err = w
+        .worker
+        .process(&job(later, "songs/later.mp3"))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("missing"), "{err}");
     assert!(w.media(later).await.is_none());
     w.put("songs/later.mp3", mp3()).await;
-    assert_eq!(w.worker.process(&job(later, "songs/later.mp3")).await.unwrap(), Outcome::Ready);
+    assert_eq!(
+        w.worker
+            .process(&job(later, "songs/later.mp3"))
+            .await
+            .unwrap(),
+        Outcome::Ready
+    );
 }
 
 #[tokio::test]
 async fn a_delete_that_failed_after_the_rejection_was_recorded_is_finished_by_the_retry() {
     let w = world().await;
-    w.put("songs/t.mp3", b"plain text, not audio\n".repeat(40)).await;
+    w.put("songs/t.mp3", b"plain text, not audio\n".repeat(40))
+        .await;
     let song = w.song("songs/t.mp3").await;
     // As if the worker recorded the rejection and then failed to delete.
     sqlx::query(
@@ -496,6 +523,9 @@ async fn a_delete_that_failed_after_the_rejection_was_recorded_is_finished_by_th
     .await
     .unwrap();
     assert!(w.exists("songs/t.mp3").await);
-    assert_eq!(w.worker.process(&job(song, "songs/t.mp3")).await.unwrap(), Outcome::Unchanged);
+    assert_eq!(
+        w.worker.process(&job(song, "songs/t.mp3")).await.unwrap(),
+        Outcome::Unchanged
+    );
     assert!(!w.exists("songs/t.mp3").await, "the retry deleted it");
 }
