@@ -181,40 +181,34 @@ async fn a_job_the_queue_cannot_take_is_kept_and_put_off() {
         queue_url: "http://127.0.0.1:1/000000000000/cadenza-media".into(),
         idle: Duration::from_millis(50),
     };
-    let before: chrono::DateTime<chrono::Utc> = sqlx::query_scalar("SELECT clock_timestamp()")
-        .fetch_one(&w.db.pool)
-        .await
-        .unwrap();
-    assert_eq!(relay.send_due().await.unwrap(), 0);
+    /// One failing send_due: how long after it began the job is put off.
+    async fn put_off_by(w: &World, relay: &Relay) -> chrono::Duration {
+        let (before,): (chrono::DateTime<chrono::Utc>,) =
+            sqlx::query_as("SELECT clock_timestamp()")
+                .fetch_one(&w.db.pool)
+                .await
+                .unwrap();
+        assert_eq!(relay.send_due().await.unwrap(), 0);
+        let (next,): (chrono::DateTime<chrono::Utc>,) =
+            sqlx::query_as("SELECT next_attempt_at FROM media_jobs")
+                .fetch_one(&w.db.pool)
+                .await
+                .unwrap();
+        next - before
+    }
+    let first = put_off_by(&w, &relay).await;
     assert_eq!(jobs(&w).await, vec![(song, "songs/x.mp3".into(), 1)]);
-    let next: chrono::DateTime<chrono::Utc> =
-        sqlx::query_scalar("SELECT next_attempt_at FROM media_jobs")
-            .fetch_one(&w.db.pool)
-            .await
-            .unwrap();
     assert!(
-        next >= before + chrono::Duration::seconds(1),
-        "put off by at least the first pause: {before} -> {next}"
+        first >= chrono::Duration::seconds(1),
+        "put off by at least the first pause: {first}"
     );
     // The pause doubles per attempt: the 9th failure waits 256 s.
     sqlx::query("UPDATE media_jobs SET attempts = 8, next_attempt_at = now()")
         .execute(&w.db.pool)
         .await
         .unwrap();
-    let before: chrono::DateTime<chrono::Utc> = sqlx::query_scalar("SELECT clock_timestamp()")
-        .fetch_one(&w.db.pool)
-        .await
-        .unwrap();
-    assert_eq!(relay.send_due().await.unwrap(), 0);
-    let next: chrono::DateTime<chrono::Utc> =
-        sqlx::query_scalar("SELECT next_attempt_at FROM media_jobs")
-            .fetch_one(&w.db.pool)
-            .await
-            .unwrap();
-    assert!(
-        next >= before + chrono::Duration::seconds(256),
-        "{before} -> {next}"
-    );
+    let ninth = put_off_by(&w, &relay).await;
+    assert!(ninth >= chrono::Duration::seconds(256), "{ninth}");
     assert_eq!(relay.send_due().await.unwrap(), 0, "not due yet");
     assert_eq!(jobs(&w).await[0].2, 9);
 }

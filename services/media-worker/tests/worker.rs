@@ -19,19 +19,26 @@ struct World {
     bucket: String,
 }
 
-async fn world() -> World {
-    let db = fresh_database().await;
-    cadenza_catalog::migrate(&db.pool).await.unwrap();
+async fn s3() -> aws_sdk_s3::Client {
     let sdk = cadenza_aws::sdk_config().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
+    aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&sdk)
             .endpoint_url(&infra().s3_endpoint)
             .force_path_style(true)
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
             .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
             .build(),
-    );
-    let bucket = unique_name("media-t-");
+    )
+}
+
+async fn world() -> World {
+    let db = fresh_database().await;
+    cadenza_catalog::migrate(&db.pool).await.unwrap();
+    let s3 = s3().await;
+    // The prefix `./dev test` sweeps, and the bucket goes with the world:
+    // SeaweedFS gives every bucket volumes of its own, and leaked buckets
+    // run it out of them.
+    let bucket = unique_name("cadenza-t-");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let worker = Arc::new(Worker {
         db: db.pool.clone(),
@@ -40,6 +47,31 @@ async fn world() -> World {
         limits: Limits::default(),
     });
     World { db, worker, bucket }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        // Drop runs inside the test's runtime, which cannot be blocked on.
+        let bucket = self.bucket.clone();
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                let s3 = s3().await;
+                if let Ok(out) = s3.list_objects_v2().bucket(&bucket).send().await {
+                    for key in out.contents().iter().filter_map(|o| o.key()) {
+                        let _ = s3.delete_object().bucket(&bucket).key(key).send().await;
+                    }
+                }
+                let _ = s3.delete_bucket().bucket(&bucket).send().await;
+            });
+        })
+        .join();
+    }
 }
 
 impl World {
@@ -135,6 +167,16 @@ fn mp3() -> Vec<u8> {
     let bytes = std::fs::read(&path).unwrap();
     let _ = std::fs::remove_file(&path);
     bytes
+}
+
+/// An SQS client for moto.
+async fn sqs() -> aws_sdk_sqs::Client {
+    let sdk = cadenza_aws::sdk_config().await;
+    aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::config::Builder::from(&sdk)
+            .endpoint_url(&infra().aws_endpoint)
+            .build(),
+    )
 }
 
 fn job(song: Uuid, key: &str) -> Job {
@@ -271,12 +313,7 @@ async fn futures_join<T: Send + 'static>(
 #[tokio::test]
 async fn handled_jobs_leave_the_queue_and_a_job_that_always_fails_reaches_the_dead_letter_queue() {
     let w = world().await;
-    let sdk = cadenza_aws::sdk_config().await;
-    let sqs = aws_sdk_sqs::Client::from_conf(
-        aws_sdk_sqs::config::Builder::from(&sdk)
-            .endpoint_url(&infra().aws_endpoint)
-            .build(),
-    );
+    let sqs = sqs().await;
     use aws_sdk_sqs::types::QueueAttributeName as A;
     let dlq = sqs
         .create_queue()
@@ -416,12 +453,7 @@ async fn a_backfill_queues_each_song_not_read_yet_once() {
 #[tokio::test]
 async fn the_queue_s_depth_is_a_metric() {
     cadenza_platform::metrics::init("media-worker", "test");
-    let sdk = cadenza_aws::sdk_config().await;
-    let sqs = aws_sdk_sqs::Client::from_conf(
-        aws_sdk_sqs::config::Builder::from(&sdk)
-            .endpoint_url(&infra().aws_endpoint)
-            .build(),
-    );
+    let sqs = sqs().await;
     let url = sqs
         .create_queue()
         .queue_name(unique_name("media-depth-"))
