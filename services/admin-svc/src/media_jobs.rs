@@ -4,8 +4,9 @@
 //! that gives a song its audio ([`enqueue`]), so a committed song always has
 //! its job and a rolled-back one never does. The [`Relay`] sends due jobs to
 //! the media queue and deletes each once SQS has it. Replicas share the
-//! table: each takes its batch with `FOR UPDATE SKIP LOCKED`, so no job is
-//! sent by two at once. If SQS is down the job stays, and comes due again
+//! table: each claims a batch in one statement (`FOR UPDATE SKIP LOCKED`,
+//! leased for 2 minutes), so no job is sent by two at once and nothing is
+//! held open while SQS answers. If SQS is down the job stays, and comes due again
 //! after a doubling pause (1 s up to 5 min). A send whose delete was lost is
 //! repeated: delivery is at-least-once, and the worker treats audio it has
 //! analysed as done.
@@ -59,6 +60,9 @@ pub struct Relay {
 
 const BATCH: i64 = 10;
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a claimed batch is kept from other relays: past a whole batch
+/// of timed-out sends.
+const LEASE: Duration = Duration::from_secs(BATCH as u64 * 10 + 20);
 const MAX_PAUSE_SECS: i64 = 300;
 
 impl Relay {
@@ -86,14 +90,19 @@ impl Relay {
     /// One batch of due jobs: each sent and deleted, or put off. Returns how
     /// many were sent.
     pub async fn send_due(&self) -> Result<usize, sqlx::Error> {
-        let mut tx = self.db.begin().await?;
+        // Claimed in one short statement: the batch is leased (put off by
+        // LEASE) and no lock or transaction is held while SQS answers. A
+        // replica that dies mid-batch leaves the rest due again after the
+        // lease; other replicas skip what is claimed.
         let due: Vec<(i64, Uuid, String, i32)> = sqlx::query_as(
-            "SELECT id, song_id, audio_key, attempts FROM media_jobs \
-             WHERE next_attempt_at <= now() ORDER BY next_attempt_at, id LIMIT $1 \
-             FOR UPDATE SKIP LOCKED",
+            "UPDATE media_jobs SET next_attempt_at = clock_timestamp() + make_interval(secs => $2) \
+             WHERE id IN (SELECT id FROM media_jobs WHERE next_attempt_at <= now() \
+                          ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, song_id, audio_key, attempts",
         )
         .bind(BATCH)
-        .fetch_all(&mut *tx)
+        .bind(LEASE.as_secs_f64())
+        .fetch_all(&self.db)
         .await?;
         let mut sent = 0;
         for (id, song_id, audio_key, attempts) in due {
@@ -102,8 +111,7 @@ impl Relay {
                 audio_key: &audio_key,
             })
             .expect("a job serialises");
-            // Bounded: the batch's rows stay locked (and its connection
-            // busy) while SQS answers.
+            // Bounded, so the batch ends well within its lease.
             let result = tokio::time::timeout(
                 SEND_TIMEOUT,
                 self.sqs
@@ -117,7 +125,7 @@ impl Relay {
                 Ok(Ok(_)) => {
                     sqlx::query("DELETE FROM media_jobs WHERE id = $1")
                         .bind(id)
-                        .execute(&mut *tx)
+                        .execute(&self.db)
                         .await?;
                     metrics::counter!("admin_media_jobs_total", "result" => "sent").increment(1);
                     sent += 1;
@@ -127,8 +135,8 @@ impl Relay {
                         Ok(Err(e)) => aws_sdk_sqs::error::DisplayErrorContext(&e).to_string(),
                         _ => format!("no answer within {SEND_TIMEOUT:?}"),
                     };
-                    // From the failure, not from the transaction's start
-                    // (`now()`): the SDK's own retries take seconds.
+                    // From the failure (`clock_timestamp()`), not from the
+                    // statement's start: the SDK's own retries take seconds.
                     let pause = (1_i64 << attempts.clamp(0, 16)).min(MAX_PAUSE_SECS);
                     tracing::warn!(
                         song = %song_id,
@@ -143,13 +151,12 @@ impl Relay {
                     )
                     .bind(id)
                     .bind(pause as f64)
-                    .execute(&mut *tx)
+                    .execute(&self.db)
                     .await?;
                     metrics::counter!("admin_media_jobs_total", "result" => "failed").increment(1);
                 }
             }
         }
-        tx.commit().await?;
         Ok(sent)
     }
 }
