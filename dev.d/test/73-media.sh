@@ -57,5 +57,5 @@ PY
 )
 ((dlq == 0)) || warn "media: $dlq jobs in cadenza-media-dlq (kept by moto across runs)"
 ((ready > 0)) || { printf 'media: 0 passed, 1 failed (no song was read)\n'; exit 1; }
-log "media: $ready songs read by the worker (outbox empty, nothing rejected or dead-lettered)"
+log "media: $ready songs read by the worker (outbox empty, every song read, no demo or e2e song rejected)"
 printf 'media: 1 passed, 0 failed\n'

@@ -65,6 +65,13 @@ pub enum WorkError {
     Crashed(String),
 }
 
+impl WorkError {
+    /// An S3 failure, with the SDK's whole cause chain.
+    fn storage(e: impl std::error::Error) -> Self {
+        WorkError::Storage(aws_sdk_s3::error::DisplayErrorContext(&e).to_string())
+    }
+}
+
 pub struct Worker {
     pub db: PgPool,
     pub s3: aws_sdk_s3::Client,
@@ -137,11 +144,7 @@ impl Worker {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {
                 return Err(WorkError::Storage("the audio object is missing".into()));
             }
-            Err(e) => {
-                return Err(WorkError::Storage(
-                    aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
-                ))
-            }
+            Err(e) => return Err(WorkError::storage(e)),
         };
         if size > self.limits.max_bytes {
             return Ok(Err(cadenza_media::Rejected::TooLarge {
@@ -165,11 +168,7 @@ impl Worker {
                     "the audio object went while being read".into(),
                 ));
             }
-            Err(e) => {
-                return Err(WorkError::Storage(
-                    aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
-                ))
-            }
+            Err(e) => return Err(WorkError::storage(e)),
         };
         // Checked again: the object may have been replaced since the HEAD.
         if object.content_length().unwrap_or(0).max(0) as usize > self.limits.max_bytes {
@@ -292,7 +291,7 @@ impl Worker {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| WorkError::Storage(aws_sdk_s3::error::DisplayErrorContext(&e).to_string()))
+            .map_err(WorkError::storage)
     }
 }
 
