@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::rows::{AlbumRow, SongRow};
+use crate::rows::{AlbumRow, SongRow, SongStatus};
 
 /// An album as the APIs return it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -21,6 +21,8 @@ pub struct AlbumJson {
     pub thumbnail_url: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The album's loudness gain, dB; null until every song is measured.
+    pub album_gain_db: Option<f64>,
 }
 
 impl From<AlbumRow> for AlbumJson {
@@ -33,6 +35,7 @@ impl From<AlbumRow> for AlbumJson {
             thumbnail_url: None,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            album_gain_db: row.gain_db,
         }
     }
 }
@@ -66,6 +69,11 @@ pub struct SongJson {
     pub updated_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audio_key: Option<String>,
+    /// `processing` until the media worker has read the audio, then
+    /// `ready` or `rejected` (docs/media.md).
+    pub status: SongStatus,
+    /// Why the audio was rejected; null otherwise.
+    pub status_reason: Option<String>,
 }
 
 impl SongJson {
@@ -85,6 +93,8 @@ impl SongJson {
             created_at: row.created_at,
             updated_at: row.updated_at,
             audio_key: None,
+            status: row.status,
+            status_reason: row.status_reason,
         }
     }
 
@@ -118,6 +128,8 @@ mod tests {
             image_key: Some("thumbnails/y.png".into()),
             created_at: at,
             updated_at: at,
+            status: SongStatus::Rejected,
+            status_reason: Some("not audio".into()),
         }
     }
 
@@ -152,5 +164,7 @@ mod tests {
         assert_eq!(v["imageUrl"], "thumbnails/y.png");
         assert_eq!(v["trackNumber"], 3);
         assert_eq!(v["size"], 42);
+        assert_eq!(v["status"], "rejected");
+        assert_eq!(v["statusReason"], "not audio");
     }
 }

@@ -19,7 +19,7 @@ pub mod version;
 
 pub use cursor::{Cursor, CursorError};
 pub use json::{AlbumJson, SongJson};
-pub use rows::{AlbumRow, SongRow};
+pub use rows::{AlbumRow, SongRow, SongStatus};
 pub use version::Snapshot;
 
 use sqlx::migrate::{MigrateError, Migrator};
@@ -35,9 +35,9 @@ pub async fn migrate(pool: &PgPool) -> Result<(), MigrateError> {
 
 /// Column lists in the order the row types expect them, for `SELECT`s and
 /// `RETURNING` clauses.
-pub const ALBUM_COLUMNS: &str = "id, name, artist, thumbnail_key, created_at, updated_at";
+pub const ALBUM_COLUMNS: &str = "id, name, artist, thumbnail_key, created_at, updated_at, gain_db";
 pub const SONG_COLUMNS: &str = "id, album_id, title, artist, audio_key, content_type, size_bytes, \
-     duration_seconds, track_number, image_key, created_at, updated_at";
+     duration_seconds, track_number, image_key, created_at, updated_at, status, status_reason";
 
 /// Text limits shared by the writer and any reader that validates input.
 pub const MAX_TEXT_CHARS: usize = 200;

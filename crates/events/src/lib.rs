@@ -169,6 +169,34 @@ impl Publisher {
         Ok(envelope.event_id)
     }
 
+    /// Publishes the event of a catalogue change that committed as
+    /// `version`, retrying once after a transient failure. A lost event is
+    /// logged, not returned: the change is committed, and subscribers fall
+    /// back to their version checks and cache TTLs.
+    pub async fn publish_change<T: Serialize + Clone>(
+        &self,
+        channel: &'static str,
+        payload: T,
+        version: i64,
+    ) {
+        for attempt in 1..=2 {
+            let envelope = Envelope::new(payload.clone()).with_version(version);
+            match self.publish_envelope(channel, envelope).await {
+                Ok(event_id) => {
+                    tracing::debug!(channel, %event_id, version, "event published");
+                    return;
+                }
+                Err(e) if attempt == 1 => {
+                    tracing::warn!(channel, error = %e, "publish failed; retrying once");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => {
+                    tracing::error!(channel, error = %e, "event lost (consumers fall back to cache TTLs)");
+                }
+            }
+        }
+    }
+
     async fn publish_body<T: Serialize>(
         &self,
         channel: &str,

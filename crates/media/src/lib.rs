@@ -189,18 +189,25 @@ pub fn analyse(
 }
 
 /// The gain that brings an album to [`REFERENCE_LUFS`] as a whole, from
-/// its songs' integrated loudness and durations: the songs' mean energy,
-/// weighted by length (close to measuring the album as one programme, and
-/// needing no audio). None for no measurable song.
-pub fn album_gain(songs: &[(f64, f64)]) -> Option<f64> {
-    let (mut energy, mut seconds) = (0.0, 0.0);
-    for &(lufs, duration) in songs {
+/// its songs' `(integrated loudness, true peak, duration)`: the songs' mean
+/// energy, weighted by length (close to measuring the album as one
+/// programme, and needing no audio), never lifting the album's highest
+/// true peak above [`PEAK_CEILING_DBTP`]. None for no measurable song.
+pub fn album_gain(songs: &[(f64, f64, f64)]) -> Option<f64> {
+    let (mut energy, mut seconds, mut peak) = (0.0, 0.0, f64::NEG_INFINITY);
+    for &(lufs, true_peak, duration) in songs {
         if lufs.is_finite() && duration.is_finite() && duration > 0.0 {
             energy += duration * 10f64.powf(lufs / 10.0);
             seconds += duration;
+            if true_peak.is_finite() {
+                peak = peak.max(true_peak);
+            }
         }
     }
-    (seconds > 0.0).then(|| clamp_gain(REFERENCE_LUFS - 10.0 * (energy / seconds).log10()))
+    (seconds > 0.0).then(|| {
+        let to_reference = REFERENCE_LUFS - 10.0 * (energy / seconds).log10();
+        clamp_gain(to_reference.min(PEAK_CEILING_DBTP - peak))
+    })
 }
 
 /// The gain to [`REFERENCE_LUFS`], never lifting the true peak above
@@ -645,16 +652,20 @@ mod tests {
     #[test]
     fn an_album_gain_weights_songs_by_length() {
         // Two songs of equal length at -10 and -20 LUFS: mean energy.
-        let g = album_gain(&[(-10.0, 100.0), (-20.0, 100.0)]).unwrap();
+        let g = album_gain(&[(-10.0, -3.0, 100.0), (-20.0, -3.0, 100.0)]).unwrap();
         let mean = 10.0 * ((10f64.powf(-1.0) + 10f64.powf(-2.0)) / 2.0).log10();
         assert!((g - (REFERENCE_LUFS - mean)).abs() < 1e-9);
         // A long loud song outweighs a short quiet one.
-        let long_loud = album_gain(&[(-10.0, 300.0), (-20.0, 10.0)]).unwrap();
+        let long_loud = album_gain(&[(-10.0, -3.0, 300.0), (-20.0, -3.0, 10.0)]).unwrap();
         assert!(long_loud < -3.5 && long_loud > -4.0, "{long_loud}");
         assert_eq!(album_gain(&[]), None);
-        assert_eq!(album_gain(&[(f64::NEG_INFINITY, 10.0)]), None);
+        assert_eq!(album_gain(&[(f64::NEG_INFINITY, -3.0, 10.0)]), None);
         // Clamped.
-        assert_eq!(album_gain(&[(-80.0, 10.0)]), Some(MAX_GAIN_DB));
+        assert_eq!(album_gain(&[(-80.0, -60.0, 10.0)]), Some(MAX_GAIN_DB));
+        // Quiet songs with a loud peak anywhere on the album: raised only
+        // until that peak reaches the ceiling.
+        let g = album_gain(&[(-30.0, -20.0, 100.0), (-30.0, -4.0, 100.0)]).unwrap();
+        assert!((g - 3.0).abs() < 1e-9, "{g}");
     }
 
     #[test]
@@ -666,7 +677,7 @@ mod tests {
         assert!((track_gain(-30.0, -6.0) - 5.0).abs() < 1e-9);
         // Loud: turned down as usual.
         assert!((track_gain(-8.0, 0.5) + 6.0).abs() < 1e-9);
-        assert_eq!(album_gain(&[(-10.0, f64::INFINITY)]), None);
+        assert_eq!(album_gain(&[(-10.0, -3.0, f64::INFINITY)]), None);
     }
 
     #[test]

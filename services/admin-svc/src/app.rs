@@ -35,6 +35,9 @@ pub struct AppState {
     pub verifier: TokenVerifier,
     /// CDN origin for cover URLs, if configured.
     pub cdn_base_url: Option<Arc<str>>,
+    /// A media worker reads new audio (`MEDIA_QUEUE_URL` is set): new songs
+    /// wait for it as `processing` (docs/media.md).
+    pub media_worker: bool,
     /// Keeps the revocation denylist in step with Redis while the app lives.
     _denylist_sync: Arc<cadenza_events::Subscriber>,
     /// The pool as the metrics sampler sees it; sampling stops with the state.
@@ -142,6 +145,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         key_locks,
         verifier,
         cdn_base_url: config.cdn_base_url.as_deref().map(Arc::from),
+        media_worker: config.media_queue_url.is_some(),
         _denylist_sync: Arc::new(denylist_sync),
         _pool_metrics: pool_metrics,
     };

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cadenza_events::{Envelope, Publisher};
+use cadenza_events::Publisher;
 use serde::Serialize;
 
 use crate::cdn::CdnInvalidator;
@@ -79,22 +79,9 @@ impl Effects {
         payload: T,
         version: i64,
     ) {
-        for attempt in 1..=2 {
-            let envelope = Envelope::new(payload.clone()).with_version(version);
-            match self.publisher.publish_envelope(channel, envelope).await {
-                Ok(event_id) => {
-                    tracing::debug!(channel, %event_id, "event published");
-                    return;
-                }
-                Err(e) if attempt == 1 => {
-                    tracing::warn!(channel, error = %e, "publish failed; retrying once");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Err(e) => {
-                    tracing::error!(channel, error = %e, "event lost (consumers fall back to cache TTLs)");
-                }
-            }
-        }
+        self.publisher
+            .publish_change(channel, payload, version)
+            .await;
     }
 
     /// Moves `keys` to the trash and invalidates them at the edge, in

@@ -2,7 +2,9 @@
 //! live in `cadenza_catalog::queries`. Every write is one transaction, and
 //! returns what the caller needs after the commit (events, object cleanup).
 
-use cadenza_catalog::{AlbumRow, SongRow, ALBUM_COLUMNS, MAX_TRACK_NUMBER, SONG_COLUMNS};
+use cadenza_catalog::{
+    AlbumRow, SongRow, SongStatus, ALBUM_COLUMNS, MAX_TRACK_NUMBER, SONG_COLUMNS,
+};
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -51,6 +53,8 @@ pub struct NewSong {
     pub duration_seconds: f64,
     pub track_number: Option<i32>,
     pub image_key: Option<String>,
+    /// `processing` when a media worker will read the audio.
+    pub status: SongStatus,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -63,6 +67,8 @@ pub struct SongChanges {
     pub track_number: Option<i32>,
     /// `Some(None)` clears the artwork.
     pub image_key: Option<Option<String>>,
+    /// What the song becomes when `audio` replaces its audio.
+    pub status_on_new_audio: Option<SongStatus>,
 }
 
 /// A change, the catalogue version it committed as (events carry it), and
@@ -217,8 +223,8 @@ pub async fn insert_song(pool: &PgPool, new: &NewSong) -> StoreResult<Written<So
     };
     let row = sqlx::query_as::<_, SongRow>(&format!(
         "INSERT INTO songs (album_id, title, artist, audio_key, content_type, size_bytes, \
-         duration_seconds, track_number, image_key) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {SONG_COLUMNS}"
+         duration_seconds, track_number, image_key, status) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {SONG_COLUMNS}"
     ))
     .bind(new.album_id)
     .bind(&new.title)
@@ -229,6 +235,7 @@ pub async fn insert_song(pool: &PgPool, new: &NewSong) -> StoreResult<Written<So
     .bind(new.duration_seconds)
     .bind(track)
     .bind(&new.image_key)
+    .bind(new.status)
     .fetch_one(&mut *tx)
     .await?;
     crate::media_jobs::enqueue(&mut tx, row.id, &row.audio_key).await?;
@@ -272,7 +279,9 @@ pub async fn update_song(
         "UPDATE songs SET album_id = $2, title = COALESCE($3, title), artist = COALESCE($4, artist), \
          audio_key = COALESCE($5, audio_key), content_type = COALESCE($6, content_type), \
          size_bytes = COALESCE($7, size_bytes), duration_seconds = COALESCE($8, duration_seconds), \
-         track_number = $9, image_key = $10, updated_at = now() \
+         track_number = $9, image_key = $10, updated_at = now(), \
+         status = CASE WHEN $5::text IS NULL OR $5 = audio_key THEN status ELSE $11 END, \
+         status_reason = CASE WHEN $5::text IS NULL OR $5 = audio_key THEN status_reason ELSE NULL END \
          WHERE id = $1 RETURNING {SONG_COLUMNS}"
     ))
     .bind(id)
@@ -285,6 +294,7 @@ pub async fn update_song(
     .bind(changes.duration_seconds)
     .bind(track)
     .bind(image_key)
+    .bind(changes.status_on_new_audio.unwrap_or(SongStatus::Ready))
     .fetch_one(&mut *tx)
     .await?;
     if after.audio_key != before.audio_key {

@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::{by_channel, EventLog, World};
+use cadenza_testkit::events::by_channel;
+use common::{EventLog, World};
 use serde_json::{json, Value};
 
 fn s(v: &Value) -> &str {

@@ -72,6 +72,10 @@ async fn a_song_s_audio_is_a_job_written_with_it_and_a_new_audio_another() {
     let id: Uuid = song["id"].as_str().unwrap().parse().unwrap();
     let first = song["audioKey"].as_str().unwrap().to_owned();
     assert_eq!(jobs(&w).await, vec![(id, first.clone(), 0)]);
+    assert_eq!(
+        song["status"], "ready",
+        "no media worker (MEDIA_QUEUE_URL unset): ready at once"
+    );
 
     // A title change is no job; a new audio object is.
     let r = w
@@ -211,4 +215,56 @@ async fn a_job_the_queue_cannot_take_is_kept_and_put_off() {
     assert!(ninth >= chrono::Duration::seconds(256), "{ninth}");
     assert_eq!(relay.send_due().await.unwrap(), 0, "not due yet");
     assert_eq!(jobs(&w).await[0].2, 9);
+}
+
+/// With a media worker, a song waits for it: created `processing`, and
+/// `processing` again when its audio is replaced (not when its title is).
+#[tokio::test]
+async fn with_a_media_worker_new_audio_waits_for_it() {
+    let queue_url = queue(&sqs().await).await;
+    let w = World::with_config(|c| c.media_queue_url = Some(queue_url)).await;
+    let album = w.create_album("Blue Train").await;
+    let song = w
+        .create_song(album["id"].as_str().unwrap(), "Moment's Notice", json!({}))
+        .await;
+    assert_eq!(song["status"], "processing");
+    assert!(song["statusReason"].is_null());
+    let id = song["id"].as_str().unwrap().to_owned();
+    // The worker's verdict (media-worker's own tests write it for real).
+    sqlx::query(
+        "UPDATE songs SET status = 'rejected', status_reason = 'not audio' WHERE id = $1::uuid",
+    )
+    .bind(&id)
+    .execute(&w.db.pool)
+    .await
+    .unwrap();
+    let status = |body: serde_json::Value| {
+        (
+            body["song"]["status"].as_str().unwrap().to_owned(),
+            body["song"]["statusReason"].as_str().map(str::to_owned),
+        )
+    };
+    let r = w
+        .patch(
+            &format!("/song/{id}"),
+            json!({"title": "Moment's Notice (alt)"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        status(r.json().await.unwrap()),
+        ("rejected".to_owned(), Some("not audio".to_owned())),
+        "a title change is no new audio"
+    );
+    let audio = w.audio().await;
+    let r = w
+        .patch(&format!("/song/{id}"), json!({"audioKey": audio}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        status(r.json().await.unwrap()),
+        ("processing".to_owned(), None)
+    );
 }

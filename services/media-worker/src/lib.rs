@@ -77,6 +77,63 @@ pub struct Worker {
     pub s3: aws_sdk_s3::Client,
     pub bucket: String,
     pub limits: Limits,
+    /// Tells song-svc what changed; None only in tests that do not listen.
+    pub events: Option<cadenza_events::Publisher>,
+}
+
+/// A verdict being recorded: its transaction (holding the catalogue
+/// version and the song's row lock) and what its events name.
+struct Verdict {
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    version: i64,
+    song_id: Uuid,
+    album_id: Uuid,
+}
+
+/// One song of an album: status, integrated loudness, true peak and
+/// duration of the reading of its current audio (if any).
+type Reading = (String, Option<f64>, Option<f64>, Option<f64>);
+
+/// Sets `albums.gain_db` once no song of the album waits for the worker and
+/// every ready one has a reading for its current audio: the gain of its
+/// ready songs together, capped so the album's highest true peak stays at
+/// or below the ceiling. Returns whether the gain changed.
+async fn update_album_gain(
+    tx: &mut sqlx::PgConnection,
+    album_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let songs: Vec<Reading> = sqlx::query_as(
+        "SELECT s.status, m.integrated_lufs, m.true_peak_dbtp, m.duration_seconds \
+         FROM songs s LEFT JOIN song_media m ON m.song_id = s.id AND m.audio_key = s.audio_key \
+         WHERE s.album_id = $1",
+    )
+    .bind(album_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let settled = songs
+        .iter()
+        .all(|(status, _, _, duration)| match status.as_str() {
+            "processing" => false,
+            "ready" => duration.is_some(),
+            _ => true,
+        });
+    if !settled {
+        return Ok(false);
+    }
+    let measured: Vec<(f64, f64, f64)> = songs
+        .iter()
+        .filter(|(status, ..)| status == "ready")
+        .filter_map(|(_, lufs, peak, duration)| Some(((*lufs)?, (*peak)?, (*duration)?)))
+        .collect();
+    let gain = cadenza_media::album_gain(&measured);
+    let changed =
+        sqlx::query("UPDATE albums SET gain_db = $2 WHERE id = $1 AND gain_db IS DISTINCT FROM $2")
+            .bind(album_id)
+            .bind(gain)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    Ok(changed == 1)
 }
 
 impl Worker {
@@ -188,22 +245,22 @@ impl Worker {
     async fn ready(&self, job: &Job, a: &Analysis) -> Result<Outcome, WorkError> {
         let tags = serde_json::to_value(&a.tags).unwrap_or_default();
         let l = a.loudness;
-        // Written only while the song still has this audio, and only once
-        // per object: a repeated or stale job changes nothing.
-        let written = sqlx::query(
+        let Some(mut w) = self.begin_verdict(job).await? else {
+            return self.not_written(job).await;
+        };
+        sqlx::query(
             "INSERT INTO song_media (song_id, audio_key, status, codec, container, sample_rate, \
                channels, duration_seconds, bitrate, integrated_lufs, true_peak_dbtp, track_gain_db, \
                peaks, tags, cover_type) \
-             SELECT $1, $2, 'ready', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 \
-             FROM songs WHERE id = $1 AND audio_key = $2 FOR SHARE \
+             VALUES ($1, $2, 'ready', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
              ON CONFLICT (song_id) DO UPDATE SET audio_key = EXCLUDED.audio_key, status = 'ready', \
-               reason = NULL, codec = EXCLUDED.codec, container = EXCLUDED.container, \
-               sample_rate = EXCLUDED.sample_rate, channels = EXCLUDED.channels, \
-               duration_seconds = EXCLUDED.duration_seconds, bitrate = EXCLUDED.bitrate, \
-               integrated_lufs = EXCLUDED.integrated_lufs, true_peak_dbtp = EXCLUDED.true_peak_dbtp, \
-               track_gain_db = EXCLUDED.track_gain_db, peaks = EXCLUDED.peaks, tags = EXCLUDED.tags, \
-               cover_type = EXCLUDED.cover_type, analysed_at = now() \
-             WHERE song_media.audio_key IS DISTINCT FROM EXCLUDED.audio_key",
+               reason = NULL, delete_object = false, codec = EXCLUDED.codec, \
+               container = EXCLUDED.container, sample_rate = EXCLUDED.sample_rate, \
+               channels = EXCLUDED.channels, duration_seconds = EXCLUDED.duration_seconds, \
+               bitrate = EXCLUDED.bitrate, integrated_lufs = EXCLUDED.integrated_lufs, \
+               true_peak_dbtp = EXCLUDED.true_peak_dbtp, track_gain_db = EXCLUDED.track_gain_db, \
+               peaks = EXCLUDED.peaks, tags = EXCLUDED.tags, cover_type = EXCLUDED.cover_type, \
+               analysed_at = now()",
         )
         .bind(job.song_id)
         .bind(&job.audio_key)
@@ -219,28 +276,102 @@ impl Worker {
         .bind(&a.peaks)
         .bind(tags)
         .bind(a.tags.cover.as_ref().map(|c| c.mime.clone()))
-        .execute(&self.db)
-        .await?
-        .rows_affected();
-        if written == 1 {
-            Ok(Outcome::Ready)
-        } else {
-            self.not_written(job).await
+        .execute(&mut *w.tx)
+        .await?;
+        // The server's duration replaces the client's (the stream URL's
+        // lifetime follows it), and listeners see the song from now on.
+        sqlx::query(
+            "UPDATE songs SET status = 'ready', status_reason = NULL, duration_seconds = $2, \
+             updated_at = now() WHERE id = $1",
+        )
+        .bind(job.song_id)
+        .bind(a.stream.duration_seconds)
+        .execute(&mut *w.tx)
+        .await?;
+        self.finish_verdict(w).await?;
+        Ok(Outcome::Ready)
+    }
+
+    /// Opens the transaction that records a verdict on `job`: it takes a
+    /// catalogue version first (which serialises it with every other
+    /// catalogue writer, so of two workers finishing an album's last two
+    /// songs the second sees the first's), then locks the song. None, with
+    /// nothing written, when the verdict is not this job's to give: the
+    /// song is gone, its audio changed, or this audio was read already.
+    async fn begin_verdict(&self, job: &Job) -> Result<Option<Verdict>, WorkError> {
+        let mut tx = self.db.begin().await?;
+        let version = cadenza_catalog::version::bump(&mut tx).await?;
+        let current: Option<(Uuid, String, Option<String>)> = sqlx::query_as(
+            "SELECT s.album_id, s.audio_key, m.audio_key FROM songs s \
+             LEFT JOIN song_media m ON m.song_id = s.id WHERE s.id = $1 FOR UPDATE OF s",
+        )
+        .bind(job.song_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match current {
+            Some((album_id, key, analysed))
+                if key == job.audio_key && analysed.as_deref() != Some(key.as_str()) =>
+            {
+                Ok(Some(Verdict {
+                    tx,
+                    version,
+                    song_id: job.song_id,
+                    album_id,
+                }))
+            }
+            // Rolled back: the version is not used.
+            _ => Ok(None),
         }
     }
 
-    /// Why a write did nothing: another worker recorded this audio first
-    /// (the same job twice at once), or the song moved on.
+    /// Sets the album's gain if the verdict settled its last song, commits,
+    /// and tells song-svc (`song:updated`, and `album:updated` when the
+    /// album's gain changed) at the version the change committed as.
+    async fn finish_verdict(&self, mut w: Verdict) -> Result<(), WorkError> {
+        let album_changed = update_album_gain(&mut w.tx, w.album_id).await?;
+        w.tx.commit().await?;
+        if let Some(events) = &self.events {
+            events
+                .publish_change(
+                    cadenza_events::channel::SONG_UPDATED,
+                    cadenza_events::SongEvent {
+                        song_id: w.song_id,
+                        album_id: w.album_id,
+                    },
+                    w.version,
+                )
+                .await;
+            if album_changed {
+                events
+                    .publish_change(
+                        cadenza_events::channel::ALBUM_UPDATED,
+                        cadenza_events::AlbumEvent {
+                            album_id: w.album_id,
+                        },
+                        w.version,
+                    )
+                    .await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Why a verdict was not written: another worker recorded this audio
+    /// first (the same job twice at once), or the song moved on.
     async fn not_written(&self, job: &Job) -> Result<Outcome, WorkError> {
-        let analysed: Option<String> =
-            sqlx::query_scalar("SELECT audio_key FROM song_media WHERE song_id = $1")
-                .bind(job.song_id)
-                .fetch_optional(&self.db)
-                .await?;
-        Ok(if analysed.as_deref() == Some(job.audio_key.as_str()) {
-            Outcome::Unchanged
-        } else {
-            Outcome::Stale
+        let current: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT s.audio_key, m.audio_key FROM songs s \
+             LEFT JOIN song_media m ON m.song_id = s.id WHERE s.id = $1",
+        )
+        .bind(job.song_id)
+        .fetch_optional(&self.db)
+        .await?;
+        Ok(match current {
+            None => Outcome::Gone,
+            Some((_, analysed)) if analysed.as_deref() == Some(job.audio_key.as_str()) => {
+                Outcome::Unchanged
+            }
+            Some(_) => Outcome::Stale,
         })
     }
 
@@ -251,27 +382,34 @@ impl Worker {
     ) -> Result<Outcome, WorkError> {
         let reason = rejected.to_string();
         let delete = rejected.is_not_audio();
-        let written = sqlx::query(
+        let Some(mut w) = self.begin_verdict(job).await? else {
+            return self.not_written(job).await;
+        };
+        sqlx::query(
             "INSERT INTO song_media (song_id, audio_key, status, reason, delete_object) \
-             SELECT $1, $2, 'rejected', $3, $4 FROM songs WHERE id = $1 AND audio_key = $2 FOR SHARE \
+             VALUES ($1, $2, 'rejected', $3, $4) \
              ON CONFLICT (song_id) DO UPDATE SET audio_key = EXCLUDED.audio_key, \
                status = 'rejected', reason = EXCLUDED.reason, \
                delete_object = EXCLUDED.delete_object, codec = NULL, container = NULL, \
                sample_rate = NULL, channels = NULL, duration_seconds = NULL, bitrate = NULL, \
                integrated_lufs = NULL, true_peak_dbtp = NULL, track_gain_db = NULL, peaks = NULL, \
-               tags = '{}', cover_type = NULL, analysed_at = now() \
-             WHERE song_media.audio_key IS DISTINCT FROM EXCLUDED.audio_key",
+               tags = '{}', cover_type = NULL, analysed_at = now()",
         )
         .bind(job.song_id)
         .bind(&job.audio_key)
         .bind(&reason)
         .bind(delete)
-        .execute(&self.db)
-        .await?
-        .rows_affected();
-        if written == 0 {
-            return self.not_written(job).await;
-        }
+        .execute(&mut *w.tx)
+        .await?;
+        sqlx::query(
+            "UPDATE songs SET status = 'rejected', status_reason = $2, updated_at = now() \
+             WHERE id = $1",
+        )
+        .bind(job.song_id)
+        .bind(&reason)
+        .execute(&mut *w.tx)
+        .await?;
+        self.finish_verdict(w).await?;
         if delete {
             // Recorded first, so a failure here leaves a reading that says
             // the object is to go, and the job's retry deletes it; never an

@@ -3,7 +3,8 @@
 //! exits (needs only `DATABASE_URL`).
 //!
 //! Env: `DATABASE_URL` (or `_FILE`), `S3_BUCKET`, `S3_FORCE_PATH_STYLE`,
-//! `MEDIA_QUEUE_URL`, `MEDIA_MAX_BYTES` (default 200 MiB),
+//! `MEDIA_QUEUE_URL`, `REDIS_URL` and `REDIS_NAMESPACE` (the catalogue
+//! events it publishes), `MEDIA_MAX_BYTES` (default 200 MiB),
 //! `MEDIA_MAX_SECONDS` (default 7200), `MEDIA_TIME_LIMIT_SECS` (default
 //! 300), `PORT` (health and metrics, default 7100); AWS endpoints and
 //! credentials as the SDK reads them.
@@ -47,6 +48,8 @@ async fn main() -> anyhow::Result<()> {
         max_wall: time_limit,
     };
     let port: u16 = config::or_exit(name, config::parse_or("PORT", 7100));
+    let redis_url = config::or_exit(name, config::require("REDIS_URL"));
+    let namespace = config::or_exit(name, cadenza_platform::redis::Namespace::from_env());
 
     let db = sqlx::postgres::PgPoolOptions::new()
         .max_connections(4)
@@ -59,11 +62,16 @@ async fn main() -> anyhow::Result<()> {
             .build(),
     );
     let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let redis = cadenza_platform::redis::client(&redis_url).context("REDIS_URL")?;
+    let redis = cadenza_platform::redis::manager(&redis)
+        .await
+        .context("connecting to Redis")?;
     let worker = Arc::new(Worker {
         db,
         s3,
         bucket,
         limits,
+        events: Some(cadenza_events::Publisher::new(redis, namespace)),
     });
 
     let router = axum::Router::new()

@@ -8,8 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
+use cadenza_events::{channel, Publisher};
 use cadenza_media::Limits;
-use cadenza_testkit::{fresh_database, infra, unique_name, TestDatabase};
+use cadenza_platform::redis::Namespace;
+use cadenza_testkit::events::EventLog;
+use cadenza_testkit::{fresh_database, fresh_namespace, infra, unique_name, TestDatabase};
 use media_worker::{Job, Outcome, QueueConfig, Worker};
 use uuid::Uuid;
 
@@ -17,6 +20,7 @@ struct World {
     db: TestDatabase,
     worker: Arc<Worker>,
     bucket: String,
+    ns: Namespace,
 }
 
 async fn s3() -> aws_sdk_s3::Client {
@@ -40,13 +44,22 @@ async fn world() -> World {
     // run it out of them.
     let bucket = unique_name("cadenza-t-");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let ns = fresh_namespace();
+    let redis = redis::Client::open(infra().redis_url.as_str()).unwrap();
+    let redis = cadenza_platform::redis::manager(&redis).await.unwrap();
     let worker = Arc::new(Worker {
         db: db.pool.clone(),
         s3,
         bucket: bucket.clone(),
         limits: Limits::default(),
+        events: Some(Publisher::new(redis, ns.clone())),
     });
-    World { db, worker, bucket }
+    World {
+        db,
+        worker,
+        bucket,
+        ns,
+    }
 }
 
 impl Drop for World {
@@ -98,17 +111,27 @@ impl World {
             .is_ok()
     }
 
-    /// A song whose audio is `key` (as admin-svc creates it).
+    /// A song whose audio is `key`, in an album of its own (as admin-svc
+    /// creates it when a media worker runs: processing).
     async fn song(&self, key: &str) -> Uuid {
-        let album: Uuid = sqlx::query_scalar(
+        let album = self.album().await;
+        self.song_in(album, key).await
+    }
+
+    async fn album(&self) -> Uuid {
+        sqlx::query_scalar(
             "INSERT INTO albums (name, artist, thumbnail_key) VALUES ('A', 'B', 'covers/a.png') RETURNING id",
         )
         .fetch_one(&self.db.pool)
         .await
-        .unwrap();
+        .unwrap()
+    }
+
+    async fn song_in(&self, album: Uuid, key: &str) -> Uuid {
         sqlx::query_scalar(
             "INSERT INTO songs (album_id, title, artist, audio_key, content_type, size_bytes, \
-             duration_seconds, track_number) VALUES ($1, 'typed by hand', 'B', $2, 'audio/mpeg', 1, 999, 1) \
+             duration_seconds, track_number, status) \
+             VALUES ($1, 'typed by hand', 'B', $2, 'audio/mpeg', 1, 999, 1, 'processing') \
              RETURNING id",
         )
         .bind(album)
@@ -116,6 +139,29 @@ impl World {
         .fetch_one(&self.db.pool)
         .await
         .unwrap()
+    }
+
+    /// What listeners are shown of a song: status, reason, duration.
+    async fn listed(&self, song: Uuid) -> (String, Option<String>, f64) {
+        sqlx::query_as("SELECT status, status_reason, duration_seconds FROM songs WHERE id = $1")
+            .bind(song)
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
+    }
+
+    async fn version(&self) -> i64 {
+        cadenza_catalog::version::current(&self.db.pool)
+            .await
+            .unwrap()
+    }
+
+    async fn album_gain(&self, album: Uuid) -> Option<f64> {
+        sqlx::query_scalar("SELECT gain_db FROM albums WHERE id = $1")
+            .bind(album)
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
     }
 
     async fn media(
@@ -134,6 +180,12 @@ impl World {
 
 /// A 3 s MP3 titled "Made Here", from ffmpeg.
 fn mp3() -> Vec<u8> {
+    tone(-6.0)
+}
+
+/// A 3 s MP3 titled "Made Here": ffmpeg's sine (18 dB below full scale,
+/// about -22 LUFS) turned by `db` dB.
+fn tone(db: f64) -> Vec<u8> {
     let path: PathBuf = std::env::temp_dir().join(format!("{}.mp3", unique_name("media-worker-")));
     let out = Command::new("ffmpeg")
         .args([
@@ -146,6 +198,8 @@ fn mp3() -> Vec<u8> {
             "-i",
         ])
         .arg("sine=frequency=330:sample_rate=44100:duration=3")
+        .arg("-af")
+        .arg(format!("volume={db}dB"))
         .args([
             "-ac",
             "2",
@@ -508,6 +562,7 @@ async fn audio_that_is_only_too_large_is_kept_and_a_missing_object_is_retried() 
             max_bytes: 1000,
             ..Limits::default()
         },
+        events: None,
     };
     w.put("songs/big.mp3", mp3()).await;
     let big = w.song("songs/big.mp3").await;
@@ -560,4 +615,156 @@ async fn a_delete_that_failed_after_the_rejection_was_recorded_is_finished_by_th
         Outcome::Unchanged
     );
     assert!(!w.exists("songs/t.mp3").await, "the retry deleted it");
+}
+
+#[tokio::test]
+async fn a_verdict_changes_what_listeners_see_and_tells_song_svc_at_its_version() {
+    let w = world().await;
+    let log = EventLog::start(&w.ns, &channel::CATALOGUE).await;
+    w.put("songs/v.mp3", mp3()).await;
+    w.put("songs/t.mp3", b"plain text, named .mp3\n".repeat(20))
+        .await;
+    let (good, text) = (w.song("songs/v.mp3").await, w.song("songs/t.mp3").await);
+    assert_eq!(w.listed(good).await.0, "processing");
+
+    let before = w.version().await;
+    assert_eq!(
+        w.worker.process(&job(good, "songs/v.mp3")).await.unwrap(),
+        Outcome::Ready
+    );
+    let (status, reason, duration) = w.listed(good).await;
+    assert_eq!((status.as_str(), reason), ("ready", None));
+    assert!(
+        (duration - 3.0).abs() <= 0.010,
+        "{duration}: the server's duration replaces the 999 typed"
+    );
+    assert_eq!(w.version().await, before + 1, "one catalogue change");
+
+    let out = w.worker.process(&job(text, "songs/t.mp3")).await.unwrap();
+    assert!(matches!(out, Outcome::Rejected(_)), "{out:?}");
+    let (status, reason, _) = w.listed(text).await;
+    assert_eq!(status, "rejected");
+    assert!(reason.unwrap().starts_with("not an audio file"));
+    assert_eq!(w.version().await, before + 2);
+
+    // Each verdict is one song:updated at the version it committed as (a
+    // one-song album's gain changes too: album:updated at the same
+    // version; a rejected one-song album has no gain to change).
+    let events = log.exactly(3).await;
+    let song_of = |(c, v): &(String, serde_json::Value)| {
+        (
+            c.clone(),
+            v["songId"].as_str().map(str::to_owned),
+            v["version"].as_i64(),
+        )
+    };
+    assert_eq!(
+        song_of(&events[0]),
+        (
+            channel::SONG_UPDATED.to_owned(),
+            Some(good.to_string()),
+            Some(before + 1)
+        )
+    );
+    assert_eq!(events[1].0, channel::ALBUM_UPDATED);
+    assert_eq!(events[1].1["version"].as_i64(), Some(before + 1));
+    assert_eq!(
+        song_of(&events[2]),
+        (
+            channel::SONG_UPDATED.to_owned(),
+            Some(text.to_string()),
+            Some(before + 2)
+        )
+    );
+
+    // Jobs that change nothing take no version and tell nobody.
+    for (song, key) in [
+        (good, "songs/v.mp3"),
+        (good, "songs/old.mp3"),
+        (text, "songs/t.mp3"),
+    ] {
+        w.worker.process(&job(song, key)).await.unwrap();
+    }
+    assert_eq!(w.version().await, before + 2);
+    log.exactly(3).await;
+}
+
+#[tokio::test]
+async fn an_album_s_gain_is_set_once_its_last_song_is_read() {
+    let w = world().await;
+    let album = w.album().await;
+    let mut songs = vec![];
+    // ffmpeg's sine is 18 dB below full scale: about -8, -18 and -28 LUFS.
+    for (i, db) in [14.0, 4.0, -6.0].into_iter().enumerate() {
+        let key = format!("songs/g{i}.mp3");
+        w.put(&key, tone(db)).await;
+        songs.push((w.song_in(album, &key).await, key));
+    }
+    for (song, key) in &songs[..2] {
+        w.worker.process(&job(*song, key)).await.unwrap();
+        assert_eq!(
+            w.album_gain(album).await,
+            None,
+            "a song is still processing"
+        );
+    }
+    let log = EventLog::start(&w.ns, &channel::CATALOGUE).await;
+    w.worker
+        .process(&job(songs[2].0, &songs[2].1))
+        .await
+        .unwrap();
+    let readings: Vec<(f64, f64, f64)> =
+        sqlx::query_as("SELECT integrated_lufs, true_peak_dbtp, duration_seconds FROM song_media")
+            .fetch_all(&w.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(readings.len(), 3);
+    let expected = cadenza_media::album_gain(&readings).unwrap();
+    let gain = w.album_gain(album).await.expect("set with the last song");
+    assert!((gain - expected).abs() < 1e-9, "{gain} vs {expected}");
+    // Of songs at -8, -18 and -28 LUFS the loudest dominates: the album is
+    // turned down, unlike its quiet songs on their own.
+    assert!(gain < 0.0, "{gain}");
+    let track_gains: Vec<f64> =
+        sqlx::query_scalar("SELECT track_gain_db FROM song_media ORDER BY track_gain_db")
+            .fetch_all(&w.db.pool)
+            .await
+            .unwrap();
+    assert!(
+        track_gains[2] > 5.0,
+        "the quietest alone is raised: {track_gains:?}"
+    );
+    let channels: Vec<String> = log.exactly(2).await.into_iter().map(|(c, _)| c).collect();
+    assert_eq!(channels, [channel::SONG_UPDATED, channel::ALBUM_UPDATED]);
+}
+
+/// The check-then-act: "is every song of the album read?" Two workers
+/// finishing an album's last songs at once must not each see the other's
+/// song as still processing (then neither would set the gain).
+#[tokio::test]
+async fn workers_finishing_an_album_s_last_songs_at_once_always_set_its_gain() {
+    let w = world().await;
+    let audio = mp3();
+    for round in 0..6 {
+        let album = w.album().await;
+        let mut jobs = vec![];
+        for i in 0..4 {
+            let key = format!("songs/r{round}-{i}.mp3");
+            w.put(&key, audio.clone()).await;
+            jobs.push(job(w.song_in(album, &key).await, &key));
+        }
+        let runs = futures_join(jobs.into_iter().map(|j| {
+            let worker = w.worker.clone();
+            tokio::spawn(async move { worker.process(&j).await.map_err(|e| e.to_string()) })
+        }))
+        .await;
+        assert!(
+            runs.iter().all(|r| matches!(r, Ok(Outcome::Ready))),
+            "{runs:?}"
+        );
+        assert!(
+            w.album_gain(album).await.is_some(),
+            "round {round}: every song is read, but the album has no gain"
+        );
+    }
 }

@@ -197,6 +197,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         .route(&format!("{PREFIX}/stream/{{id}}"), get(routes::stream))
         .route(&format!("{PREFIX}/openapi.json"), get(routes::openapi))
         .route(&format!("{PREFIX}/{{id}}"), get(routes::song))
+        .route(&format!("{PREFIX}/{{id}}/waveform"), get(routes::waveform))
         .with_state(state);
     let docs = cadenza_platform::docs::routes(&format!("{PREFIX}/docs"), config.api_docs);
 

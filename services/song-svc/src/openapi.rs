@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi};
         crate::routes::batch,
         crate::routes::batch_post,
         crate::routes::stream,
+        crate::routes::waveform,
     ),
     components(schemas(
         crate::store::AlbumView,
@@ -29,6 +30,7 @@ use utoipa::{Modify, OpenApi};
         crate::store::SongBatch,
         crate::routes::BatchRequest,
         crate::routes::StreamBody,
+        crate::routes::WaveformBody,
         crate::routes::SongsResponse,
         ProblemDoc,
         FieldErrorDoc,

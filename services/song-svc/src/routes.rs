@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::cache::keys;
 use crate::encoding::{self, Accepts, Body};
 use crate::state::AppState;
-use crate::store::{to_bytes, StreamMeta};
+use crate::store::{to_bytes, BatchSong, StreamMeta};
 
 pub const MAX_PAGE: u32 = 100;
 pub const DEFAULT_PAGE: u32 = 50;
@@ -241,6 +241,69 @@ pub async fn song(
         .ok_or_else(|| Problem::not_found(format!("song {id} not found")))
 }
 
+/// A song's waveform for the seek bar.
+#[derive(Serialize, ToSchema)]
+pub struct WaveformBody {
+    /// The loudest sample of each of 800 equal slices of the song, 0–255.
+    pub peaks: Vec<u8>,
+}
+
+/// The waveform of a ready song, read from its audio by the media worker.
+/// It changes only when the song's audio is replaced, which changes its
+/// `ETag`.
+#[utoipa::path(get, path = "/api/song/{id}/waveform", tag = "songs",
+    params(("id" = Uuid, Path, description = "Song id")),
+    responses(
+        (status = 200, body = WaveformBody),
+        (status = 304, description = "Not modified (`If-None-Match`)"),
+        (status = 404, description = "No such song, or not read yet"),
+        (status = 503, description = "PostgreSQL unavailable; retry"),
+    ))]
+pub async fn waveform(
+    State(state): State<AppState>,
+    Path(IdParam { id }): Path<IdParam>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Response> {
+    let (audio_key, peaks) = state
+        .store
+        .waveform(id)
+        .await
+        .map_err(db_down)?
+        .ok_or_else(|| Problem::not_found(format!("no waveform for song {id}")))?;
+    // The audio key names one immutable object: its uuid is the version.
+    let etag = format!(
+        "\"{}\"",
+        audio_key
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .split('.')
+            .next()
+            .unwrap_or_default()
+    );
+    let etag = HeaderValue::from_str(&etag).map_err(|_| Problem::internal("bad etag"))?;
+    let cache = [
+        (header::ETAG, etag.clone()),
+        (
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=300"),
+        ),
+    ];
+    let matches = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| {
+            let t = t.trim();
+            t == "*" || t.trim_start_matches("W/") == etag.to_str().unwrap_or_default()
+        });
+    if matches {
+        return Ok((axum::http::StatusCode::NOT_MODIFIED, cache).into_response());
+    }
+    Ok((cache, json(to_bytes(&WaveformBody { peaks }))).into_response())
+}
+
 /// The most ids one batch lookup takes.
 pub const MAX_BATCH_IDS: usize = 500;
 
@@ -290,10 +353,13 @@ async fn batch_body(state: &AppState, ids: Vec<Uuid>) -> ApiResult<Response> {
         .cache
         .songs_or_load(&ids, |wanted| async move {
             let found = state.store.songs_by_ids(&wanted).await.map_err(db_down)?;
-            Ok(found.map(|views| {
-                views
+            Ok(found.map(|songs| {
+                songs
                     .into_iter()
-                    .map(|v| (v.id, to_bytes(&v)))
+                    .map(|song| match song {
+                        BatchSong::Ready(v) => (v.id, to_bytes(&v)),
+                        BatchSong::Unavailable(id) => (id, unavailable_marker(id)),
+                    })
                     .collect::<std::collections::HashMap<_, _>>()
             }))
         })
@@ -301,14 +367,22 @@ async fn batch_body(state: &AppState, ids: Vec<Uuid>) -> ApiResult<Response> {
     Ok(json(batch_json(&ids, &views)))
 }
 
+/// What the batch memo keeps for a song that exists but is not ready: its
+/// id as a JSON string (a ready song's view is a JSON object).
+fn unavailable_marker(id: Uuid) -> Bytes {
+    Bytes::from(format!("\"{}\"", id.hyphenated()))
+}
+
 /// `SongBatch` as JSON, put together from each song's kept view: the
-/// songs found in the order asked, then the ids of the others.
+/// ready songs in the order asked, then the ids of songs that do not
+/// exist, then of those not ready.
 fn batch_json(ids: &[Uuid], views: &[Option<Bytes>]) -> Bytes {
     let size: usize = views.iter().flatten().map(|v| v.len() + 1).sum();
-    let mut out = Vec::with_capacity(size + 24 + (ids.len() - views.iter().flatten().count()) * 39);
+    let mut out = Vec::with_capacity(size + 40 + ids.len() * 39);
+    let is_marker = |v: &Bytes| v.first() == Some(&b'"');
     out.extend_from_slice(b"{\"songs\":[");
     let mut first = true;
-    for view in views.iter().flatten() {
+    for view in views.iter().flatten().filter(|v| !is_marker(v)) {
         if !std::mem::take(&mut first) {
             out.push(b',');
         }
@@ -328,12 +402,22 @@ fn batch_json(ids: &[Uuid], views: &[Option<Bytes>]) -> Bytes {
         );
         out.push(b'"');
     }
+    out.extend_from_slice(b"],\"unavailable\":[");
+    let mut first = true;
+    for marker in views.iter().flatten().filter(|v| is_marker(v)) {
+        if !std::mem::take(&mut first) {
+            out.push(b',');
+        }
+        out.extend_from_slice(marker);
+    }
     out.extend_from_slice(b"]}");
     Bytes::from(out)
 }
 
 /// Many songs in one call (a playlist, a history page): the songs that
-/// exist, in the order asked (each id once), and the ids that do not.
+/// can be played, in the order asked (each id once), the ids that do not
+/// exist (`missing`: gone for good), and the ids of songs that exist but
+/// cannot be played now (`unavailable`: processing or rejected; keep them).
 /// Each song's view is kept in memory until the next catalogue change, so
 /// any list of songs looked up before costs no PostgreSQL read.
 #[utoipa::path(get, path = "/api/song/songs", tag = "songs", params(BatchParams),
@@ -518,20 +602,32 @@ mod tests {
             track_number: 2,
             album_id: Uuid::new_v4(),
             created_at: Utc::now(),
+            track_gain_db: Some(-6.25),
+            album_gain_db: None,
         };
         let (a, b) = (view("a"), view("b"));
         let (ghost1, ghost2) = (Uuid::new_v4(), Uuid::new_v4());
-        let ids = [b.id, ghost1, a.id, ghost2];
-        let views = [Some(to_bytes(&b)), None, Some(to_bytes(&a)), None];
+        let (busy1, busy2) = (Uuid::new_v4(), Uuid::new_v4());
+        let ids = [busy1, b.id, ghost1, a.id, busy2, ghost2];
+        let views = [
+            Some(unavailable_marker(busy1)),
+            Some(to_bytes(&b)),
+            None,
+            Some(to_bytes(&a)),
+            Some(unavailable_marker(busy2)),
+            None,
+        ];
         let expected = serde_json::to_vec(&crate::store::SongBatch {
             songs: vec![b, a],
             missing: vec![ghost1, ghost2],
+            unavailable: vec![busy1, busy2],
         })
         .unwrap();
         assert_eq!(&batch_json(&ids, &views)[..], &expected[..]);
         let empty = serde_json::to_vec(&crate::store::SongBatch {
             songs: vec![],
             missing: vec![ghost1],
+            unavailable: vec![],
         })
         .unwrap();
         assert_eq!(&batch_json(&[ghost1], &[None])[..], &empty[..]);

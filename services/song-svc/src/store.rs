@@ -2,7 +2,7 @@
 //! `audio_key` is selected only for `/stream` and never serialised.
 
 use bytes::Bytes;
-use cadenza_catalog::{AlbumRow, Cursor, Snapshot};
+use cadenza_catalog::{AlbumRow, Cursor, Snapshot, SongStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -24,6 +24,9 @@ pub struct AlbumView {
     /// Plain CDN URL of the cover.
     pub thumbnail_url: String,
     pub created_at: DateTime<Utc>,
+    /// The album's loudness gain to −14 LUFS, dB; null until every song is
+    /// measured (docs/media.md).
+    pub album_gain_db: Option<f64>,
 }
 
 /// A song as listeners see it.
@@ -43,14 +46,30 @@ pub struct SongView {
     pub track_number: i32,
     pub album_id: Uuid,
     pub created_at: DateTime<Utc>,
+    /// The song's loudness gain to −14 LUFS, dB (true peak kept at or
+    /// below −1 dBTP); null until measured.
+    pub track_gain_db: Option<f64>,
+    /// Its album's gain, the same reference, for playing the album in
+    /// order; null until every song of the album is measured.
+    pub album_gain_db: Option<f64>,
 }
 
-/// A batch lookup: the songs found, in the order asked, and the ids of
-/// songs that do not exist (deleted, or never were).
+/// A batch lookup: the songs found, in the order asked; the ids of songs
+/// that do not exist (deleted, or never were); and the ids of songs that
+/// exist but cannot be played now (processing or rejected: keep them).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SongBatch {
     pub songs: Vec<SongView>,
     pub missing: Vec<Uuid>,
+    pub unavailable: Vec<Uuid>,
+}
+
+/// One song of a batch lookup that exists.
+#[derive(Debug)]
+pub enum BatchSong {
+    Ready(SongView),
+    /// Processing or rejected.
+    Unavailable(Uuid),
 }
 
 #[derive(Serialize, ToSchema)]
@@ -105,11 +124,21 @@ struct SongListRow {
     image_key: Option<String>,
     created_at: DateTime<Utc>,
     album_thumbnail_key: String,
+    track_gain_db: Option<f64>,
+    album_gain_db: Option<f64>,
+    status: SongStatus,
 }
 
+/// Every song query's columns and joins; the media reading counts only
+/// for the song's current audio. Listeners' queries add [`READY`].
 const SONG_SELECT: &str = "SELECT s.id, s.album_id, s.title, s.artist, s.duration_seconds, \
-     s.track_number, s.image_key, s.created_at, a.thumbnail_key AS album_thumbnail_key \
-     FROM songs s JOIN albums a ON a.id = s.album_id";
+     s.track_number, s.image_key, s.created_at, a.thumbnail_key AS album_thumbnail_key, \
+     m.track_gain_db, a.gain_db AS album_gain_db, s.status \
+     FROM songs s JOIN albums a ON a.id = s.album_id \
+     LEFT JOIN song_media m ON m.song_id = s.id AND m.audio_key = s.audio_key";
+
+/// Listeners see only songs the media worker has read (docs/media.md).
+const READY: &str = "s.status = 'ready'";
 
 /// Queries shorter than this match word prefixes only (no trigram or
 /// substring scan).
@@ -149,6 +178,7 @@ impl Store {
             name: row.name,
             artist: row.artist,
             created_at: row.created_at,
+            album_gain_db: row.gain_db,
         }
     }
 
@@ -164,6 +194,8 @@ impl Store {
             track_number: row.track_number,
             album_id: row.album_id,
             created_at: row.created_at,
+            track_gain_db: row.track_gain_db,
+            album_gain_db: row.album_gain_db,
         }
     }
 
@@ -205,7 +237,8 @@ impl Store {
             });
         };
         let songs = sqlx::query_as::<_, SongListRow>(&format!(
-            "{SONG_SELECT} WHERE s.album_id = $1 ORDER BY s.track_number, s.created_at, s.id"
+            "{SONG_SELECT} WHERE s.album_id = $1 AND {READY} \
+             ORDER BY s.track_number, s.created_at, s.id"
         ))
         .bind(id)
         .fetch_all(&mut *snap.tx)
@@ -225,7 +258,7 @@ impl Store {
     pub async fn songs(&self) -> sqlx::Result<Versioned<Vec<SongView>>> {
         let mut snap = Snapshot::begin(&self.pool).await?;
         let rows = sqlx::query_as::<_, SongListRow>(&format!(
-            "{SONG_SELECT} ORDER BY s.created_at DESC, s.id DESC"
+            "{SONG_SELECT} WHERE {READY} ORDER BY s.created_at DESC, s.id DESC"
         ))
         .fetch_all(&mut *snap.tx)
         .await?;
@@ -240,7 +273,7 @@ impl Store {
     #[tracing::instrument(name = "db.songs_page", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn songs_page(&self, limit: i64, after: Option<Cursor>) -> sqlx::Result<SongsPage> {
         let rows = sqlx::query_as::<_, SongListRow>(&format!(
-            "{SONG_SELECT} WHERE $1::timestamptz IS NULL OR (s.created_at, s.id) < ($1, $2) \
+            "{SONG_SELECT} WHERE {READY} AND ($1::timestamptz IS NULL OR (s.created_at, s.id) < ($1, $2)) \
              ORDER BY s.created_at DESC, s.id DESC LIMIT $3"
         ))
         .bind(after.map(|c| c.created_at))
@@ -259,10 +292,11 @@ impl Store {
     #[tracing::instrument(name = "db.song", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn song(&self, id: Uuid) -> sqlx::Result<Versioned<Option<SongView>>> {
         let mut snap = Snapshot::begin(&self.pool).await?;
-        let row = sqlx::query_as::<_, SongListRow>(&format!("{SONG_SELECT} WHERE s.id = $1"))
-            .bind(id)
-            .fetch_optional(&mut *snap.tx)
-            .await?;
+        let row =
+            sqlx::query_as::<_, SongListRow>(&format!("{SONG_SELECT} WHERE s.id = $1 AND {READY}"))
+                .bind(id)
+                .fetch_optional(&mut *snap.tx)
+                .await?;
         let version = snap.version;
         snap.finish().await?;
         Ok(Versioned {
@@ -271,10 +305,10 @@ impl Store {
         })
     }
 
-    /// The songs of `ids` that exist, in no particular order, read in one
-    /// snapshot (each song's view cached on its own).
+    /// The songs of `ids` that exist, ready or not, in no particular order,
+    /// read in one snapshot (each song's view cached on its own).
     #[tracing::instrument(name = "db.songs_by_ids", skip_all, fields(otel.kind = "client", db.system = "postgresql", count = ids.len()))]
-    pub async fn songs_by_ids(&self, ids: &[Uuid]) -> sqlx::Result<Versioned<Vec<SongView>>> {
+    pub async fn songs_by_ids(&self, ids: &[Uuid]) -> sqlx::Result<Versioned<Vec<BatchSong>>> {
         let mut snap = Snapshot::begin(&self.pool).await?;
         let rows = sqlx::query_as::<_, SongListRow>(&format!("{SONG_SELECT} WHERE s.id = ANY($1)"))
             .bind(ids)
@@ -284,19 +318,39 @@ impl Store {
         snap.finish().await?;
         Ok(Versioned {
             version,
-            value: rows.into_iter().map(|r| self.song_view(r)).collect(),
+            value: rows
+                .into_iter()
+                .map(|r| match r.status {
+                    SongStatus::Ready => BatchSong::Ready(self.song_view(r)),
+                    _ => BatchSong::Unavailable(r.id),
+                })
+                .collect(),
         })
+    }
+
+    /// A ready song's waveform peaks and the audio they were read from.
+    #[tracing::instrument(name = "db.waveform", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
+    pub async fn waveform(&self, id: Uuid) -> sqlx::Result<Option<(String, Vec<u8>)>> {
+        sqlx::query_as(
+            "SELECT m.audio_key, m.peaks FROM songs s \
+             JOIN song_media m ON m.song_id = s.id AND m.audio_key = s.audio_key \
+             WHERE s.id = $1 AND s.status = 'ready' AND m.peaks IS NOT NULL",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
     }
 
     /// What `/stream/{id}` needs, read in one snapshot (cached).
     #[tracing::instrument(name = "db.stream_meta", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn stream_meta(&self, id: Uuid) -> sqlx::Result<Versioned<Option<StreamMeta>>> {
         let mut snap = Snapshot::begin(&self.pool).await?;
-        let row: Option<(String, f64)> =
-            sqlx::query_as("SELECT audio_key, duration_seconds FROM songs WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *snap.tx)
-                .await?;
+        let row: Option<(String, f64)> = sqlx::query_as(
+            "SELECT audio_key, duration_seconds FROM songs WHERE id = $1 AND status = 'ready'",
+        )
+        .bind(id)
+        .fetch_optional(&mut *snap.tx)
+        .await?;
         let version = snap.version;
         snap.finish().await?;
         Ok(Versioned {
@@ -347,7 +401,7 @@ impl Store {
     ) -> sqlx::Result<SearchBody> {
         let like = format!("%{}%", escape_like(q));
         let albums = sqlx::query_as::<_, AlbumRow>(
-            "SELECT id, name, artist, thumbnail_key, created_at, updated_at FROM ( \
+            "SELECT id, name, artist, thumbnail_key, created_at, updated_at, gain_db FROM ( \
                SELECT a.*, GREATEST( \
                    similarity(lower(a.name), $1), word_similarity($1, lower(a.name)), \
                    similarity(lower(a.artist), $1), word_similarity($1, lower(a.artist))) \
@@ -369,8 +423,9 @@ impl Store {
         .await?;
         let songs = sqlx::query_as::<_, SongListRow>(
             "SELECT id, album_id, title, artist, duration_seconds, track_number, image_key, \
-                    created_at, album_thumbnail_key FROM ( \
-               SELECT s.*, a.thumbnail_key AS album_thumbnail_key, GREATEST( \
+                    created_at, album_thumbnail_key, track_gain_db, album_gain_db, status FROM ( \
+               SELECT s.*, a.thumbnail_key AS album_thumbnail_key, m.track_gain_db, \
+                   a.gain_db AS album_gain_db, GREATEST( \
                    similarity(lower(s.title), $1), word_similarity($1, lower(s.title)), \
                    similarity(lower(s.artist), $1), word_similarity($1, lower(s.artist)), \
                    0.8 * similarity(lower(a.name), $1), 0.8 * word_similarity($1, lower(a.name))) \
@@ -378,13 +433,14 @@ impl Store {
                           OR to_tsvector('simple', s.artist) @@ plainto_tsquery('simple', $1) \
                         THEN 0.5 ELSE 0 END AS score \
                FROM songs s JOIN albums a ON a.id = s.album_id \
-               WHERE lower(s.title) % $1 OR $1 <% lower(s.title) \
+               LEFT JOIN song_media m ON m.song_id = s.id AND m.audio_key = s.audio_key \
+               WHERE s.status = 'ready' AND (lower(s.title) % $1 OR $1 <% lower(s.title) \
                   OR lower(s.artist) % $1 OR $1 <% lower(s.artist) \
                   OR lower(a.name) % $1 OR $1 <% lower(a.name) \
                   OR lower(s.title) LIKE $2 OR lower(s.artist) LIKE $2 OR lower(a.name) LIKE $2 \
                   OR to_tsvector('simple', s.title) @@ plainto_tsquery('simple', $1) \
                   OR to_tsvector('simple', s.artist) @@ plainto_tsquery('simple', $1) \
-                  OR to_tsvector('simple', a.name) @@ plainto_tsquery('simple', $1) \
+                  OR to_tsvector('simple', a.name) @@ plainto_tsquery('simple', $1)) \
              ) ranked ORDER BY score DESC, created_at, id LIMIT $3",
         )
         .bind(q)
@@ -416,14 +472,17 @@ impl Store {
         }
         let query = format!("{word}:*");
         let albums = sqlx::query_as::<_, AlbumRow>(
-            "SELECT id, name, artist, thumbnail_key, created_at, updated_at FROM albums a              WHERE to_tsvector('simple', a.name) @@ to_tsquery('simple', $1)                 OR to_tsvector('simple', a.artist) @@ to_tsquery('simple', $1)              ORDER BY created_at DESC, id LIMIT $2",
+            "SELECT id, name, artist, thumbnail_key, created_at, updated_at, gain_db FROM albums a              WHERE to_tsvector('simple', a.name) @@ to_tsquery('simple', $1)                 OR to_tsvector('simple', a.artist) @@ to_tsquery('simple', $1)              ORDER BY created_at DESC, id LIMIT $2",
         )
         .bind(&query)
         .bind(limit)
         .fetch_all(&mut *db)
         .await?;
         let songs = sqlx::query_as::<_, SongListRow>(&format!(
-            "{SONG_SELECT}              WHERE to_tsvector('simple', s.title) @@ to_tsquery('simple', $1)                 OR to_tsvector('simple', s.artist) @@ to_tsquery('simple', $1)                 OR to_tsvector('simple', a.name) @@ to_tsquery('simple', $1)              ORDER BY s.created_at, s.id LIMIT $2"
+            "{SONG_SELECT} WHERE {READY} AND (to_tsvector('simple', s.title) @@ to_tsquery('simple', $1) \
+             OR to_tsvector('simple', s.artist) @@ to_tsquery('simple', $1) \
+             OR to_tsvector('simple', a.name) @@ to_tsquery('simple', $1)) \
+             ORDER BY s.created_at, s.id LIMIT $2"
         ))
         .bind(&query)
         .bind(limit)
@@ -501,6 +560,9 @@ mod tests {
             image_key: image_key.map(Into::into),
             created_at: Utc::now(),
             album_thumbnail_key: "thumbnails/album.jpg".into(),
+            track_gain_db: Some(-3.5),
+            album_gain_db: None,
+            status: SongStatus::Ready,
         };
         let bare = store.song_view(row(None));
         assert_eq!(bare.image_src, "https://cdn.example/thumbnails/album.jpg");
@@ -512,6 +574,10 @@ mod tests {
         assert!(!json.contains("audio"), "{json}");
         assert!(
             json.contains("\"trackNumber\":1") && json.contains("\"albumId\""),
+            "{json}"
+        );
+        assert!(
+            json.contains("\"trackGainDb\":-3.5") && json.contains("\"albumGainDb\":null"),
             "{json}"
         );
     }

@@ -68,6 +68,7 @@ async fn catalogue_shapes_order_and_no_audio_keys() {
     assert_eq!(
         keys,
         [
+            "albumGainDb",
             "artist",
             "createdAt",
             "id",
@@ -103,6 +104,7 @@ async fn catalogue_shapes_order_and_no_audio_keys() {
     assert_eq!(
         keys,
         [
+            "albumGainDb",
             "albumId",
             "artist",
             "createdAt",
@@ -111,6 +113,7 @@ async fn catalogue_shapes_order_and_no_audio_keys() {
             "imageSrc",
             "imageUrl",
             "title",
+            "trackGainDb",
             "trackNumber"
         ]
     );
@@ -780,4 +783,116 @@ async fn a_batch_lookup_answers_songs_in_order_and_names_the_missing() {
     })
     .await;
     let _ = b;
+}
+
+/// Songs the media worker has not passed (docs/media.md) are hidden from
+/// listeners everywhere, yet a batch lookup reports them as `unavailable`
+/// (kept in playlists), never as `missing` (pruned). A ready song carries
+/// its gains and serves its waveform.
+#[tokio::test]
+async fn only_ready_songs_are_shown_and_the_rest_are_unavailable_not_missing() {
+    let w = World::new().await;
+    let album = insert_album(&w.db.pool, "Media", "Worker").await;
+    let (ready, ready_key) = song(&w.db.pool, album, "Ready Song", 1).await;
+    let (busy, _) = song(&w.db.pool, album, "Busy Song", 2).await;
+    let (bad, _) = song(&w.db.pool, album, "Bad Song", 3).await;
+    sqlx::query("UPDATE songs SET status = 'processing' WHERE id = $1")
+        .bind(busy)
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE songs SET status = 'rejected', status_reason = 'not audio' WHERE id = $1")
+        .bind(bad)
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    let peaks: Vec<u8> = (0..800).map(|i| (i % 256) as u8).collect();
+    sqlx::query(
+        "INSERT INTO song_media (song_id, audio_key, status, duration_seconds, peaks, track_gain_db) \
+         VALUES ($1, $2, 'ready', 1.0, $3, -4.5)",
+    )
+    .bind(ready)
+    .bind(&ready_key)
+    .bind(&peaks)
+    .execute(&w.db.pool)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE albums SET gain_db = -2.25 WHERE id = $1")
+        .bind(album)
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+
+    let only_ready = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let detail = w.json(&format!("/album/{album}")).await;
+    assert_eq!(only_ready(&detail["songs"]), ["Ready Song"]);
+    assert_eq!(detail["songs"][0]["trackGainDb"], -4.5);
+    assert_eq!(detail["songs"][0]["albumGainDb"], -2.25);
+    assert_eq!(detail["album"]["albumGainDb"], -2.25);
+    assert_eq!(only_ready(&w.json("/").await), ["Ready Song"]);
+    assert_eq!(
+        only_ready(&w.json("/?limit=10").await["songs"]),
+        ["Ready Song"]
+    );
+    assert_eq!(
+        only_ready(&w.json("/search?q=song").await["songs"]),
+        ["Ready Song"]
+    );
+    assert_eq!(
+        only_ready(&w.json("/search?q=so").await["songs"]),
+        ["Ready Song"]
+    );
+    for hidden in [busy, bad] {
+        assert_eq!(w.get(&format!("/{hidden}")).await.status(), 404);
+        assert_eq!(w.get(&format!("/{hidden}/waveform")).await.status(), 404);
+    }
+
+    let ghost = Uuid::new_v4();
+    // Twice: the second answer comes from the per-song memo.
+    for _ in 0..2 {
+        let batch = w
+            .json(&format!("/songs?ids={busy},{ready},{ghost},{bad}"))
+            .await;
+        assert_eq!(only_ready(&batch["songs"]), ["Ready Song"]);
+        assert_eq!(batch["missing"], serde_json::json!([ghost.to_string()]));
+        assert_eq!(
+            batch["unavailable"],
+            serde_json::json!([busy.to_string(), bad.to_string()])
+        );
+    }
+
+    let resp = w.get(&format!("/{ready}/waveform")).await;
+    assert_eq!(resp.status(), 200);
+    let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
+    let body: Value = resp.json().await.unwrap();
+    let got: Vec<u64> = body["peaks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_u64().unwrap())
+        .collect();
+    assert_eq!(got.len(), 800);
+    assert_eq!(got[257], 1);
+    let again = w
+        .http
+        .get(w.url(&format!("/{ready}/waveform")))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    // New audio, new waveform: the old ETag no longer matches, and until
+    // the worker has read the new audio there is none.
+    sqlx::query("UPDATE songs SET audio_key = 'songs/replaced.mp3' WHERE id = $1")
+        .bind(ready)
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(w.get(&format!("/{ready}/waveform")).await.status(), 404);
 }

@@ -16,6 +16,7 @@ use super::{
 use crate::app::AppState;
 use crate::media::MediaKind;
 use crate::store::{self, NewSong, SongChanges};
+use cadenza_catalog::SongStatus;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -162,6 +163,7 @@ pub async fn create(
             duration_seconds,
             track_number: track,
             image_key,
+            status: SongStatus::for_new_audio(state.media_worker),
         },
     )
     .await;
@@ -263,6 +265,7 @@ pub async fn update(
             duration_seconds,
             track_number: track,
             image_key,
+            status_on_new_audio: Some(SongStatus::for_new_audio(state.media_worker)),
         },
     )
     .await;

@@ -3,8 +3,6 @@
 //! on an ephemeral port.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use admin_svc::{build, AppState, Config};
@@ -15,7 +13,6 @@ use cadenza_testkit::keys::{AUDIENCE, ISSUER, JWT_PUBLIC_PEM};
 use cadenza_testkit::{
     fresh_database, fresh_namespace, infra, mint, unique_name, TestDatabase, TestServer, TokenSpec,
 };
-use futures::StreamExt;
 
 /// The CDN origin the test app is configured with.
 pub const CDN_BASE: &str = "https://cdn.cadenza.test";
@@ -81,6 +78,10 @@ impl World {
     }
 
     pub async fn with_distribution(distribution: Option<String>) -> Self {
+        Self::with_config(|c| c.cloudfront_distribution_id = distribution).await
+    }
+
+    pub async fn with_config(change: impl FnOnce(&mut Config)) -> Self {
         let db = fresh_database().await;
         let ns = fresh_namespace();
         let s3 = s3_client().await;
@@ -90,9 +91,9 @@ impl World {
             .send()
             .await
             .expect("create test bucket");
-        let app = build(config(&db, &ns, &bucket, distribution))
-            .await
-            .expect("build app");
+        let mut config = config(&db, &ns, &bucket, None);
+        change(&mut config);
+        let app = build(config).await.expect("build app");
         let server = TestServer::start(app.router).await;
         World {
             server,
@@ -258,63 +259,12 @@ impl World {
 }
 
 /// Records every catalogue event published in a namespace.
-pub struct EventLog {
-    events: Arc<Mutex<Vec<(String, Value)>>>,
-    _task: tokio::task::JoinHandle<()>,
-}
+pub struct EventLog;
 
 impl EventLog {
-    pub async fn start(ns: &Namespace) -> Self {
-        let client = redis::Client::open(infra().redis_url.as_str()).unwrap();
-        let mut pubsub = client.get_async_pubsub().await.unwrap();
-        let channels: Vec<String> = cadenza_events::channel::CATALOGUE
-            .iter()
-            .map(|c| ns.key(c))
-            .collect();
-        pubsub.subscribe(&channels).await.unwrap();
-        let events = Arc::new(Mutex::new(Vec::new()));
-        let sink = events.clone();
-        let ns = ns.clone();
-        let task = tokio::spawn(async move {
-            let mut stream = pubsub.on_message();
-            while let Some(msg) = stream.next().await {
-                let channel = ns.strip(msg.get_channel_name()).unwrap().to_owned();
-                let payload: String = msg.get_payload().unwrap();
-                sink.lock()
-                    .unwrap()
-                    .push((channel, serde_json::from_str(&payload).unwrap()));
-            }
-        });
-        EventLog {
-            events,
-            _task: task,
-        }
+    pub async fn start(ns: &Namespace) -> cadenza_testkit::events::EventLog {
+        cadenza_testkit::events::EventLog::start(ns, &cadenza_events::channel::CATALOGUE).await
     }
-
-    pub fn snapshot(&self) -> Vec<(String, Value)> {
-        self.events.lock().unwrap().clone()
-    }
-
-    /// Waits for `n` events, then makes sure no more arrive.
-    pub async fn exactly(&self, n: usize) -> Vec<(String, Value)> {
-        cadenza_testkit::eventually(Duration::from_secs(5), &format!("{n} events"), || async {
-            (self.events.lock().unwrap().len() >= n).then_some(())
-        })
-        .await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let all = self.snapshot();
-        assert_eq!(all.len(), n, "unexpected extra events: {all:#?}");
-        all
-    }
-}
-
-/// Counts per channel.
-pub fn by_channel(events: &[(String, Value)]) -> HashMap<String, usize> {
-    let mut m = HashMap::new();
-    for (c, _) in events {
-        *m.entry(c.clone()).or_insert(0) += 1;
-    }
-    m
 }
 
 /// Asserts a problem+json answer with the given status naming `field`.
