@@ -221,6 +221,21 @@ def main(endpoint):
             check(maps[0].get("FunctionResponseTypes") == ["ReportBatchItemFailures"],
                   f"mapping FunctionResponseTypes {maps[0].get('FunctionResponseTypes')}")
 
+    print("media.yaml")
+    media_params = {"EnvironmentName": ENV, "AlarmTopicArn": f"arn:aws:sns:{REGION}:{account}:cadenza-oncall"}
+    mq = create(cfn, "cadenza-staging-media", load("infra/media.yaml"), media_params)
+    if mq:
+        attrs = sqs.get_queue_attributes(QueueUrl=mq["MediaQueueUrl"], AttributeNames=["All"])["Attributes"]
+        redrive = json.loads(attrs.get("RedrivePolicy", "{}"))
+        check(int(redrive.get("maxReceiveCount", 0)) == 5, f"media queue redrive maxReceiveCount = {redrive.get('maxReceiveCount')}")
+        check(redrive.get("deadLetterTargetArn") == mq["MediaDLQArn"], "media queue redrives into its DLQ")
+        check(attrs.get("QueueArn") == mq["MediaQueueArn"], "output MediaQueueArn is the queue's")
+        check(attrs.get("SqsManagedSseEnabled") == "true", "media queue SSE-SQS on")
+        check(attrs.get("MessageRetentionPeriod") == "1209600", f"media queue retention {attrs.get('MessageRetentionPeriod')} s (14 days)")
+        dlq = sqs.get_queue_attributes(QueueUrl=mq["MediaDLQUrl"], AttributeNames=["All"])["Attributes"]
+        check(dlq.get("MessageRetentionPeriod") == "1209600" and dlq.get("SqsManagedSseEnabled") == "true",
+              "media DLQ: 14 days, SSE-SQS")
+
     print("iam.yaml")
     iam_params = {
         "EnvironmentName": ENV,
@@ -230,13 +245,14 @@ def main(endpoint):
         "MediaBucketName": media, "FrontendBucketName": f"cadenza-{ENV}-frontend-{account}",
         "BackupBucketName": f"cadenza-{ENV}-backups-{account}",
         "EmailQueueArn": mailer.get("EmailQueueArn", f"arn:aws:sqs:{REGION}:{account}:x"),
+        "MediaQueueArn": mq.get("MediaQueueArn", f"arn:aws:sqs:{REGION}:{account}:y"),
         "MailerFunctionArn": mailer.get("MailerFunctionArn", f"arn:aws:lambda:{REGION}:{account}:function:x"),
         "GitLabProjectPath": "cadenza/cadenza",
     }
     out = create(cfn, "cadenza-staging-iam", load("infra/iam.yaml"), iam_params)
     if out:
         issuer = f"oidc.eks.{REGION}.amazonaws.com/id/0123456789ABCDEF"
-        for svc in ("admin-svc", "user-svc", "backup", "backup-restore"):
+        for svc in ("admin-svc", "user-svc", "media-worker", "backup", "backup-restore"):
             role = iam.get_role(RoleName=f"cadenza-{ENV}-{svc}")["Role"]
             doc = policy(role["AssumeRolePolicyDocument"])
             cond = doc["Statement"][0]["Condition"]["StringEquals"]
@@ -246,6 +262,17 @@ def main(endpoint):
         stmt = pol["Statement"][0]
         check(stmt["Action"] == "sqs:SendMessage" and stmt["Resource"] == iam_params["EmailQueueArn"],
               "user-svc may only SendMessage to the email queue")
+        pol = policy(iam.get_role_policy(RoleName=f"cadenza-{ENV}-admin-svc", PolicyName="media-jobs")["PolicyDocument"])
+        stmt = pol["Statement"][0]
+        check(stmt["Action"] == "sqs:SendMessage" and stmt["Resource"] == iam_params["MediaQueueArn"],
+              "admin-svc may SendMessage to the media queue (and nothing else on it)")
+        pol = policy(iam.get_role_policy(RoleName=f"cadenza-{ENV}-media-worker", PolicyName="media-worker")["PolicyDocument"])
+        got = {(tuple(sorted(st["Action"] if isinstance(st["Action"], list) else [st["Action"]])), st["Resource"])
+               for st in pol["Statement"]}
+        want = {(("s3:DeleteObject", "s3:GetObject"), f"arn:aws:s3:::{media}/songs/*"),
+                (("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"),
+                 iam_params["MediaQueueArn"])}
+        check(got == want, f"media-worker role: S3 get/delete on songs/*, SQS consume on the media queue only ({got})")
         pol = policy(iam.get_role_policy(RoleName=f"cadenza-{ENV}-backup", PolicyName="write-backups")["PolicyDocument"])
         stmts = pol["Statement"] if isinstance(pol["Statement"], list) else [pol["Statement"]]
         check(len(stmts) == 1 and stmts[0]["Action"] == "s3:PutObject"

@@ -9,9 +9,11 @@ addresses of the local infrastructure (`./dev infra`), then:
 2. runs the migration Job's pod template as a pod and requires exit 0;
 3. plays every Deployment with its ConfigMap and Secret, on the host
    network, from the images 60-deploy built (localhost/cadenza/NAME:dev);
-4. requires each pod's readiness probe (path and named port as rendered)
-   to answer 200, and each Service's port to resolve to a container port
-   that answers;
+4. requires each pod's readiness probe (path and named port as rendered;
+   a worker's startup probe, as it has none) to answer 200, and each
+   Service's port to resolve to a container port that answers. The media
+   worker reads a queue of its own, created here and deleted afterwards
+   (it consumes: the dev stack's queue is never touched);
 5. plays the chart's `helm test` pod (Service names resolved to the host's
    loopback by a mounted /etc/hosts, in place of cluster DNS) and requires
    every container to exit 0;
@@ -35,7 +37,9 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import yaml
@@ -52,6 +56,7 @@ NOT_PLAYED = {
 }
 DB = "cadenza_kubeplay"
 NAMESPACE = "kubeplay"
+MEDIA_QUEUE = "cadenza-kubeplay-media"
 
 
 def log(msg: str) -> None:
@@ -99,6 +104,37 @@ def http_status(url: str, timeout: float = 2.0) -> int:
         return e.code
     except (urllib.error.URLError, OSError):
         return 0
+
+
+def sqs(endpoint: str, action: str, **params: str) -> ET.Element:
+    """One SQS query-API call to the local emulator (moto takes it unsigned)."""
+    body = urllib.parse.urlencode({"Action": action, "Version": "2012-11-05", **params}).encode()
+    req = urllib.request.Request(endpoint, data=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return ET.fromstring(r.read())
+    except urllib.error.HTTPError as e:
+        fail(f"SQS {action} at {endpoint}: {e.code} {e.read()[:500]!r}")
+    except (urllib.error.URLError, OSError) as e:
+        fail(f"SQS {action} at {endpoint}: {e}")
+    raise AssertionError
+
+
+def create_queue(endpoint: str, name: str) -> str:
+    root = sqs(endpoint, "CreateQueue", QueueName=name)
+    url = next((e.text for e in root.iter() if e.tag.endswith("QueueUrl")), None)
+    if not url:
+        fail(f"SQS CreateQueue {name}: no QueueUrl in {ET.tostring(root)[:300]!r}")
+    return url
+
+
+def ready_probe(container: dict) -> dict:
+    """The probe that makes a pod ready: its readiness probe, or (a queue
+    worker, which has none) the startup probe after which it counts as ready."""
+    probe = container.get("readinessProbe") or container.get("startupProbe")
+    if not probe:
+        fail(f"container {container['name']}: neither a readiness nor a startup probe")
+    return probe
 
 
 def named_port(container: dict, port) -> int:
@@ -238,6 +274,8 @@ def main() -> None:
     s3 = env("CADENZA_S3_ENDPOINT")
     aws = env("CADENZA_AWS_ENDPOINT")
     queue = env("CADENZA_SQS_QUEUE_URL")
+    # The worker's own queue (it receives and deletes messages: never the dev stack's).
+    media_queue = create_queue(aws, MEDIA_QUEUE)
 
     rendered = run(
         helm, "template", "cadenza", str(chart), "--namespace", "cadenza-kubeplay",
@@ -246,6 +284,10 @@ def main() -> None:
         "--set-string", f"services.user.config.SQS_EMAIL_QUEUE_URL={queue}",
         "--set-string", f"services.user.config.AWS_ENDPOINT_URL_SQS={aws}",
         "--set-string", f"services.admin.config.AWS_ENDPOINT_URL_S3={s3}",
+        "--set-string", f"services.admin.config.AWS_ENDPOINT_URL_SQS={aws}",
+        "--set-string", f"mediaWorker.queueUrl={media_queue}",
+        "--set-string", f"mediaWorker.config.AWS_ENDPOINT_URL_S3={s3}",
+        "--set-string", f"mediaWorker.config.AWS_ENDPOINT_URL_SQS={aws}",
         # The emulators' dummy credentials, standing in for IRSA (in a
         # cluster the role's web identity token; never keys in a ConfigMap).
         "--set-string", f"config.AWS_ACCESS_KEY_ID={env('AWS_ACCESS_KEY_ID')}",
@@ -280,6 +322,7 @@ def main() -> None:
             "CLOUDFRONT_PRIVATE_KEY": cf_priv, "JWT_PUBLIC_KEYS": jwt_pub,
         },
         "cadenza-kubeplay-migrate": {"DATABASE_URL": db_url},
+        "cadenza-kubeplay-media-worker": {"DATABASE_URL": db_url, "REDIS_URL": redis},
     }
     files: list[Path] = []
 
@@ -314,7 +357,7 @@ def main() -> None:
         probes: dict[str, tuple[int, str]] = {}
         for d in deployments:
             c = d["spec"]["template"]["spec"]["containers"][0]
-            get = c["readinessProbe"]["httpGet"]
+            get = ready_probe(c)["httpGet"]
             probes[d["metadata"]["name"]] = (named_port(c, get["port"]), get["path"])
         ready_within = float(os.environ.get("KUBE_PLAY_READY_SECONDS", "90"))
         deadline = time.monotonic() + ready_within
@@ -391,6 +434,10 @@ def main() -> None:
             run("podman", "kube", "down", str(f), check=False)
         shutil.rmtree(tmp, ignore_errors=True)
         run("psql", pg_admin, "-qc", f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)", check=False)
+        try:
+            sqs(aws, "DeleteQueue", QueueUrl=media_queue)
+        except SystemExit:
+            log(f"could not delete {media_queue}")
 
 
 if __name__ == "__main__":

@@ -79,7 +79,33 @@ def probe_key(p):
     return (h.get("path"), str(h.get("port")), str(p.get("exec")), str(p.get("tcpSocket")))
 
 
+# Queue workers (by app.kubernetes.io/component): no traffic is routed to them, so no /readyz; a
+# startup and a liveness probe on /healthz, and a fixed replica count (their load is a queue depth,
+# not CPU or memory) with an HPA optional.
+QUEUE_WORKERS = {"media-worker"}
+
+
+def is_worker(obj):
+    labels = obj["spec"]["template"]["metadata"].get("labels", {})
+    return labels.get("app.kubernetes.io/component") in QUEUE_WORKERS
+
+
+def check_worker(obj, spec):
+    for c in spec["containers"]:
+        s, l = c.get("startupProbe"), c.get("livenessProbe")
+        if not l or (l.get("httpGet") or {}).get("path") != "/healthz":
+            err(obj, f"container {c['name']}: a worker's liveness must GET /healthz")
+        if not s or (s.get("httpGet") or {}).get("path") != "/healthz":
+            err(obj, f"container {c['name']}: a worker needs a startupProbe on /healthz (it is ready once started)")
+        if c.get("readinessProbe"):
+            err(obj, f"container {c['name']}: a worker has no readiness probe (nothing routes to it)")
+    if not obj["spec"].get("replicas") and not spec.get("terminationGracePeriodSeconds"):
+        err(obj, "a worker states its replicas (or an HPA) and a grace period for its job in hand")
+
+
 def check_deployment(obj, spec):
+    if is_worker(obj):
+        return check_worker(obj, spec)
     for c in spec["containers"]:
         r, l = c.get("readinessProbe"), c.get("livenessProbe")
         if not r:
@@ -131,7 +157,10 @@ def main(files):
         name = dep["metadata"]["name"]
         labels = dep["spec"]["template"]["metadata"].get("labels", {})
         hpa = [h for h in hpas if h["spec"]["scaleTargetRef"]["name"] == name]
-        if not hpa:
+        if not hpa and is_worker(dep):
+            if not dep["spec"].get("replicas"):
+                err(dep, "a worker without an HPA needs spec.replicas")
+        elif not hpa:
             err(dep, "no HorizontalPodAutoscaler")
         else:
             res = {m["resource"]["name"] for m in hpa[0]["spec"].get("metrics", []) if m["type"] == "Resource"}

@@ -5,7 +5,7 @@
 #   seal-secrets.sh ENV SERVICE KEY=@FILE|KEY=- ...
 #
 #   ENV       staging | production (namespace cadenza-ENV, release cadenza)
-#   SERVICE   user | admin | song | migrate
+#   SERVICE   user | admin | song | media-worker | migrate
 #   KEY=@FILE the value is the file's content (PEM keys)
 #   KEY=-     the value is read from the terminal (not echoed)
 #
@@ -21,8 +21,9 @@ env=$1 svc=$2; shift 2
 case $env in staging|production) ;; *) echo "seal: ENV must be staging or production" >&2; exit 2 ;; esac
 case $svc in
   user|admin|song) name="cadenza-$svc-svc"; path="services:\n  $svc:\n    secret:\n      encryptedData:"; ind="        " ;;
+  media-worker) name="cadenza-media-worker"; path="mediaWorker:\n  secret:\n    encryptedData:"; ind="      " ;;
   migrate) name="cadenza-migrate"; path="migration:\n  secret:\n    encryptedData:"; ind="      " ;;
-  *) echo "seal: SERVICE must be user, admin, song or migrate" >&2; exit 2 ;;
+  *) echo "seal: SERVICE must be user, admin, song, media-worker or migrate" >&2; exit 2 ;;
 esac
 command -v kubeseal >/dev/null || { echo "seal: kubeseal is not installed" >&2; exit 1; }
 cert=""

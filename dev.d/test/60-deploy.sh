@@ -184,16 +184,18 @@ step "helm chart"
 check_chart "$CHART" "$OUT/rendered" chart || fail "chart validation"
 ok "values.yaml fully documented; helm lint --strict + template: ${ENVS[*]}"
 ok "kubernetes-validate --strict (k8s ${KUBE_VERSIONS[*]}), CRD schemas, policy assertions"
-# Production availability: every Deployment scales from 2 and keeps 1 through drains.
+# Production availability: every Deployment scales from 2 (a worker without an HPA: 2 replicas)
+# and keeps 1 through drains.
 prod_avail() { # RENDERED.yaml
   "$OPS/venv/bin/python" - "$1" <<'PY'
 import sys, yaml
 docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
-deps = [d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"]
+deps = {d["metadata"]["name"]: d["spec"].get("replicas", 0) for d in docs if d["kind"] == "Deployment"}
 hpa = {d["spec"]["scaleTargetRef"]["name"]: d["spec"]["minReplicas"] for d in docs if d["kind"] == "HorizontalPodAutoscaler"}
 pdb = {d["metadata"]["name"]: d["spec"].get("minAvailable") for d in docs if d["kind"] == "PodDisruptionBudget"}
-bad = [f"{n}: minReplicas {hpa.get(n)}, PDB minAvailable {pdb.get(n)}" for n in deps if not (hpa.get(n, 0) >= 2 and pdb.get(n) == 1)]
-print("\n".join(bad) or f"{len(deps)} Deployments: minReplicas >= 2, PDB minAvailable 1")
+bad = [f"{n}: minReplicas {hpa.get(n)} (replicas {r}), PDB minAvailable {pdb.get(n)}" for n, r in deps.items()
+       if not (hpa.get(n, r) >= 2 and pdb.get(n) == 1)]
+print("\n".join(bad) or f"{len(deps)} Deployments: minReplicas (or fixed replicas) >= 2, PDB minAvailable 1")
 sys.exit(1 if bad or not deps else 0)
 PY
 }
@@ -201,7 +203,10 @@ quiet prod-availability prod_avail "$OUT/rendered/production.yaml" || fail "prod
 ok "production: $(cat "$OUT/prod-availability.log")"
 sed 's/^  minReplicas: 2$/  minReplicas: 1/' "$OUT/rendered/production.yaml" >"$OUT/prod-bad.yaml"
 prod_avail "$OUT/prod-bad.yaml" >/dev/null && fail "the production availability check accepted minReplicas 1"
-ok "production availability check rejects a render with minReplicas 1"
+sed 's/^  replicas: 2$/  replicas: 1/' "$OUT/rendered/production.yaml" >"$OUT/prod-bad-worker.yaml"
+cmp -s "$OUT/rendered/production.yaml" "$OUT/prod-bad-worker.yaml" && fail "production renders no fixed-replica worker to mutate"
+prod_avail "$OUT/prod-bad-worker.yaml" >/dev/null && fail "the production availability check accepted a single media worker"
+ok "production availability check rejects a render with minReplicas 1, and one with a single media worker"
 
 if [[ "${DEPLOY_SKIP_SELFTEST:-0}" != 1 ]]; then
   step "validator self-test"
@@ -247,6 +252,10 @@ if [[ "${DEPLOY_SKIP_SELFTEST:-0}" != 1 ]]; then
     's/^      app.kubernetes.io\/component: backup$/      app.kubernetes.io\/component: backup-gone/'
   mutate 'backup CronJob with a writable root filesystem' templates/backup-cronjob.yaml \
     's/include "cadenza.containerSecurityContext" . | nindent 16/include "cadenza.containerSecurityContext" . | replace "readOnlyRootFilesystem: true" "readOnlyRootFilesystem: false" | nindent 16/'
+  # The media worker: a grace period shorter than one job, a worker without its liveness probe.
+  mutate 'media worker grace period shorter than one job' values.yaml \
+    's/^  terminationGracePeriodSeconds: 420$/  terminationGracePeriodSeconds: 120/'
+  mutate 'media worker without a liveness probe' templates/media-worker.yaml '/^          livenessProbe:$/,/liveness.failureThreshold/d'
   # shellcheck disable=SC2016 # a literal $env in the template
   mutate 'TRUSTED_PROXIES not rendered (template)' templates/configmap.yaml 's/set \$env "TRUSTED_PROXIES"/set $env "UNUSED_PROXIES"/'
 fi
@@ -395,9 +404,12 @@ expect_jobs() { # DESCRIPTION "JOBS..." "PRESENT..." "ABSENT..."
 }
 jobs=$(jobs_for services/song-svc/src/touch.rs)
 expect_jobs "song-svc change" "$jobs" "test build:song-svc scan:song-svc sign:song-svc scan:config bump:staging" \
-  "build:user-svc build:admin-svc build:mailer build:backup sign:user-svc scan:mailer-zip frontend:build"
+  "build:user-svc build:admin-svc build:media-worker build:mailer build:backup sign:user-svc scan:mailer-zip frontend:build"
+jobs=$(jobs_for services/media-worker/src/touch.rs)
+expect_jobs "media-worker change" "$jobs" "test build:media-worker scan:media-worker sign:media-worker scan:config bump:staging" \
+  "build:user-svc build:admin-svc build:song-svc build:mailer build:backup sign:song-svc frontend:build"
 jobs=$(jobs_for Cargo.lock)
-expect_jobs "Cargo.lock change" "$jobs" "build:user-svc build:admin-svc build:song-svc build:mailer build:backup mailer:zip scan:mailer-zip sign:user-svc sign:admin-svc sign:song-svc sign:mailer sign:backup" "frontend:build"
+expect_jobs "Cargo.lock change" "$jobs" "build:user-svc build:admin-svc build:song-svc build:media-worker build:mailer build:backup mailer:zip scan:mailer-zip sign:user-svc sign:admin-svc sign:song-svc sign:mailer sign:backup" "frontend:build"
 jobs=$(jobs_for tools/backup/src/touch.rs)
 expect_jobs "tools/backup change" "$jobs" "test build:backup scan:backup sign:backup scan:config bump:staging" \
   "build:user-svc build:admin-svc build:song-svc build:mailer mailer:zip scan:mailer-zip sign:song-svc frontend:build"
@@ -421,6 +433,7 @@ DIGEST1=sha256:$(printf 1 | sha256sum | cut -c1-64)
 DIGEST2=sha256:$(printf 2 | sha256sum | cut -c1-64)
 DIGEST3=sha256:$(printf 3 | sha256sum | cut -c1-64)
 DIGEST4=sha256:$(printf 4 | sha256sum | cut -c1-64)
+DIGEST5=sha256:$(printf 5 | sha256sum | cut -c1-64)
 (
   cd "$GCL_DIR/w"
   git reset -q --hard origin/main
@@ -454,7 +467,8 @@ promote_env=(env "BUMP_GIT_REMOTE=file://$GCL_DIR/remote.git" BUMP_GIT_TOKEN=unu
 grep -q 'admin-svc has no tag+digest' "$OUT/promote-refused.log" || { cat "$OUT/promote-refused.log"; fail "promote refused for the wrong reason"; }
 ( # admin-svc and the backup image reach staging too (another pipeline's bump)
   c=$(mktemp -d) && git clone -q -b main "$GCL_DIR/remote.git" "$c/r" && cd "$c/r"
-  sh dev.d/deploy/bump-image-tag.sh --values "$CHART/values-staging.yaml" "admin-svc=c0ffee3@$DIGEST3" "backup=c0ffee4@$DIGEST4" >/dev/null
+  sh dev.d/deploy/bump-image-tag.sh --values "$CHART/values-staging.yaml" "admin-svc=c0ffee3@$DIGEST3" "backup=c0ffee4@$DIGEST4" \
+    "media-worker=c0ffee5@$DIGEST5" >/dev/null
   git push -q origin main && rm -rf "$c"
 )
 (
@@ -468,13 +482,14 @@ branch="promote/production-${main_sha:0:12}"
 prod=$(git --git-dir="$GCL_DIR/remote.git" show "$branch:$CHART/values-production.yaml" 2>/dev/null) \
   || { tail -40 "$OUT/promote-job.log"; fail "promote job pushed no branch $branch"; }
 for want in "c0ffee1\" # bump:song-svc" "$DIGEST1\" # digest:song-svc" "c0ffee2\" # bump:user-svc" "$DIGEST2\" # digest:user-svc" \
-  "c0ffee3\" # bump:admin-svc" "$DIGEST3\" # digest:admin-svc" "c0ffee4\" # bump:backup" "$DIGEST4\" # digest:backup"; do
+  "c0ffee3\" # bump:admin-svc" "$DIGEST3\" # digest:admin-svc" "c0ffee4\" # bump:backup" "$DIGEST4\" # digest:backup" \
+  "c0ffee5\" # bump:media-worker" "$DIGEST5\" # digest:media-worker"; do
   grep -qF -- "$want" <<<"$prod" || { tail -20 "$OUT/promote-job.log"; fail "promote branch lacks '$want'"; }
 done
 [[ $(git --git-dir="$GCL_DIR/remote.git" rev-parse "$branch~1") == "$main_sha" ]] || fail "promote branch is not based on the remote's main"
 git --git-dir="$GCL_DIR/remote.git" show main:"$CHART/values-production.yaml" | grep -q 'c0ffee' && fail "promote changed main directly"
 grep -q 'promote: pushed' "$OUT/promote-job.log" || { tail -20 "$OUT/promote-job.log"; fail "promote job log lacks its push"; }
-ok "promote:production job (shell mode, busybox+git PATH, stale checkout) opened $branch from the remote's main: 4 digests (3 services + backup); main untouched"
+ok "promote:production job (shell mode, busybox+git PATH, stale checkout) opened $branch from the remote's main: 5 digests (3 services, media-worker, backup); main untouched"
 # Direct edge cases of the script (plain sh).
 cp "$CHART/values-staging.yaml" "$GCL_DIR/v.yaml"
 sh dev.d/deploy/bump-image-tag.sh --values "$GCL_DIR/v.yaml" --no-commit 'song-svc=bad;tag' >/dev/null 2>&1 \
@@ -540,7 +555,8 @@ ok "trivy config: 0 HIGH/CRITICAL (Dockerfiles, chart per env, rendered manifest
 # +crt-static on an explicit --target (so these flags get their own target
 # subdirectory and never evict the normal debug build in the shared target dir).
 # Production images come from docker/<name>.Dockerfile (musl) in GitLab CI.
-IMAGES=(user-svc:services/user-svc:5000 admin-svc:services/admin-svc:5001 song-svc:services/song-svc:7000 mailer:lambdas/mailer:)
+IMAGES=(user-svc:services/user-svc:5000 admin-svc:services/admin-svc:5001 song-svc:services/song-svc:7000
+  media-worker:services/media-worker:7100 mailer:lambdas/mailer:)
 MAX_IMAGE_BYTES=$((25 * 1024 * 1024))
 TARGET_TRIPLE=x86_64-unknown-linux-gnu
 
@@ -652,6 +668,9 @@ service_env() { # NAME PORT
     admin-svc) e+=(-e "DATABASE_URL_FILE=$m/DATABASE_URL" -e S3_BUCKET=cadenza-media -e AWS_ENDPOINT_URL_S3=http://127.0.0.1:1) ;;
     song-svc) e+=(-e "DATABASE_URL_FILE=$m/DATABASE_URL" -e CLOUDFRONT_DOMAIN=https://cdn.example.com
       -e CLOUDFRONT_KEY_PAIR_ID=KTESTKEYPAIRID -e "CLOUDFRONT_PRIVATE_KEY_FILE=$m/CLOUDFRONT_PRIVATE_KEY") ;;
+    media-worker) e+=(-e "DATABASE_URL_FILE=$m/DATABASE_URL" -e S3_BUCKET=cadenza-media -e S3_FORCE_PATH_STYLE=true
+      -e MEDIA_QUEUE_URL=http://127.0.0.1:1/000000000000/cadenza-media -e AWS_ENDPOINT_URL_S3=http://127.0.0.1:1
+      -e AWS_ENDPOINT_URL_SQS=http://127.0.0.1:1) ;;
   esac
   printf '%s\n' "${e[@]}"
 }
@@ -767,7 +786,7 @@ else
     quiet kube-play "$OPS/venv/bin/python" "$ROOT/dev.d/deploy/kube-play.py" "$OPS/bin/helm" "$CHART" "$OUT/kube-play" \
       || fail "the chart's output does not run"
     grep '^\[kube-play\]' "$OUT/kube-play.log" | sed 's/^\[kube-play\] /  /'
-    ok "chart run: migration Job pod, 3 Deployments ready on their readiness probes, Service ports answer, helm test pod passes, SIGTERM exits 0"
+    ok "chart run: migration Job pod, 3 service Deployments ready on their readiness probes and the media worker on its startup probe, Service ports answer, helm test pod passes, SIGTERM exits 0"
     # Self-test: a chart whose readiness probe asks a path no service serves
     # must fail the run (so a passing run says the probes were really met).
     if KUBE_PLAY_READY_SECONDS=10 "$OPS/venv/bin/python" "$ROOT/dev.d/deploy/kube-play.py" "$OPS/bin/helm" "$CHART" "$OUT/kube-play-broken" \

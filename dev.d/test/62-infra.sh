@@ -143,7 +143,7 @@ fi
 stop_moto
 sed -n 's/^  ok   /[infra]     moto: /p' "$OUT/moto-deploy.log"
 sed -n '/^not represented/,$p' "$OUT/moto-deploy.log" | sed 's/^/[infra]     /'
-ok "3 stacks CREATE_COMPLETE in moto ($(grep -c '^  ok ' "$OUT/moto-deploy.log") read-back checks)"
+ok "4 stacks CREATE_COMPLETE in moto ($(grep -c '^  ok ' "$OUT/moto-deploy.log") read-back checks)"
 
 # ---------------------------------------------------------------- self-test
 if [[ "${INFRA_SKIP_SELFTEST:-0}" != 1 ]]; then
@@ -170,6 +170,7 @@ if [[ "${INFRA_SKIP_SELFTEST:-0}" != 1 ]]; then
   mutate 'media without a trusted key group' edge.yaml '/TrustedKeyGroups: \[!Ref SigningKeyGroup\]/d' policy
   mutate 'an arm64 mailer (CI builds x86_64)' mailer.yaml 's/Architectures: \[x86_64\]/Architectures: [arm64]/' policy
   mutate 'maxReceiveCount 10' mailer.yaml 's/maxReceiveCount: 5/maxReceiveCount: 10/' policy
+  mutate 'media queue maxReceiveCount 10' media.yaml 's/maxReceiveCount: 5/maxReceiveCount: 10/' policy
   mutate 'a mapping without ReportBatchItemFailures' mailer.yaml '/FunctionResponseTypes: \[ReportBatchItemFailures\]/d' policy
   mutate 'the backup role allowed to delete backups' iam.yaml \
     's/Action: s3:PutObject$/Action: [s3:PutObject, s3:DeleteObject]/' policy
