@@ -52,6 +52,23 @@ describe('TrackList', () => {
     expect(html).toContain('role="img"'); // the gradient stand-in for the track without artwork
   });
 
+  it('keeps an unavailable (processing) song in its place, not playable, and skips it when the list plays', () => {
+    const playQueue = vi.fn();
+    const processing: Track = { id: 's3', title: 'Song not available yet', artist: '', duration: 0 };
+    const list = [tracks[0] as Track, processing, tracks[1] as Track];
+    const html = render({ tracks: list, numbering: 'position', unavailableIds: new Set(['s3']) }, { playQueue });
+    const rows = tags(html, 'track-row');
+    expect(rows).toHaveLength(3);
+    expect(rows[1]).toContain('data-unavailable="true"');
+    expect(rows[0]).toContain('data-unavailable="false"');
+    const plays = tags(html, 'track-play');
+    expect(plays[1]).toContain('disabled=""');
+    expect(plays[1]).toContain('processing, not playable yet');
+    expect(plays[2]).not.toContain('disabled');
+    expect(tags(html, 'track-unavailable')).toHaveLength(1);
+    expect(html).toContain('Processing');
+  });
+
   it('needs a Playback provider', () => {
     expect(() => renderToStaticMarkup(createElement(TrackList, { tracks }))).toThrow(/PlaybackContext/);
   });
