@@ -31,6 +31,13 @@ export interface TrackListProps {
   unavailableIds?: ReadonlySet<string>;
 }
 
+/** The queue choosing `tracks[index]` plays: the list without its unavailable tracks, from that one. */
+export function playableFrom(tracks: Track[], index: number, unavailableIds?: ReadonlySet<string>): { tracks: Track[]; index: number } {
+  if (!unavailableIds || unavailableIds.size === 0) return { tracks, index };
+  const ok = (t: Track) => !unavailableIds.has(t.id);
+  return { tracks: tracks.filter(ok), index: tracks.slice(0, index).filter(ok).length };
+}
+
 /**
  * An ordered list of tracks. Choosing a track plays the list from there;
  * choosing the current track pauses or resumes it. Rows carry
@@ -55,10 +62,9 @@ export function TrackList({
     if (onMove && to >= 0 && to < tracks.length && from !== to) onMove(from, to);
   };
   const isPlayable = (track: Track) => !unavailableIds?.has(track.id);
-  /** Plays the playable tracks, from the one at `index` in the list. */
   const playFrom = (index: number) => {
-    const playable = tracks.filter(isPlayable);
-    playQueue(playable, tracks.slice(0, index).filter(isPlayable).length);
+    const q = playableFrom(tracks, index, unavailableIds);
+    playQueue(q.tracks, q.index);
   };
 
   return (
