@@ -43,7 +43,7 @@ describe('player settings', () => {
         throw new DOMException('The operation is insecure.', 'SecurityError');
       },
     });
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    vi.spyOn(console, 'warn').mockImplementation(() => {}); // zustand says it cannot store
     try {
       const { usePlayerSettings } = await load();
       expect(usePlayerSettings.getState().normalize).toBe(true);
