@@ -14,7 +14,7 @@ describe('LruCache', () => {
     expect(c.size).toBe(2);
   });
 
-  it('keeps a stored undefined-free null, and replaces on set', () => {
+  it('keeps a stored null (a song without a waveform), and replaces on set', () => {
     const c = new LruCache<string, number | null>(3);
     c.set('x', null);
     expect(c.has('x')).toBe(true);
