@@ -1,8 +1,14 @@
 import type { Album, Song } from '@/types/catalog';
 import type { Track } from '@/types/track';
 
-/** A catalogue song as a playable track; the album cover stands in for missing song art. */
-export function songToTrack(song: Song, album?: Pick<Album, 'thumbnailUrl'> | null): Track {
+const finiteOrNull = (value: number | null | undefined): number | null =>
+  typeof value === 'number' && Number.isFinite(value) ? value : null;
+
+/**
+ * A catalogue song as a playable track; the album cover stands in for missing
+ * song art, and the album's gain for a song that does not carry its own.
+ */
+export function songToTrack(song: Song, album?: Pick<Album, 'thumbnailUrl' | 'albumGainDb'> | null): Track {
   return {
     id: song.id,
     title: song.title,
@@ -11,5 +17,7 @@ export function songToTrack(song: Song, album?: Pick<Album, 'thumbnailUrl'> | nu
     artworkUrl: song.imageSrc || album?.thumbnailUrl || null,
     albumId: song.albumId ?? null,
     trackNumber: song.trackNumber ?? null,
+    trackGainDb: finiteOrNull(song.trackGainDb),
+    albumGainDb: finiteOrNull(song.albumGainDb) ?? finiteOrNull(album?.albumGainDb),
   };
 }

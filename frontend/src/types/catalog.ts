@@ -9,6 +9,8 @@ export interface Album {
   /** The cover's CDN URL: what to show. */
   thumbnailUrl?: string | null;
   createdAt: string;
+  /** Gain (dB) to the −14 LUFS reference for the album as a whole; null until every song is measured (docs/media.md). Older servers omit it. */
+  albumGainDb?: number | null;
 }
 
 export interface Song {
@@ -24,6 +26,10 @@ export interface Song {
   trackNumber?: number | null;
   albumId?: string | null;
   createdAt?: string;
+  /** Gain (dB) to the −14 LUFS reference, true-peak capped; null until measured. Older servers omit it. */
+  trackGainDb?: number | null;
+  /** Its album's gain (dB); null until the whole album is measured. Older servers omit it. */
+  albumGainDb?: number | null;
 }
 
 export interface AlbumWithSongs {

@@ -9,4 +9,7 @@ export interface Track {
   albumId?: string | null;
   /** Position on its album, when known. */
   trackNumber?: number | null;
+  /** Loudness gains in dB (docs/media.md); null or absent when unknown. */
+  trackGainDb?: number | null;
+  albumGainDb?: number | null;
 }

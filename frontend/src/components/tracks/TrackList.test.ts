@@ -3,7 +3,7 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it, vi } from 'vitest';
 import type { Track } from '@/types/track';
 import { PlaybackContext, type Playback } from './playback';
-import { TrackList, type TrackListProps } from './TrackList';
+import { playableFrom, TrackList, type TrackListProps } from './TrackList';
 
 const tracks: Track[] = [
   { id: 's1', title: 'Aurora', artist: 'Nordlys', duration: 185, trackNumber: 3, artworkUrl: 'https://cdn.test/a.jpg', albumId: 'al1' },
@@ -50,6 +50,27 @@ describe('TrackList', () => {
     expect(html).toContain('>2</span>');
     expect(html).toContain('src="https://cdn.test/a.jpg"');
     expect(html).toContain('role="img"'); // the gradient stand-in for the track without artwork
+  });
+
+  it('keeps an unavailable (processing) song in its place, not playable, and skips it when the list plays', () => {
+    const processing: Track = { id: 's3', title: 'Song not available yet', artist: '', duration: 0 };
+    const list = [tracks[0] as Track, processing, tracks[1] as Track];
+    const html = render({ tracks: list, numbering: 'position', unavailableIds: new Set(['s3']) });
+    const rows = tags(html, 'track-row');
+    expect(rows).toHaveLength(3);
+    expect(rows[1]).toContain('data-unavailable="true"');
+    expect(rows[0]).toContain('data-unavailable="false"');
+    const plays = tags(html, 'track-play');
+    expect(plays[1]).toContain('disabled=""');
+    expect(plays[1]).toContain('processing, not playable yet');
+    expect(plays[2]).not.toContain('disabled=""');
+    expect(tags(html, 'track-unavailable')).toHaveLength(1);
+    expect(html).toContain('Processing');
+
+    // Choosing the third row plays the list without the processing song, from that row.
+    expect(playableFrom(list, 2, new Set(['s3']))).toEqual({ tracks: [tracks[0], tracks[1]], index: 1 });
+    expect(playableFrom(list, 0, new Set(['s3']))).toEqual({ tracks: [tracks[0], tracks[1]], index: 0 });
+    expect(playableFrom(list, 1, undefined)).toEqual({ tracks: list, index: 1 });
   });
 
   it('needs a Playback provider', () => {

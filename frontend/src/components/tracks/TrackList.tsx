@@ -23,12 +23,26 @@ export interface TrackListProps {
   onMove?: (from: number, to: number) => void;
   /** Extra controls at the end of a row (e.g. remove from this playlist). */
   rowExtras?: (track: Track, index: number) => ReactNode;
+  /**
+   * Ids of songs that exist but cannot be played now (still processing, or
+   * rejected): their rows stay, marked "Processing" with play disabled, and
+   * playing the list skips them.
+   */
+  unavailableIds?: ReadonlySet<string>;
+}
+
+/** The queue choosing `tracks[index]` plays: the list without its unavailable tracks, from that one. */
+export function playableFrom(tracks: Track[], index: number, unavailableIds?: ReadonlySet<string>): { tracks: Track[]; index: number } {
+  if (!unavailableIds || unavailableIds.size === 0) return { tracks, index };
+  const ok = (t: Track) => !unavailableIds.has(t.id);
+  return { tracks: tracks.filter(ok), index: tracks.slice(0, index).filter(ok).length };
 }
 
 /**
  * An ordered list of tracks. Choosing a track plays the list from there;
  * choosing the current track pauses or resumes it. Rows carry
- * `data-song-id` and `data-current`; the play button is `track-play`.
+ * `data-song-id`, `data-current` and `data-unavailable`; the play button is
+ * `track-play`.
  */
 export function TrackList({
   tracks,
@@ -39,6 +53,7 @@ export function TrackList({
   rowKeys,
   onMove,
   rowExtras,
+  unavailableIds,
 }: TrackListProps) {
   const { currentTrackId, isPlaying, playQueue, togglePlay, trackActions } = usePlayback();
   const [dragging, setDragging] = useState<number | null>(null);
@@ -46,11 +61,17 @@ export function TrackList({
   const move = (from: number, to: number) => {
     if (onMove && to >= 0 && to < tracks.length && from !== to) onMove(from, to);
   };
+  const isPlayable = (track: Track) => !unavailableIds?.has(track.id);
+  const playFrom = (index: number) => {
+    const q = playableFrom(tracks, index, unavailableIds);
+    playQueue(q.tracks, q.index);
+  };
 
   return (
     <ol className="flex flex-col" data-testid={testId}>
       {tracks.map((track, i) => {
         const isCurrent = currentTrackId === track.id;
+        const unavailable = !isPlayable(track);
         const number = numbering === 'album' ? (track.trackNumber ?? i + 1) : i + 1;
         return (
           <li
@@ -58,6 +79,7 @@ export function TrackList({
             data-testid={rowTestId}
             data-song-id={track.id}
             data-current={isCurrent}
+            data-unavailable={unavailable}
             className={cn(
               'group flex items-center gap-3 rounded-lg px-2 py-2 hover:bg-white/5',
               isCurrent && 'bg-white/5',
@@ -136,10 +158,16 @@ export function TrackList({
             )}
             <button
               type="button"
-              onClick={() => (isCurrent ? togglePlay() : playQueue(tracks, i))}
-              aria-label={isCurrent && isPlaying ? `Pause ${track.title}` : `Play ${track.title}`}
+              onClick={() => (isCurrent ? togglePlay() : playFrom(i))}
+              disabled={unavailable}
+              aria-label={
+                unavailable ? `${track.title}: processing, not playable yet` : isCurrent && isPlaying ? `Pause ${track.title}` : `Play ${track.title}`
+              }
               data-testid="track-play"
-              className={cn('flex min-w-0 flex-1 items-center rounded-md text-left focus-ring', showArtwork ? 'gap-3' : 'gap-4')}
+              className={cn(
+                'flex min-w-0 flex-1 items-center rounded-md text-left focus-ring disabled:cursor-not-allowed disabled:opacity-50',
+                showArtwork ? 'gap-3' : 'gap-4',
+              )}
             >
               <span className="w-6 text-right text-sm tabular-nums text-fg-muted">
                 {isCurrent && isPlaying ? <span className="text-accent">♪</span> : number}
@@ -147,12 +175,20 @@ export function TrackList({
               {showArtwork && <Cover src={track.artworkUrl} seed={track.albumId ?? track.id} alt="" className="h-10 w-10 shrink-0" />}
               <span className="min-w-0 flex-1">
                 <span className={cn('block truncate', isCurrent ? 'font-semibold text-accent' : 'text-fg')}>{track.title}</span>
-                <span className="block truncate text-sm text-fg-muted">{track.artist}</span>
+                <span className="block truncate text-sm text-fg-muted">
+                  {unavailable ? (
+                    <span data-testid="track-unavailable" className="rounded bg-white/10 px-1.5 py-0.5 text-xs uppercase tracking-wide">
+                      Processing
+                    </span>
+                  ) : (
+                    track.artist
+                  )}
+                </span>
               </span>
             </button>
-            {trackActions?.(track)}
+            {!unavailable && trackActions?.(track)}
             {rowExtras?.(track, i)}
-            <span className="w-12 text-right text-sm tabular-nums text-fg-muted">{formatDuration(track.duration)}</span>
+            <span className="w-12 text-right text-sm tabular-nums text-fg-muted">{unavailable ? '' : formatDuration(track.duration)}</span>
           </li>
         );
       })}

@@ -40,6 +40,8 @@ export const HeartIcon = ({ filled, ...p }: IconProps & { filled?: boolean }) =>
     />
   </Icon>
 );
+/** Loudness normalisation: uneven levels brought to one line. */
+export const LoudnessIcon = (p: IconProps) => <Icon {...p}><g {...stroke}><path d="M4 9v6M8 5v14M12 8v8M16 10v4M20 7v10" /><path d="M2 12h20" strokeWidth={1} strokeDasharray="2 2" /></g></Icon>;
 export const QueueIcon = (p: IconProps) => <Icon {...p}><g {...stroke}><path d="M3 6h13M3 12h13M3 18h9" /><path d="M18 15v6l4-3-4-3Z" fill="currentColor" /></g></Icon>;
 export const SearchIcon = (p: IconProps) => <Icon {...p}><g {...stroke}><circle cx="11" cy="11" r="7" /><path d="m20 20-3.5-3.5" /></g></Icon>;
 export const HomeIcon = (p: IconProps) => <Icon {...p}><g {...stroke}><path d="M3 10.5 12 3l9 7.5V20a1 1 0 0 1-1 1h-5v-6H9v6H4a1 1 0 0 1-1-1v-9.5Z" /></g></Icon>;

@@ -5,6 +5,9 @@ import { usePlayerShortcuts } from '../hooks/usePlayerShortcuts';
 /**
  * The two audio elements. The active one carries data-testid="audio"; the idle
  * one ("audio-preload") buffers the upcoming track. They swap on track change.
+ * `crossOrigin="anonymous"` is on them from the start (before any `src`): the
+ * CDN answers with `Access-Control-Allow-Origin: *`, and Web Audio (loudness
+ * normalisation) hears only silence from a cross-origin element without it.
  */
 export function AudioEngine() {
   const { active, bind } = useAudioEngine();
@@ -17,6 +20,7 @@ export function AudioEngine() {
           key={slot}
           ref={bind(slot)}
           preload="auto"
+          crossOrigin="anonymous"
           data-testid={active === slot ? 'audio' : 'audio-preload'}
           data-active={active === slot}
           hidden

@@ -2,6 +2,7 @@ import type { CSSProperties, ReactNode } from 'react';
 import {
   Cover,
   IconButton,
+  LoudnessIcon,
   MuteIcon,
   NextIcon,
   PauseIcon,
@@ -14,6 +15,7 @@ import {
   VolumeIcon,
 } from '@/components/ui';
 import { selectCurrentTrack, usePlayerStore } from '../stores/player-store';
+import { usePlayerSettings } from '../stores/settings-store';
 import type { Track } from '../types';
 import { QueuePanel } from './QueuePanel';
 import { SeekBar } from './SeekBar';
@@ -36,6 +38,8 @@ export function PlayerBar({ trackActions }: PlayerBarProps) {
   const queueOpen = usePlayerStore((s) => s.queueOpen);
   const currentTime = usePlayerStore((s) => s.currentTime);
   const duration = usePlayerStore((s) => s.duration);
+  const normalize = usePlayerSettings((s) => s.normalize);
+  const toggleNormalize = usePlayerSettings((s) => s.toggleNormalize);
   const actions = usePlayerStore.getState();
   const hasTrack = !!track;
   const effectiveVolume = muted ? 0 : volume;
@@ -146,6 +150,17 @@ export function PlayerBar({ trackActions }: PlayerBarProps) {
               data-testid="player-queue-toggle"
             >
               <QueueIcon size={18} />
+            </IconButton>
+            <IconButton
+              label="Loudness normalisation"
+              aria-pressed={normalize}
+              active={normalize}
+              onClick={toggleNormalize}
+              data-testid="player-normalize"
+              data-state={normalize ? 'on' : 'off'}
+              className="max-md:hidden"
+            >
+              <LoudnessIcon size={18} />
             </IconButton>
             <IconButton
               label="Mute"

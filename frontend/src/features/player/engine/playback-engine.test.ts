@@ -1,6 +1,16 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { StreamUrl } from '../api/stream';
-import { PlaybackEngine, type Clock, type EngineHost, type MediaEventType, type MediaElement, type Slot } from './playback-engine';
+import type { AudioContextLike, AudioNodeLike, GainNodeLike, GainParamLike } from './audio-output';
+import {
+  PlaybackEngine,
+  type Clock,
+  type EngineHost,
+  type EngineOptions,
+  type EngineOutputOptions,
+  type MediaEventType,
+  type MediaElement,
+  type Slot,
+} from './playback-engine';
 
 /** An <audio> stand-in: state changes like the real element's, events on demand. */
 class FakeAudio implements MediaElement {
@@ -19,6 +29,8 @@ class FakeAudio implements MediaElement {
   loadCalls = 0;
   /** What the next play() does. */
   playOutcome: 'play' | 'blocked' = 'play';
+  /** Called as play() starts the element (to look at the level it starts at). */
+  onPlay: (() => void) | null = null;
   private listeners = new Map<MediaEventType, Set<() => void>>();
 
   play(): Promise<void> {
@@ -27,6 +39,7 @@ class FakeAudio implements MediaElement {
       return Promise.reject(Object.assign(new Error('play() needs a user gesture'), { name: 'NotAllowedError' }));
     }
     this.paused = false;
+    this.onPlay?.();
     this.emit('playing');
     return Promise.resolve();
   }
@@ -128,7 +141,7 @@ const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 const TTL_MS = 10 * 60_000;
 
-function setup() {
+function setup(options: EngineOptions & EngineOutputOptions<FakeAudio> = {}) {
   const clock = new FakeClock();
   const els = [new FakeAudio(), new FakeAudio()] as const;
   let urlSeq = 0;
@@ -147,7 +160,7 @@ function setup() {
     onError: vi.fn<EngineHost['onError']>(),
     onActiveChange: vi.fn<EngineHost['onActiveChange']>(),
   } satisfies EngineHost;
-  const engine = new PlaybackEngine(els, host, clock);
+  const engine = new PlaybackEngine(els, host, clock, options);
   const active = () => els[engine.active];
   const idle = () => els[engine.active === 0 ? 1 : 0];
   return {
@@ -439,5 +452,216 @@ describe('PlaybackEngine: error recovery', () => {
     await settle();
     expect(t.els[0].src).toMatch(/\/b\.mp3/);
     expect(t.els[0].loadCalls).toBe(2);
+  });
+});
+
+/** AudioParam stand-in: its value, and every glide asked of it. */
+class FakeParam implements GainParamLike {
+  value = 1;
+  glides: number[] = [];
+  setTargetAtTime(target: number): void {
+    this.glides.push(target);
+    this.value = target; // good enough: the glide is short
+  }
+  cancelScheduledValues(): void {}
+}
+
+class FakeNode implements AudioNodeLike {
+  outputs: AudioNodeLike[] = [];
+  connect(destination: AudioNodeLike): AudioNodeLike {
+    this.outputs.push(destination);
+    return destination;
+  }
+}
+
+class FakeGain extends FakeNode implements GainNodeLike {
+  readonly gain = new FakeParam();
+}
+
+/** AudioContext stand-in (none exists in node): created suspended, as outside a user gesture. */
+class FakeContext implements AudioContextLike<FakeAudio> {
+  state = 'suspended';
+  currentTime = 0;
+  readonly destination = new FakeNode();
+  resumeCalls = 0;
+  /** Elements whose createMediaElementSource throws. */
+  refuse = new Set<FakeAudio>();
+  /** What resume() does. */
+  resumeOutcome: 'run' | 'hang' = 'run';
+  private readonly sources = new Map<FakeAudio, FakeNode>();
+
+  resume(): Promise<void> {
+    this.resumeCalls += 1;
+    if (this.resumeOutcome === 'hang') return new Promise(() => {});
+    this.state = 'running';
+    return Promise.resolve();
+  }
+  createGain(): FakeGain {
+    return new FakeGain();
+  }
+  createMediaElementSource(element: FakeAudio): FakeNode {
+    if (this.refuse.has(element) || this.sources.has(element)) throw new Error('InvalidStateError');
+    const source = new FakeNode();
+    this.sources.set(element, source);
+    return source;
+  }
+  /** The gain stage an element plays through, or null when it is not routed. */
+  stage(element: FakeAudio): FakeGain | null {
+    const gain = this.sources.get(element)?.outputs[0];
+    if (!(gain instanceof FakeGain)) return null;
+    return gain.outputs.includes(this.destination) ? gain : null;
+  }
+}
+
+function withContext() {
+  const contexts: FakeContext[] = [];
+  const t = setup({
+    createAudioContext: () => {
+      const ctx = new FakeContext();
+      contexts.push(ctx);
+      return ctx;
+    },
+  });
+  const ctx = () => {
+    const c = contexts[0];
+    if (!c) throw new Error('no AudioContext was created');
+    return c;
+  };
+  return { ...t, contexts, ctx };
+}
+
+const gains = (entries: Record<string, number>) => new Map(Object.entries(entries));
+
+describe('PlaybackEngine: loudness normalisation', () => {
+  it('creates the AudioContext on the first play (a user gesture), not before, and routes both elements once it runs', async () => {
+    const t = withContext();
+    t.engine.setVolume(0.6, false);
+    t.engine.setGains(gains({ a: 0.5 }));
+    t.engine.setTrack('a');
+    await settle();
+    expect(t.contexts).toHaveLength(0);
+
+    t.engine.setPlaying(true);
+    expect(t.contexts).toHaveLength(1);
+    expect(t.ctx().resumeCalls).toBe(1);
+    await settle();
+    expect(t.engine.routed(0) && t.engine.routed(1)).toBe(true);
+    expect(t.ctx().stage(t.els[0])?.gain.value).toBe(0.5);
+    expect(t.ctx().stage(t.els[1])?.gain.value).toBe(1);
+    // The listener's volume stays on the element; the gain is the node's.
+    expect(t.els.map((e) => e.volume)).toEqual([0.6, 0.6]);
+    expect(t.els[0].paused).toBe(false);
+
+    // Paused and resumed: the same context, resumed again if the browser suspended it.
+    t.ctx().state = 'suspended';
+    t.engine.setPlaying(false);
+    t.engine.setPlaying(true);
+    expect(t.contexts).toHaveLength(1);
+    expect(t.ctx().resumeCalls).toBe(2);
+  });
+
+  it('gives the preloaded element its gain when it preloads; the hand-over starts it at that gain and changes nothing', async () => {
+    const t = withContext();
+    t.engine.setGains(gains({ a: 0.5, b: 1.6 }));
+    await t.playTrack('a', 'b');
+    await settle();
+    t.clock.advance(1500);
+    await settle();
+    const stageA = t.ctx().stage(t.els[0]);
+    const stageB = t.ctx().stage(t.els[1]);
+    expect(stageB?.gain.value).toBe(1.6); // set while it buffers, silent
+    t.els[1].metadata();
+
+    const levelAtStart: number[] = [];
+    t.els[1].onPlay = () => levelAtStart.push(stageB?.gain.value ?? Number.NaN);
+    // The store moves on; the hook sends the new gains first, then the track.
+    t.host.onEnded.mockImplementation(() => {
+      t.engine.setGains(gains({ b: 1.6 }));
+      t.engine.setTrack('b');
+      t.engine.setUpcoming(null);
+      t.engine.seek(0);
+    });
+    t.els[0].finish();
+
+    expect(t.engine.active).toBe(1);
+    expect(levelAtStart).toEqual([1.6]);
+    expect(stageB?.gain.glides).toEqual([]); // no change at the hand-over
+    expect(stageA?.gain.value).toBe(0.5); // the element left behind keeps its own
+    expect(t.els[1].loadCalls).toBe(1); // still gapless: no reload
+  });
+
+  it('glides the playing element to its new gain when normalisation is switched off', async () => {
+    const t = withContext();
+    t.engine.setGains(gains({ a: 0.5 }));
+    await t.playTrack('a');
+    await settle();
+    t.engine.setGains(gains({ a: 1 }));
+    expect(t.ctx().stage(t.els[0])?.gain.glides).toEqual([1]);
+  });
+
+  it('caps a boost at +12 dB', async () => {
+    const t = withContext();
+    t.engine.setGains(gains({ a: 100 }));
+    await t.playTrack('a');
+    await settle();
+    expect(t.ctx().stage(t.els[0])?.gain.value).toBeCloseTo(10 ** (12 / 20));
+  });
+
+  it('without Web Audio, scales the element volume by the gain, never above the listener volume', async () => {
+    const t = setup();
+    t.engine.setVolume(0.8, false);
+    t.engine.setGains(gains({ a: 0.5 }));
+    await t.playTrack('a');
+    expect(t.els[0].volume).toBeCloseTo(0.4);
+    t.engine.setGains(gains({ a: 2 })); // a boost cannot be done with element volume
+    expect(t.els[0].volume).toBeCloseTo(0.8);
+    expect(t.els[0].paused).toBe(false);
+  });
+
+  it('keeps playing on element volume when the AudioContext cannot be made', async () => {
+    const t = setup({
+      createAudioContext: () => {
+        throw new Error('Web Audio is not allowed here');
+      },
+    });
+    t.engine.setVolume(1, false);
+    t.engine.setGains(gains({ a: 0.25 }));
+    await t.playTrack('a');
+    expect(t.els[0].paused).toBe(false);
+    expect(t.engine.routed(0)).toBe(false);
+    expect(t.els[0].volume).toBeCloseTo(0.25);
+  });
+
+  it('keeps an element that createMediaElementSource refuses on element volume; the other is routed', async () => {
+    const t = withContext();
+    t.engine.setGains(gains({ a: 0.5 }));
+    t.engine.setVolume(1, false);
+    t.engine.setTrack('a');
+    t.engine.setPlaying(true);
+    t.ctx().refuse.add(t.els[0]); // before the context runs (resume resolves after this task)
+    await settle();
+    expect(t.engine.routed(0)).toBe(false);
+    expect(t.engine.routed(1)).toBe(true);
+    expect(t.els[0].volume).toBeCloseTo(0.5);
+    expect(t.els[0].paused).toBe(false);
+  });
+
+  it('plays on element volume until the context runs (resume still pending)', async () => {
+    const contexts: FakeContext[] = [];
+    const t = setup({
+      createAudioContext: () => {
+        const c = new FakeContext();
+        c.resumeOutcome = 'hang';
+        contexts.push(c);
+        return c;
+      },
+    });
+    t.engine.setVolume(1, false);
+    t.engine.setGains(gains({ a: 0.5 }));
+    await t.playTrack('a');
+    expect(contexts).toHaveLength(1);
+    expect(t.engine.routed(0)).toBe(false);
+    expect(t.els[0].volume).toBeCloseTo(0.5);
+    expect(t.els[0].paused).toBe(false);
   });
 });

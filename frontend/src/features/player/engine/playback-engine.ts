@@ -1,5 +1,6 @@
 import { errorMessage } from '@/lib/api-client';
 import type { StreamUrl } from '../api/stream';
+import { AudioOutput, type AudioContextLike } from './audio-output';
 
 /**
  * The audio engine: two media elements, one active and one preloading the
@@ -20,6 +21,11 @@ import type { StreamUrl } from '../api/stream';
  *   403), a fresh URL is fetched and playback resumes where it was, at most
  *   `maxRecoveries` times until the track plays again. A failed preload is
  *   dropped.
+ * - Loudness normalisation: each element plays at the gain of the track it
+ *   holds (`setGains`, linear, by track id), through `AudioOutput` (a
+ *   GainNode per element, or the element's volume without Web Audio). A
+ *   preloaded track gets its gain when it is loaded, so the hand-over starts
+ *   it at its own level with nothing to change.
  */
 
 export type Slot = 0 | 1;
@@ -88,6 +94,11 @@ export interface EngineOptions {
   renewMarginMs?: number;
 }
 
+export interface EngineOutputOptions<E> {
+  /** Makes the Web Audio context on the first play (absent: no Web Audio, volume scaling only). */
+  createAudioContext?: () => AudioContextLike<E>;
+}
+
 export const PRELOAD_DELAY_MS = 1500;
 export const MAX_RECOVERIES = 3;
 export const RENEW_MARGIN_MS = 30_000;
@@ -106,7 +117,7 @@ function errorName(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'name' in err && typeof err.name === 'string' ? err.name : undefined;
 }
 
-export class PlaybackEngine {
+export class PlaybackEngine<E extends MediaElement = MediaElement> {
   private readonly slots: [SlotState, SlotState] = [emptySlot(), emptySlot()];
   private activeSlot: Slot = 0;
   /** The track the listener wants (the store's current track). */
@@ -128,17 +139,26 @@ export class PlaybackEngine {
   private readonly preloadDelayMs: number;
   private readonly maxRecoveries: number;
   private readonly renewMarginMs: number;
+  private readonly output: AudioOutput<E>;
+  /** Linear normalisation gain by track id; 1 for a track not in it. */
+  private gains: ReadonlyMap<string, number> = new Map();
 
   constructor(
-    private readonly elements: readonly [MediaElement, MediaElement],
+    private readonly elements: readonly [E, E],
     private readonly host: EngineHost,
     private readonly clock: Clock = systemClock,
-    options: EngineOptions = {},
+    options: EngineOptions & EngineOutputOptions<E> = {},
   ) {
     this.preloadDelayMs = options.preloadDelayMs ?? PRELOAD_DELAY_MS;
     this.maxRecoveries = options.maxRecoveries ?? MAX_RECOVERIES;
     this.renewMarginMs = options.renewMarginMs ?? RENEW_MARGIN_MS;
+    this.output = new AudioOutput(elements, options.createAudioContext);
     elements.forEach((el, index) => this.listen(el, index as Slot));
+  }
+
+  /** Whether `slot` plays through Web Audio (for tests and diagnostics). */
+  routed(slot: Slot): boolean {
+    return this.output.routed(slot);
   }
 
   get active(): Slot {
@@ -237,6 +257,8 @@ export class PlaybackEngine {
     this.playing = playing;
     const slot = this.activeSlot;
     const el = this.elements[slot];
+    // Play comes from a user gesture: the moment a browser lets an AudioContext start.
+    if (playing) this.output.unlock();
     if (!playing) {
       if (!el.paused) el.pause();
       return;
@@ -254,10 +276,20 @@ export class PlaybackEngine {
 
   /** Volume and mute apply to both elements so a swap keeps the level. */
   setVolume(volume: number, muted: boolean): void {
-    for (const el of this.elements) {
-      el.volume = volume;
-      el.muted = muted;
-    }
+    this.output.setVolume(volume, muted);
+  }
+
+  /**
+   * The normalisation gains (linear) of the current and upcoming tracks, by
+   * id. Call before `setTrack` and `setUpcoming`, so a track starts (or is
+   * preloaded) at its own gain. An element holding a track that is not in
+   * the map keeps its gain (it is the one being left behind); a track loaded
+   * while not in the map plays at 1.
+   */
+  setGains(gains: ReadonlyMap<string, number>): void {
+    this.gains = gains;
+    this.applyGain(0, false);
+    this.applyGain(1, false);
   }
 
   /** Move the playhead of the active track (user seeks, restarts, repeat-one). */
@@ -373,6 +405,7 @@ export class PlaybackEngine {
     state.url = stream.url;
     state.expiresAt = stream.expiresAt;
     state.renewTimer = null;
+    this.applyGain(slot, true);
     const el = this.elements[slot];
     el.src = stream.url;
     el.load();
@@ -383,6 +416,14 @@ export class PlaybackEngine {
         this.renew(slot);
       }, delay);
     }
+  }
+
+  /** Gives `slot` its track's gain; one without a known gain gets 1 if `loading`, else keeps its own. */
+  private applyGain(slot: Slot, loading: boolean): void {
+    const { trackId } = this.slots[slot];
+    const gain = trackId === null ? undefined : this.gains.get(trackId);
+    if (gain !== undefined) this.output.setGain(slot, gain);
+    else if (loading) this.output.setGain(slot, 1);
   }
 
   private clearSlot(slot: Slot): void {

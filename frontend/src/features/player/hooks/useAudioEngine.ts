@@ -1,8 +1,11 @@
 import { useEffect, useRef, useState } from 'react';
 import { toast } from '@/components/ui';
 import { getStream } from '../api/stream';
-import { PlaybackEngine, type Slot } from '../engine/playback-engine';
+import type { AudioContextLike } from '../engine/audio-output';
+import { queueGains } from '../engine/loudness';
+import { PlaybackEngine, systemClock, type EngineHost, type Slot } from '../engine/playback-engine';
 import { selectCurrentTrack, selectUpcomingTrack, usePlayerStore, type PlayerState } from '../stores/player-store';
+import { usePlayerSettings } from '../stores/settings-store';
 
 type Elements = [HTMLAudioElement | null, HTMLAudioElement | null];
 
@@ -27,7 +30,8 @@ export function useAudioEngine() {
     const [a, b] = elements.current;
     if (!a || !b) return;
     const store = usePlayerStore;
-    const engine = new PlaybackEngine([a, b], {
+    const settings = usePlayerSettings;
+    const host: EngineHost = {
       fetchStream: (trackId, opts) => getStream(trackId, opts),
       onTime: (time, duration, playbackRate) => {
         store.getState().reportTime(time, duration);
@@ -40,12 +44,20 @@ export function useAudioEngine() {
         store.getState().pause();
       },
       onActiveChange: setActive,
-    });
+    };
+    const engine = new PlaybackEngine<HTMLAudioElement>([a, b], host, systemClock, { createAudioContext: webAudio() });
+
+    // Gains first: a track must be loaded (or preloaded) at its own level.
+    const applyGains = (s: PlayerState) =>
+      engine.setGains(queueGains(s, [selectCurrentTrack(s), selectUpcomingTrack(s)], settings.getState().normalize));
 
     const apply = (s: PlayerState, prev: PlayerState | null) => {
       const trackId = selectCurrentTrack(s)?.id ?? null;
       const upcomingId = selectUpcomingTrack(s)?.id ?? null;
       const trackChanged = !prev || trackId !== (selectCurrentTrack(prev)?.id ?? null);
+      const queueChanged =
+        !prev || s.queue !== prev.queue || s.order !== prev.order || s.position !== prev.position || s.shuffle !== prev.shuffle || s.repeat !== prev.repeat;
+      if (queueChanged) applyGains(s);
       if (trackChanged) engine.setTrack(trackId);
       if (trackChanged || upcomingId !== (selectUpcomingTrack(prev)?.id ?? null)) engine.setUpcoming(upcomingId);
       if (!prev || s.isPlaying !== prev.isPlaying) {
@@ -58,8 +70,12 @@ export function useAudioEngine() {
 
     apply(store.getState(), null);
     const unsubscribe = store.subscribe(apply);
+    const unsubscribeSettings = settings.subscribe((now, before) => {
+      if (now.normalize !== before.normalize) applyGains(store.getState());
+    });
     return () => {
       unsubscribe();
+      unsubscribeSettings();
       engine.destroy();
     };
   }, []);
@@ -74,4 +90,10 @@ function updatePositionState(position: number, duration: number, playbackRate: n
   } catch {
     // Some browsers reject position updates mid-seek; the next tick will do.
   }
+}
+
+/** The AudioContext factory, or undefined where Web Audio does not exist (the engine then scales element volume). */
+function webAudio(): (() => AudioContextLike<HTMLAudioElement>) | undefined {
+  if (typeof window === 'undefined' || typeof window.AudioContext !== 'function') return undefined;
+  return () => new window.AudioContext({ latencyHint: 'playback' });
 }

@@ -17,6 +17,7 @@ function focusKind(target: EventTarget | null): FocusKind {
     if (type === 'checkbox' || type === 'radio' || type === 'button' || type === 'submit' || type === 'file') return 'control';
     return 'text';
   }
+  if (target.getAttribute('role') === 'slider') return 'slider'; // the waveform seek bar
   if (tag === 'BUTTON' || tag === 'A' || target.getAttribute('role') === 'tab') return 'control';
   return 'none';
 }

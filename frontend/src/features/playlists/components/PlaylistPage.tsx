@@ -16,26 +16,34 @@ interface Loaded {
   playlist: Playlist;
   /** Entries whose song still exists, in order, with their tracks. */
   rows: { entry: Entry; track: Track }[];
+  /** Songs that exist but cannot be played yet (processing or rejected): listed, not playable. */
+  unavailable: Set<string>;
 }
+
+/** The row of a song song-svc knows but will not describe yet (docs/media.md: `unavailable`). */
+const unavailableTrack = (songId: string): Track => ({ id: songId, title: 'Song not available yet', artist: '', duration: 0 });
 
 /** The playlist and its songs: one call to user-svc, one to song-svc. */
 async function load(id: string, signal: AbortSignal): Promise<Loaded> {
   let { playlist, entries } = await getPlaylist(id, signal);
-  const { byId, missing } = await lookupSongs(
+  const { byId, missing, unavailable } = await lookupSongs(
     entries.map((e) => e.songId),
     signal,
   );
   // Songs deleted while user-svc missed the event: the owner's read drops
-  // them for good, and the playlist (a new revision) is read again.
+  // them for good, and the playlist (a new revision) is read again. Only
+  // `missing` ids: an `unavailable` song (processing) stays in the playlist.
   if (playlist.owned && ((await pruneMissing(missing, signal))?.entries ?? 0) > 0) {
     ({ playlist, entries } = await getPlaylist(id, signal));
   }
   const rows = entries.flatMap((entry) => {
     const song = byId.get(entry.songId);
-    // A song deleted from the catalogue is not shown.
-    return song ? [{ entry, track: songToTrack(song) }] : [];
+    if (song) return [{ entry, track: songToTrack(song) }];
+    // A song still processing keeps its place, shown as not playable; a song
+    // deleted from the catalogue is not shown.
+    return unavailable.has(entry.songId) ? [{ entry, track: unavailableTrack(entry.songId) }] : [];
   });
-  return { playlist, rows };
+  return { playlist, rows, unavailable };
 }
 
 function shuffled<T>(items: T[]): T[] {
@@ -93,8 +101,9 @@ export function PlaylistPage() {
     );
   }
 
-  const { playlist, rows } = data;
+  const { playlist, rows, unavailable } = data;
   const tracks = rows.map((r) => r.track);
+  const playable = tracks.filter((t) => !unavailable.has(t.id));
   const owned = playlist.owned;
 
   const onMove = (from: number, to: number) => {
@@ -150,10 +159,10 @@ export function PlaylistPage() {
       </header>
 
       <div className="flex flex-wrap items-center gap-2">
-        <Button size="lg" disabled={tracks.length === 0} onClick={() => playQueue(tracks, 0)} data-testid="playlist-play">
+        <Button size="lg" disabled={playable.length === 0} onClick={() => playQueue(playable, 0)} data-testid="playlist-play">
           <PlayIcon size={20} /> Play
         </Button>
-        <Button size="lg" variant="secondary" disabled={tracks.length === 0} onClick={() => playQueue(shuffled(tracks), 0)} data-testid="playlist-shuffle">
+        <Button size="lg" variant="secondary" disabled={playable.length === 0} onClick={() => playQueue(shuffled(playable), 0)} data-testid="playlist-shuffle">
           <ShuffleIcon size={20} /> Shuffle
         </Button>
         {owned && (
@@ -195,6 +204,7 @@ export function PlaylistPage() {
           numbering="position"
           showArtwork
           rowKeys={rows.map((r) => r.entry.entryId)}
+          unavailableIds={unavailable}
           onMove={owned ? onMove : undefined}
           rowExtras={
             owned
