@@ -457,7 +457,7 @@ export function FolderImport() {
               </Button>
             </div>
           ) : (
-            <p className="text-sm text-fg-muted" role="status" data-testid="folder-summary">
+            <p className="text-sm text-fg-muted" role="status" data-testid="folder-summary" data-album-id={albumId}>
               “{createdName}”: {counts.ready ?? 0} ready
               {counts.processing ? `, ${counts.processing} processing` : ''}
               {counts.uploading ? `, ${counts.uploading} uploading` : ''}
