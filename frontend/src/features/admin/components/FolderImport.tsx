@@ -431,7 +431,7 @@ export function FolderImport() {
                     {r.tagDisc !== null && ` · disc ${r.tagDisc}`}
                     {r.tagTrack !== null && ` · track ${r.tagTrack}`}
                   </p>
-                  {(r.status === 'uploading' || (locked && r.progress > 0 && r.status !== 'ready')) && (
+                  {r.status === 'uploading' && (
                     <ProgressBar value={r.progress} label={`Upload progress for ${r.path}`} testId="folder-song-progress" />
                   )}
                   {r.error && (
