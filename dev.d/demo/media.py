@@ -5,7 +5,8 @@
                                 cover.jpg + NN-<title>.mp3|ogg, and
                                 OUTDIR/manifest.json (paths, types, durations)
     media.py fixtures OUTDIR    small upload fixtures for the browser tests:
-                                cover.png and two short MP3s
+                                cover.png and two short MP3s, and album/:
+                                three tagged MP3s for the folder import
 
 Audio: sox synthesises a chord pad, a bass line, a melody and a light beat;
 espeak-ng speaks the title over the intro; lame encodes MP3 (ID3 tags and the
@@ -354,6 +355,57 @@ def cmd_fixtures(outdir):
     stamp.write_text(key)
 
 
+def cmd_fixtures_all(outdir):
+    cmd_fixtures(outdir)
+    folder_album(outdir)
+
+
+# The folder import's album (e2e/folder.test.mjs): sine tones of different
+# loudness, tagged, the cover embedded in track 1 only and no image file in
+# the folder (so the embedded picture must become the album cover). The file
+# names sort in another order than the track numbers, so the order seen in the
+# dashboard can only come from the tags.
+FOLDER_ALBUM = {
+    "name": "Folder Album", "artist": "Folder Artist", "seconds": 8,
+    "tracks": [  # file, title, track number, frequency (Hz), level (dBFS)
+        ("tone-b.mp3", "One", 1, 440, -10),
+        ("tone-c.mp3", "Two", 2, 554.37, -20),
+        ("tone-a.mp3", "Three", 3, 659.25, -30),
+    ],
+    "colors": ("#0f2027", "#2c5364", "#f7b733"),
+}
+
+
+def folder_album(outdir):
+    """outdir/album/tone-{b,c,a}.mp3: "One", "Two", "Three" (tracks 1-3) at -10/-20/-30 dBFS."""
+    adir = outdir / "album"
+    stamp = adir / ".stamp"
+    key = hashlib.sha256((json.dumps(FOLDER_ALBUM, sort_keys=True) + GENERATOR_VERSION).encode()).hexdigest()[:16]
+    files = [t[0] for t in FOLDER_ALBUM["tracks"]]
+    if stamp.is_file() and stamp.read_text() == key and all((adir / f).is_file() for f in files):
+        return
+    shutil.rmtree(adir, ignore_errors=True)
+    adir.mkdir(parents=True)
+    count = len(FOLDER_ALBUM["tracks"])
+    with tempfile.TemporaryDirectory(prefix="cadenza-e2e-folder-") as td:
+        tmp = Path(td)
+        cover = tmp / "cover.jpg"  # embedded only, never in the folder
+        cover_image(cover, FOLDER_ALBUM["name"], FOLDER_ALBUM["artist"], FOLDER_ALBUM["colors"], "folder", size=256)
+        for name, title, number, hz, dbfs in FOLDER_ALBUM["tracks"]:
+            wav = tmp / "tone.wav"
+            secs = FOLDER_ALBUM["seconds"]
+            # A full-scale sine peaks at 0 dBFS; `vol` sets the peak level.
+            run(["sox", "-n", "-r", str(RATE), "-c", "2", "-b", "16", str(wav),
+                 "synth", str(secs), "sine", f"{hz}", "vol", f"{dbfs}dB", "fade", "q", "0.05", str(secs), "0.05"])
+            cmd = ["lame", "--quiet", "-b", "128", "--add-id3v2",
+                   "--tt", title, "--ta", FOLDER_ALBUM["artist"], "--tl", FOLDER_ALBUM["name"],
+                   "--ty", "2026", "--tn", f"{number}/{count}"]
+            if number == 1:
+                cmd += ["--ti", str(cover)]
+            run(cmd + [str(wav), str(adir / name)])
+    stamp.write_text(key)
+
+
 def main(argv):
     if len(argv) != 3 or argv[1] not in ("catalogue", "fixtures"):
         print(__doc__, file=sys.stderr)
@@ -363,7 +415,7 @@ def main(argv):
             print(f"media: {tool} not found", file=sys.stderr)
             return 1
     outdir = Path(argv[2]).resolve()
-    (cmd_catalogue if argv[1] == "catalogue" else cmd_fixtures)(outdir)
+    (cmd_catalogue if argv[1] == "catalogue" else cmd_fixtures_all)(outdir)
     return 0
 
 

@@ -6,7 +6,8 @@
 //   E2E_BASE_URL        default http://127.0.0.1:8080
 //   E2E_MOTO_URL        default http://127.0.0.1:4566 (sent mail: /moto-api/data.json)
 //   E2E_CHROMIUM        default /usr/bin/chromium
-//   E2E_FIXTURES        upload fixtures (cover.png + 2 MP3s), default ../.dev/e2e-fixtures;
+//   E2E_FIXTURES        upload fixtures (cover.png + 2 MP3s, album/ with 3 tagged MP3s),
+//                       default ../.dev/e2e-fixtures;
 //                       generated with dev.d/demo/media.py when missing
 //   E2E_ADMIN_EMAIL / E2E_ADMIN_PASSWORD        the demo admin
 //   E2E_LISTENER_EMAIL / E2E_LISTENER_PASSWORD  the demo listener
@@ -248,16 +249,35 @@ export const audioTime = (page) =>
     return a ? { t: a.currentTime, paused: a.paused, src: a.currentSrc, error: a.error?.code ?? null } : null;
   });
 
+const fixturesDir = () => process.env.E2E_FIXTURES ?? path.join(repoRoot, '.dev', 'e2e-fixtures');
+
+/** Runs `dev.d/demo/media.py fixtures` unless every one of `files` (relative to the fixtures folder) exists. */
+function ensureFixtures(dir, files) {
+  if (files.every((f) => fs.existsSync(path.join(dir, f)))) return;
+  const venvPy = path.join(repoRoot, '.dev', 'venv', 'bin', 'python');
+  const py = fs.existsSync(venvPy) ? venvPy : 'python3';
+  execFileSync(py, [path.join(repoRoot, 'dev.d', 'demo', 'media.py'), 'fixtures', dir], { stdio: 'inherit' });
+}
+
 /** Upload fixtures: cover.png and two MP3s, generated once by dev.d/demo/media.py. */
 export function fixtures() {
-  const dir = process.env.E2E_FIXTURES ?? path.join(repoRoot, '.dev', 'e2e-fixtures');
+  const dir = fixturesDir();
   const files = ['cover.png', '01 - Morning Test Tone.mp3', '02 - Evening Test Tone.mp3'];
-  if (!files.every((f) => fs.existsSync(path.join(dir, f)))) {
-    const venvPy = path.join(repoRoot, '.dev', 'venv', 'bin', 'python');
-    const py = fs.existsSync(venvPy) ? venvPy : 'python3';
-    execFileSync(py, [path.join(repoRoot, 'dev.d', 'demo', 'media.py'), 'fixtures', dir], { stdio: 'inherit' });
-  }
+  ensureFixtures(dir, files);
   return { cover: path.join(dir, files[0]), songs: [path.join(dir, files[1]), path.join(dir, files[2])], titles: ['Morning Test Tone', 'Evening Test Tone'] };
+}
+
+/**
+ * The folder-import fixture (media.py fixtures → album/): three tagged MP3s,
+ * "One", "Two", "Three" (tracks 1-3 at -10/-20/-30 dBFS) of "Folder Album" by
+ * "Folder Artist", the cover embedded in track 1 only, and file names that
+ * sort in another order than the tracks.
+ */
+export function folderFixture() {
+  const dir = path.join(fixturesDir(), 'album');
+  const files = ['tone-a.mp3', 'tone-b.mp3', 'tone-c.mp3'];
+  ensureFixtures(fixturesDir(), files.map((f) => path.join('album', f)));
+  return { dir, album: 'Folder Album', artist: 'Folder Artist', titles: ['One', 'Two', 'Three'] };
 }
 
 /**

@@ -26,7 +26,8 @@ export interface NewSong {
   trackNumber: number;
 }
 
-export const createSong = (body: NewSong) => api.post<unknown>('/api/admin/song', body);
+/** admin-svc answers `{message, song}`. */
+export const createSong = (body: NewSong) => api.post<{ song?: AdminSong } & Partial<AdminSong>>('/api/admin/song', body);
 
 export const updateSong = (id: string, changes: Partial<Pick<AdminSong, 'title' | 'artist' | 'trackNumber' | 'duration'>>) =>
   api.patch<unknown>(`/api/admin/song/${enc(id)}`, changes);

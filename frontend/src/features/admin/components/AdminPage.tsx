@@ -2,18 +2,20 @@ import { useRef, type KeyboardEvent } from 'react';
 import { useSearchParams } from 'react-router';
 import { cn } from '@/lib/cn';
 import { AlbumsTab } from './AlbumsTab';
+import { FolderImport } from './FolderImport';
 import { SongsTab } from './SongsTab';
 
 const tabs = [
   { id: 'albums', label: 'Albums' },
   { id: 'songs', label: 'Songs' },
+  { id: 'import', label: 'Add from files' },
 ] as const;
 
 type TabId = (typeof tabs)[number]['id'];
 
 export function AdminPage() {
   const [params, setParams] = useSearchParams();
-  const current: TabId = params.get('tab') === 'songs' ? 'songs' : 'albums';
+  const current: TabId = tabs.find((t) => t.id === params.get('tab'))?.id ?? 'albums';
   const refs = useRef<Record<string, HTMLButtonElement | null>>({});
 
   const select = (id: TabId) => {
@@ -65,7 +67,7 @@ export function AdminPage() {
         ))}
       </div>
       <div role="tabpanel" id={`panel-${current}`} aria-labelledby={`tab-${current}`}>
-        {current === 'albums' ? <AlbumsTab /> : <SongsTab />}
+        {current === 'albums' ? <AlbumsTab /> : current === 'songs' ? <SongsTab /> : <FolderImport />}
       </div>
     </div>
   );

@@ -10,10 +10,25 @@ interface Props {
   seed: string;
   error?: string | undefined;
   label?: string;
+  hint?: string;
+  /** Test ids of the input and the progress bar (two pickers can share a page). */
+  testId?: string;
+  progressTestId?: string;
 }
 
 /** Cover image chooser with a local preview and an upload progress bar. */
-export function CoverPicker({ file, onChange, progress, currentUrl, seed, error, label = 'Cover image' }: Props) {
+export function CoverPicker({
+  file,
+  onChange,
+  progress,
+  currentUrl,
+  seed,
+  error,
+  label = 'Cover image',
+  hint = 'JPEG, PNG or WebP, up to 10 MiB.',
+  testId = 'cover-input',
+  progressTestId = 'cover-progress',
+}: Props) {
   const id = useId();
   const [preview, setPreview] = useState<string | null>(null);
   useEffect(() => {
@@ -40,7 +55,7 @@ export function CoverPicker({ file, onChange, progress, currentUrl, seed, error,
           onChange={(e) => onChange(e.target.files?.[0] ?? null)}
           aria-invalid={error ? true : undefined}
           aria-describedby={error ? `${id}-error` : `${id}-hint`}
-          data-testid="cover-input"
+          data-testid={testId}
           className="text-sm text-fg-muted file:mr-3 file:rounded-full file:border-0 file:bg-white/10 file:px-4 file:py-2 file:text-sm file:font-semibold file:text-fg hover:file:bg-white/15 focus-ring"
         />
         {error ? (
@@ -49,10 +64,10 @@ export function CoverPicker({ file, onChange, progress, currentUrl, seed, error,
           </p>
         ) : (
           <p id={`${id}-hint`} className="text-xs text-fg-subtle">
-            JPEG, PNG or WebP, up to 10 MiB.
+            {hint}
           </p>
         )}
-        {progress !== null && <ProgressBar value={progress} label={`Uploading ${file?.name ?? 'cover'}`} testId="cover-progress" />}
+        {progress !== null && <ProgressBar value={progress} label={`Uploading ${file?.name ?? 'cover'}`} testId={progressTestId} />}
       </div>
     </div>
   );

@@ -1,10 +1,11 @@
 import { useId, useRef, useState } from 'react';
 import { Button, CloseIcon, IconButton, ProgressBar, toast } from '@/components/ui';
-import { ApiError, errorMessage } from '@/lib/api-client';
+import { errorMessage } from '@/lib/api-client';
 import { formatBytes, formatDuration } from '@/lib/format';
-import { createSong } from '../api';
-import { uploadFile } from '../api/upload';
+import { addSongTask, failureText, worthRetrying } from '../lib/add-song';
 import { AUDIO_TYPES, checkFile, contentTypeOf, readAudioDuration, titleFromFileName } from '../lib/files';
+import { runPool, type PoolEvent } from '../lib/pool';
+import type { AdminSong } from '../types';
 import type { AdminAlbum } from '../types';
 
 type Status = 'reading' | 'ready' | 'uploading' | 'saving' | 'done' | 'error';
@@ -77,44 +78,45 @@ export function SongUploader({ album, nextTrackNumber, onAdded }: { album: Admin
     if (inputRef.current) inputRef.current.value = '';
   };
 
-  const uploadOne = async (d: Draft) => {
-    if (d.duration === null) return;
-    patch(d.key, { status: 'uploading', progress: 0, error: null });
-    try {
-      const audioKey = await uploadFile(d.file, 'song', contentTypeOf(d.file), (progress) => patch(d.key, { progress }));
-      patch(d.key, { status: 'saving', progress: 100 });
-      await createSong({
-        title: d.title.trim(),
-        artist: d.artist.trim(),
-        audioKey,
-        duration: Math.round(d.duration * 1000) / 1000,
-        albumId: album.id,
-        trackNumber: d.trackNumber,
-      });
-      patch(d.key, { status: 'done' });
-      onAdded();
-    } catch (err) {
-      const fields = err instanceof ApiError ? Object.values(err.fieldMap()) : [];
-      const message = errorMessage(err, 'Upload failed.');
-      patch(d.key, { status: 'error', error: [message, ...fields].join(' ') });
-      toast.error(`${d.file.name}: ${message}`);
-    }
-  };
-
   const uploadAll = async () => {
-    const todo = drafts.filter((d) => (d.status === 'ready' || (d.status === 'error' && d.duration !== null)));
+    const todo = drafts.filter((d) => d.status === 'ready' || (d.status === 'error' && d.duration !== null));
     const invalid = todo.find((d) => !d.title.trim() || !d.artist.trim() || !(d.trackNumber > 0));
     if (invalid) {
       toast.error(`${invalid.file.name}: title, artist and a positive track number are required.`);
       return;
     }
     setRunning(true);
-    // Two at a time: keeps the progress bars moving without starving the player.
-    const queue = [...todo];
-    const worker = async () => {
-      for (let d = queue.shift(); d; d = queue.shift()) await uploadOne(d);
+    const key = (d: Draft) => String(d.key);
+    const onEvent = (e: PoolEvent<AdminSong>) => {
+      const k = Number(e.id);
+      if (e.type === 'start') patch(k, { status: 'uploading', progress: 0, error: null });
+      else if (e.type === 'progress') patch(k, e.percent >= 100 ? { status: 'saving', progress: 100 } : { progress: e.percent });
+      else if (e.type === 'retry') patch(k, { error: `${failureText(e.error)} Trying again…` });
+      else if (e.type === 'done') {
+        patch(k, { status: 'done', error: null });
+        onAdded();
+      } else {
+        patch(k, { status: 'error', error: failureText(e.error) });
+        const name = drafts.find((d) => d.key === k)?.file.name ?? 'A song';
+        toast.error(`${name}: ${errorMessage(e.error, 'Upload failed.')}`);
+      }
     };
-    await Promise.all([worker(), worker()]);
+    // Three at a time (shared with the folder import), each retried once by itself.
+    await runPool(
+      todo.map((d) =>
+        addSongTask({
+          id: key(d),
+          file: d.file,
+          contentType: contentTypeOf(d.file),
+          title: d.title,
+          artist: d.artist,
+          albumId: album.id,
+          trackNumber: d.trackNumber,
+          duration: d.duration,
+        }),
+      ),
+      { concurrency: 3, retries: 1, retryable: worthRetrying, onEvent },
+    );
     setRunning(false);
   };
 

@@ -5,8 +5,11 @@ import { ApiError, errorMessage } from '@/lib/api-client';
 import { formatDuration } from '@/lib/format';
 import { useAsync } from '@/lib/use-async';
 import { deleteSong, listAlbums, listAlbumSongs, updateSong } from '../api';
+import { songStatus } from '../lib/status';
+import { useSongStatusPolling } from '../lib/use-song-status';
 import type { AdminSong } from '../types';
 import { SongUploader } from './SongUploader';
+import { StatusBadge } from './StatusBadge';
 
 function EditSongModal({ song, onClose, onSaved }: { song: AdminSong; onClose: () => void; onSaved: () => void }) {
   const [title, setTitle] = useState(song.title);
@@ -87,6 +90,9 @@ export function SongsTab() {
     (a, b) => (a.trackNumber ?? Infinity) - (b.trackNumber ?? Infinity) || (a.createdAt ?? '').localeCompare(b.createdAt ?? ''),
   );
   const nextTrackNumber = sorted.reduce((max, s) => Math.max(max, s.trackNumber ?? 0), 0) + 1;
+  // Songs the media worker has not read yet: follow them until they settle.
+  const processing = sorted.some((s) => songStatus(s) === 'processing');
+  useSongStatusPolling(albumId || null, processing, (fresh) => songs.setData(() => fresh));
 
   const confirmDelete = async () => {
     if (!deleting) return;
@@ -149,12 +155,15 @@ export function SongsTab() {
             ) : (
               <ol className="flex flex-col divide-y divide-white/5 rounded-2xl border border-white/10 bg-surface-1" data-testid="admin-song-list">
                 {sorted.map((s) => (
-                  <li key={s.id} className="flex items-center gap-4 px-4 py-2.5" data-testid="admin-song-row" data-song-id={s.id}>
+                  <li key={s.id} className="flex items-center gap-4 px-4 py-2.5" data-testid="admin-song-row" data-song-id={s.id} data-status={songStatus(s)}>
                     <span className="w-6 text-right text-sm tabular-nums text-fg-muted">{s.trackNumber ?? '–'}</span>
                     <div className="min-w-0 flex-1">
                       <p className="truncate font-medium">{s.title}</p>
                       <p className="truncate text-sm text-fg-muted">{s.artist}</p>
                     </div>
+                    <span className="max-w-[40%]">
+                      <StatusBadge status={songStatus(s)} reason={s.statusReason} testId="admin-song-status" />
+                    </span>
                     <span className="text-sm tabular-nums text-fg-muted">{formatDuration(s.duration)}</span>
                     <IconButton label={`Edit ${s.title}`} onClick={() => setEditing(s)} data-testid="admin-song-edit">
                       <EditIcon size={18} />

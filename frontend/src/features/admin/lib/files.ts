@@ -58,15 +58,48 @@ export function checkFile(file: { name: string; type: string; size: number }, ki
   return null;
 }
 
-/** "03 - My_Song.mp3" → "My Song". */
+/**
+ * "03 - My_Song.mp3" → "My Song", "1-04 Song.flac" → "Song", "07 Song.ogg" →
+ * "Song": the name without its extension and leading track (or disc-track)
+ * digits. A name that is nothing but digits ("1999.mp3") is kept.
+ */
 export function titleFromFileName(name: string): string {
   const base = name.replace(/\.[^.]+$/, '');
   const cleaned = base
     .replace(/_+/g, ' ')
-    .replace(/^\s*\d{1,3}\s*[-.)]\s*/, '')
+    .replace(/^\s*\d{1,2}\s*[-.]\s*\d{1,3}(?=\s)/, '') // "1-04 …", "2.07 …": disc-track
+    .replace(/^\s*\d{1,3}\s*[-.)]\s*/, '') // "03 - …", "12. …", "4) …"
+    .replace(/^\s*\d{1,3}\s+(?=\S)/, '') // "07 …"
+    .replace(/^\s*[-.)]\s*/, '')
     .replace(/\s+/g, ' ')
     .trim();
   return cleaned || base;
+}
+
+const extensionOf = (name: string) => (name.includes('.') ? (name.split('.').pop()?.toLowerCase() ?? '') : '');
+
+/** Extensions taken as audio even when the browser gives no (or a video) MIME type. */
+export const AUDIO_EXTENSIONS = ['mp3', 'm4a', 'mp4', 'aac', 'flac', 'ogg', 'oga', 'opus', 'wav'] as const;
+
+/**
+ * The upload content type of an audio file admin-svc accepts, from its MIME
+ * type or else its extension (a `.m4a` that the OS calls `video/mp4` is
+ * audio/mp4), or null when the file is not such audio.
+ */
+export function audioContentTypeOf(file: { name: string; type: string }): string | null {
+  const byType = contentTypeOf(file);
+  if ((AUDIO_TYPES as readonly string[]).includes(byType)) return byType;
+  const ext = extensionOf(file.name);
+  if ((AUDIO_EXTENSIONS as readonly string[]).includes(ext)) return byExtension[ext] ?? null;
+  return null;
+}
+
+/** True for a JPEG, PNG or WebP image (by MIME type or extension). */
+export function isCoverImage(file: { name: string; type: string }): boolean {
+  const byType = contentTypeOf(file);
+  if ((COVER_TYPES as readonly string[]).includes(byType)) return true;
+  const ext = byExtension[extensionOf(file.name)];
+  return ext !== undefined && (COVER_TYPES as readonly string[]).includes(ext);
 }
 
 /** Duration in seconds, read by the browser from the file's metadata. */

@@ -8,6 +8,9 @@ export interface AdminAlbum {
   createdAt: string;
 }
 
+/** docs/media.md: what the media worker made of the song's audio. */
+export type SongStatus = 'processing' | 'ready' | 'rejected';
+
 export interface AdminSong {
   id: string;
   title: string;
@@ -17,6 +20,10 @@ export interface AdminSong {
   albumId: string;
   imageUrl?: string | null;
   createdAt?: string;
+  /** Absent from an admin-svc without the media worker (the song is then ready). */
+  status?: SongStatus;
+  /** Why the worker rejected the song; null unless rejected. */
+  statusReason?: string | null;
 }
 
 export type UploadKind = 'thumbnail' | 'song';

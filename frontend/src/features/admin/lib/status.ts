@@ -1,0 +1,73 @@
+import type { AdminSong, SongStatus } from '../types';
+
+/** A song's server state; a song without one (admin-svc without the media worker) is ready. */
+export function songStatus(song: Pick<AdminSong, 'status'>): SongStatus {
+  return song.status === 'processing' || song.status === 'rejected' ? song.status : 'ready';
+}
+
+/** True when no song is still being read by the media worker. */
+export const allSettled = (songs: Pick<AdminSong, 'status'>[]) => songs.every((s) => songStatus(s) !== 'processing');
+
+export const POLL_FAST_MS = 2000;
+export const POLL_SLOW_MS = 5000;
+export const POLL_SLOW_AFTER_MS = 60_000;
+
+/** The pause before the next poll: every 2 s for the first minute, then every 5 s. */
+export const pollDelay = (elapsedMs: number) => (elapsedMs < POLL_SLOW_AFTER_MS ? POLL_FAST_MS : POLL_SLOW_MS);
+
+export interface Clock {
+  now: () => number;
+  setTimeout: (fn: () => void, ms: number) => unknown;
+  clearTimeout: (handle: unknown) => void;
+}
+
+const realClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+  clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+/**
+ * Polls an album's songs while any is processing: `load` every 2 s (5 s after
+ * the first minute), each answer handed to `onSongs`, until an answer has no
+ * processing song or the returned stop function is called (which also aborts
+ * a request in flight). A failed request is retried at the next tick.
+ */
+export function pollSongStatuses(
+  load: (signal: AbortSignal) => Promise<AdminSong[]>,
+  onSongs: (songs: AdminSong[]) => void,
+  clock: Clock = realClock,
+): () => void {
+  const started = clock.now();
+  let stopped = false;
+  let timer: unknown = null;
+  let inFlight: AbortController | null = null;
+
+  const tick = async () => {
+    timer = null;
+    inFlight = new AbortController();
+    const ctrl = inFlight;
+    try {
+      const songs = await load(ctrl.signal);
+      if (stopped) return;
+      onSongs(songs);
+      if (allSettled(songs)) {
+        stopped = true;
+        return;
+      }
+    } catch {
+      if (stopped) return;
+    } finally {
+      if (inFlight === ctrl) inFlight = null;
+    }
+    timer = clock.setTimeout(() => void tick(), pollDelay(clock.now() - started));
+  };
+
+  timer = clock.setTimeout(() => void tick(), pollDelay(0));
+  return () => {
+    stopped = true;
+    if (timer !== null) clock.clearTimeout(timer);
+    timer = null;
+    inFlight?.abort();
+  };
+}
