@@ -48,7 +48,8 @@ t0=$(_now_ms)
 (cd frontend && node --test --test-concurrency=1 --test-timeout=300000 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$tap" \
-  e2e/gateway.test.mjs e2e/listener.test.mjs e2e/admin.test.mjs e2e/playlists.test.mjs) || rc=$?
+  e2e/gateway.test.mjs e2e/listener.test.mjs e2e/admin.test.mjs e2e/playlists.test.mjs \
+  e2e/folder.test.mjs) || rc=$?
 secs=$((($(_now_ms) - t0) / 1000))
 
 pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -n 1)

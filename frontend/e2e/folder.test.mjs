@@ -5,13 +5,15 @@
 // goes uploading → processing → ready (the media worker must be running), and
 // a listener sees the album with its cover and the three titles in order.
 //
-// Not part of `npm run e2e` / 70-e2e.sh yet; run it on its own with the stack
-// up (media-worker included):
+// Then the server's reading: track gains 10 dB apart like the files, one
+// album gain, and the waveform in the player. Run by dev.d/test/70-e2e.sh;
+// alone, with the stack up (media-worker included):
 //   cd frontend && node --test --test-timeout=300000 e2e/folder.test.mjs
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import {
   ADMIN,
+  BASE_URL,
   LISTENER,
   assertCoverLoaded,
   deleteAlbumViaApi,
@@ -124,6 +126,25 @@ describe('admin: add an album from a folder of tagged files', () => {
     // The album page's header holds the cover (the Cover component drops an <img> that failed).
     await assertCoverLoaded(listener.locator('header').filter({ has: listener.getByTestId('album-title') }), 'the album page cover');
     await screenshot(listener, 'folder-album');
+  });
+
+  step('the server measured the files: gains follow their loudness, the album gain is shared, and playing shows the waveform', async () => {
+    const res = await fetch(`${BASE_URL}/api/song/album/${albumId}`);
+    assert.equal(res.status, 200);
+    const { album, songs } = await res.json();
+    const gains = songs.map((s) => s.trackGainDb);
+    // The fixtures are tones 10 dB apart, quietest last: each is raised 10 dB more.
+    assert.ok(gains.every((g) => typeof g === 'number'), `track gains: ${gains}`);
+    assert.ok(Math.abs(gains[1] - gains[0] - 10) < 1 && Math.abs(gains[2] - gains[1] - 10) < 1, `track gains 10 dB apart: ${gains}`);
+    assert.equal(typeof album.albumGainDb, 'number', 'album gain set once every song is ready');
+    assert.ok(songs.every((s) => s.albumGainDb === album.albumGainDb), 'every song carries its album\'s gain');
+    await listener.getByTestId('track-play').first().click();
+    await listener.waitForFunction(() => (document.querySelector('audio[data-testid="audio"]')?.currentTime ?? 0) > 0.5, null, { timeout: 30_000 });
+    const wave = listener.getByTestId('waveform');
+    await wave.waitFor({ timeout: 15_000 });
+    assert.ok(Number(await wave.getAttribute('data-bars')) > 10, 'the waveform draws bars');
+    assert.equal(await listener.getByTestId('player-normalize').getAttribute('data-state'), 'on', 'normalisation is on by default');
+    await screenshot(listener, 'folder-waveform');
   });
 
   step('clean up: delete the album', async () => {
