@@ -128,7 +128,7 @@ describe('admin: add an album from a folder of tagged files', () => {
     await screenshot(listener, 'folder-album');
   });
 
-  step('the server measured the files: gains follow their loudness, the album gain is shared, and playing shows the waveform', async () => {
+  step('the server measured the files: gains follow their loudness, the album gain is shared and applied when the album plays, and the player shows the waveform', async () => {
     const res = await fetch(`${BASE_URL}/api/song/album/${albumId}`);
     assert.equal(res.status, 200);
     const { album, songs } = await res.json();
@@ -144,6 +144,25 @@ describe('admin: add an album from a folder of tagged files', () => {
     await wave.waitFor({ timeout: 15_000 });
     assert.ok(Number(await wave.getAttribute('data-bars')) > 10, 'the waveform draws bars');
     assert.equal(await listener.getByTestId('player-normalize').getAttribute('data-state'), 'on', 'normalisation is on by default');
+    // The album, played in order from its page, is levelled by its album gain
+    // through Web Audio; switched off, by nothing.
+    const levelIs = (want) =>
+      listener.waitForFunction(
+        (w) => {
+          const a = document.querySelector('audio[data-testid="audio"]');
+          return a?.dataset.route === 'graph' && Math.abs(Number(a.dataset.gain) - w) < 1e-3;
+        },
+        want,
+        { timeout: 10_000 },
+      ).catch(async (err) => {
+        const seen = await listener.evaluate(() => ({ ...document.querySelector('audio[data-testid="audio"]')?.dataset }));
+        throw new Error(`level ${want} wanted, element shows ${JSON.stringify(seen)} (${err.message})`);
+      });
+    await levelIs(10 ** (album.albumGainDb / 20));
+    await listener.getByTestId('player-normalize').click();
+    await levelIs(1);
+    await listener.getByTestId('player-normalize').click();
+    await levelIs(10 ** (album.albumGainDb / 20));
     await screenshot(listener, 'folder-waveform');
   });
 

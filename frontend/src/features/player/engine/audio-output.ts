@@ -155,14 +155,27 @@ export class AudioOutput<E extends MediaElement> {
     element.muted = this.muted;
     if (route.kind !== 'graph') {
       element.volume = fallbackVolume(this.volume, gain);
+      note(element, route.kind, Math.min(1, gain));
       return;
     }
     element.volume = this.volume;
     const param = route.stage.gain;
     const target = Math.min(MAX_GAIN, gain);
+    note(element, route.kind, target);
     const now = this.context?.currentTime ?? 0;
     param.cancelScheduledValues(now);
     if (glide && !element.paused) param.setTargetAtTime(target, now, GLIDE_S);
     else param.value = target;
   }
+}
+
+/**
+ * Shows on the element how its sound is levelled (`data-gain`: the linear
+ * normalisation gain applied; `data-route`: `graph` through Web Audio,
+ * else element volume), for debugging and the browser tests.
+ */
+function note(element: MediaElement, route: Route['kind'], gain: number): void {
+  if (!element.dataset) return;
+  element.dataset.route = route;
+  element.dataset.gain = gain.toFixed(4);
 }

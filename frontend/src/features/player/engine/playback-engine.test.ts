@@ -25,6 +25,7 @@ class FakeAudio implements MediaElement {
   readyState = 0;
   playbackRate = 1;
   error: { code: number } | null = null;
+  dataset: Record<string, string | undefined> = {};
   playCalls = 0;
   loadCalls = 0;
   /** What the next play() does. */
@@ -605,6 +606,7 @@ describe('PlaybackEngine: loudness normalisation', () => {
     await t.playTrack('a');
     await settle();
     expect(t.ctx().stage(t.els[0])?.gain.value).toBeCloseTo(10 ** (12 / 20));
+    expect(t.els[0].dataset).toEqual({ route: 'graph', gain: (10 ** (12 / 20)).toFixed(4) });
   });
 
   it('without Web Audio, scales the element volume by the gain, never above the listener volume', async () => {
@@ -616,6 +618,8 @@ describe('PlaybackEngine: loudness normalisation', () => {
     t.engine.setGains(gains({ a: 2 })); // a boost cannot be done with element volume
     expect(t.els[0].volume).toBeCloseTo(0.8);
     expect(t.els[0].paused).toBe(false);
+    expect(t.els[0].dataset.gain).toBe('1.0000');
+    expect(t.els[0].dataset.route).not.toBe('graph');
   });
 
   it('keeps playing on element volume when the AudioContext cannot be made', async () => {

@@ -55,6 +55,8 @@ export interface MediaElement {
   removeAttribute(name: 'src'): void;
   addEventListener(type: MediaEventType, listener: () => void): void;
   removeEventListener(type: MediaEventType, listener: () => void): void;
+  /** The element's data attributes (real elements; stand-ins may omit them). */
+  readonly dataset?: Record<string, string | undefined>;
 }
 
 export interface Clock {
