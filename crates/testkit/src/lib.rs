@@ -6,6 +6,7 @@
 //! Endpoints come from `CADENZA_*` variables, or from `.dev/env` when the
 //! tests are run with plain `cargo test` after `./dev infra up`.
 
+pub mod aws;
 pub mod events;
 pub mod keys;
 pub mod process;

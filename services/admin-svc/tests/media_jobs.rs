@@ -21,12 +21,7 @@ async fn jobs(w: &World) -> Vec<(Uuid, String, i32)> {
 }
 
 async fn sqs() -> aws_sdk_sqs::Client {
-    let sdk = cadenza_aws::sdk_config().await;
-    aws_sdk_sqs::Client::from_conf(
-        aws_sdk_sqs::config::Builder::from(&sdk)
-            .endpoint_url(&infra().aws_endpoint)
-            .build(),
-    )
+    cadenza_testkit::aws::sqs_client(&infra().aws_endpoint).await
 }
 
 async fn queue(sqs: &aws_sdk_sqs::Client) -> String {

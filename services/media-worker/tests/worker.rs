@@ -7,10 +7,10 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
 use cadenza_events::{channel, Publisher};
 use cadenza_media::Limits;
 use cadenza_platform::redis::Namespace;
+use cadenza_testkit::aws::{create_bucket, remove_bucket_blocking, s3_client, sqs_client};
 use cadenza_testkit::events::EventLog;
 use cadenza_testkit::{fresh_database, fresh_namespace, infra, unique_name, TestDatabase};
 use media_worker::{Job, Outcome, QueueConfig, Worker};
@@ -23,27 +23,12 @@ struct World {
     ns: Namespace,
 }
 
-async fn s3() -> aws_sdk_s3::Client {
-    let sdk = cadenza_aws::sdk_config().await;
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            .endpoint_url(&infra().s3_endpoint)
-            .force_path_style(true)
-            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
-            .build(),
-    )
-}
-
 async fn world() -> World {
     let db = fresh_database().await;
     cadenza_catalog::migrate(&db.pool).await.unwrap();
-    let s3 = s3().await;
-    // The prefix `./dev test` sweeps, and the bucket goes with the world:
-    // SeaweedFS gives every bucket volumes of its own, and leaked buckets
-    // run it out of them.
-    let bucket = unique_name("cadenza-t-");
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let s3 = s3_client().await;
+    // The bucket goes with the world (Drop).
+    let bucket = create_bucket(&s3).await;
     let ns = fresh_namespace();
     let redis = redis::Client::open(infra().redis_url.as_str()).unwrap();
     let redis = cadenza_platform::redis::manager(&redis).await.unwrap();
@@ -64,26 +49,7 @@ async fn world() -> World {
 
 impl Drop for World {
     fn drop(&mut self) {
-        // Drop runs inside the test's runtime, which cannot be blocked on.
-        let bucket = self.bucket.clone();
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async {
-                let s3 = s3().await;
-                if let Ok(out) = s3.list_objects_v2().bucket(&bucket).send().await {
-                    for key in out.contents().iter().filter_map(|o| o.key()) {
-                        let _ = s3.delete_object().bucket(&bucket).key(key).send().await;
-                    }
-                }
-                let _ = s3.delete_bucket().bucket(&bucket).send().await;
-            });
-        })
-        .join();
+        remove_bucket_blocking(self.bucket.clone());
     }
 }
 
@@ -223,14 +189,8 @@ fn tone(db: f64) -> Vec<u8> {
     bytes
 }
 
-/// An SQS client for moto.
 async fn sqs() -> aws_sdk_sqs::Client {
-    let sdk = cadenza_aws::sdk_config().await;
-    aws_sdk_sqs::Client::from_conf(
-        aws_sdk_sqs::config::Builder::from(&sdk)
-            .endpoint_url(&infra().aws_endpoint)
-            .build(),
-    )
+    sqs_client(&infra().aws_endpoint).await
 }
 
 fn job(song: Uuid, key: &str) -> Job {

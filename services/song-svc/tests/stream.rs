@@ -13,14 +13,7 @@ use dev_edge::EdgeConfig;
 use uuid::Uuid;
 
 async fn s3() -> aws_sdk_s3::Client {
-    let infra = infra();
-    let sdk = cadenza_aws::sdk_config().await;
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            .endpoint_url(&infra.s3_endpoint)
-            .force_path_style(true)
-            .build(),
-    )
+    cadenza_testkit::aws::s3_client().await
 }
 
 async fn edge(s3: aws_sdk_s3::Client) -> TestServer {

@@ -9,7 +9,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use cadenza_auth::{KeySource, VerifierConfig};
@@ -76,20 +75,7 @@ pub struct Platform {
     jobs: tokio::sync::Mutex<Vec<Value>>,
 }
 
-pub async fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
-    user_svc::app::sqs_client(Some(endpoint)).await
-}
-
-pub async fn s3_client() -> aws_sdk_s3::Client {
-    let sdk = cadenza_aws::sdk_config().await;
-    let conf = aws_sdk_s3::config::Builder::from(&sdk)
-        .endpoint_url(&infra().s3_endpoint)
-        .force_path_style(true)
-        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
-}
+pub use cadenza_testkit::aws::{s3_client, sqs_client};
 
 /// A new, empty bucket on the shared S3.
 pub async fn create_bucket(s3: &aws_sdk_s3::Client) -> String {

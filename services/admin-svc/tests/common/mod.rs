@@ -3,10 +3,7 @@
 //! on an ephemeral port.
 #![allow(dead_code)]
 
-use std::time::Duration;
-
 use admin_svc::{build, AppState, Config};
-use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
 use cadenza_auth::{KeySource, VerifierConfig};
 use cadenza_platform::redis::Namespace;
 use cadenza_testkit::keys::{AUDIENCE, ISSUER, JWT_PUBLIC_PEM};
@@ -29,17 +26,7 @@ pub struct World {
     pub state: AppState,
 }
 
-pub async fn s3_client() -> aws_sdk_s3::Client {
-    let infra = infra();
-    let sdk = cadenza_aws::sdk_config().await;
-    let conf = aws_sdk_s3::config::Builder::from(&sdk)
-        .endpoint_url(&infra.s3_endpoint)
-        .force_path_style(true)
-        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
-}
+pub use cadenza_testkit::aws::{remove_bucket, s3_client};
 
 pub fn config(
     db: &TestDatabase,
@@ -295,26 +282,6 @@ pub async fn assert_problem(resp: reqwest::Response, status: u16, field: &str) -
 
 pub fn s3_url() -> String {
     infra().s3_endpoint.clone()
-}
-
-/// Empties and removes a test bucket (best effort; retried, as the app's
-/// background purge may still be deleting objects).
-pub async fn remove_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
-    for _ in 0..5 {
-        if let Ok(out) = s3.list_objects_v2().bucket(bucket).send().await {
-            for key in out.contents().iter().filter_map(|o| o.key()) {
-                let _ = s3.delete_object().bucket(bucket).key(key).send().await;
-            }
-        }
-        match s3.delete_bucket().bucket(bucket).send().await {
-            Ok(_) => return,
-            Err(e) => eprintln!(
-                "remove_bucket {bucket}: {}",
-                aws_sdk_s3::error::DisplayErrorContext(&e)
-            ),
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 impl Drop for World {
