@@ -13,6 +13,7 @@
 
 pub mod cursor;
 pub mod json;
+pub mod media;
 pub mod queries;
 pub mod rows;
 pub mod version;

@@ -2,6 +2,7 @@
 //! live in `cadenza_catalog::queries`. Every write is one transaction, and
 //! returns what the caller needs after the commit (events, object cleanup).
 
+use cadenza_catalog::media::refresh_album_gain;
 use cadenza_catalog::{
     AlbumRow, SongRow, SongStatus, ALBUM_COLUMNS, MAX_TRACK_NUMBER, SONG_COLUMNS,
 };
@@ -300,6 +301,12 @@ pub async fn update_song(
     if after.audio_key != before.audio_key {
         crate::media_jobs::enqueue(&mut tx, after.id, &after.audio_key).await?;
     }
+    if before.album_id != after.album_id {
+        // Both albums' songs changed: their gains follow.
+        for album in [before.album_id, after.album_id] {
+            refresh_album_gain(&mut tx, album, cadenza_media::album_gain).await?;
+        }
+    }
     let replaced = replaced_keys(&before.object_keys(), &after.object_keys());
     let orphaned_keys = unreferenced(&mut tx, replaced).await?;
     tx.commit().await?;
@@ -320,6 +327,9 @@ pub async fn delete_song(pool: &PgPool, id: Uuid) -> StoreResult<Written<SongRow
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(StoreError::NotFound)?;
+    // The album may be settled now (the deleted song was the last one
+    // processing), or its gain counted the deleted song.
+    refresh_album_gain(&mut tx, song.album_id, cadenza_media::album_gain).await?;
     let orphaned_keys = unreferenced(&mut tx, song.object_keys()).await?;
     tx.commit().await?;
     Ok(Written {

@@ -263,3 +263,64 @@ async fn with_a_media_worker_new_audio_waits_for_it() {
         ("processing".to_owned(), None)
     );
 }
+
+/// The album's gain follows the songs it holds: deleting the last song
+/// still processing settles the album (the worker will never be asked
+/// again), and a typed duration cannot undo a measured one.
+#[tokio::test]
+async fn deleting_an_album_s_last_processing_song_sets_its_gain() {
+    let queue_url = queue(&sqs().await).await;
+    let w = World::with_config(|c| c.media_queue_url = Some(queue_url)).await;
+    let album = w.create_album("Giant Steps").await;
+    let album_id = album["id"].as_str().unwrap().to_owned();
+    let read = w.create_song(&album_id, "Naima", json!({})).await;
+    let waiting = w.create_song(&album_id, "Mr. P.C.", json!({})).await;
+    let read_id = read["id"].as_str().unwrap().to_owned();
+    // The worker's verdict on the first song (media-worker's tests write it
+    // for real): -20 LUFS, peak -10 dBTP, 100 s.
+    sqlx::query(
+        "INSERT INTO song_media (song_id, audio_key, status, duration_seconds, peaks, \
+         integrated_lufs, true_peak_dbtp, track_gain_db) \
+         SELECT id, audio_key, 'ready', 100, '\\x00', -20, -10, 6 FROM songs WHERE id = $1::uuid",
+    )
+    .bind(&read_id)
+    .execute(&w.db.pool)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE songs SET status = 'ready', duration_seconds = 100 WHERE id = $1::uuid")
+        .bind(&read_id)
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    let gain = || async {
+        sqlx::query_scalar::<_, Option<f64>>("SELECT gain_db FROM albums WHERE id = $1::uuid")
+            .bind(&album_id)
+            .fetch_one(&w.db.pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(gain().await, None, "a song is still processing");
+
+    let r = w
+        .patch(&format!("/song/{read_id}"), json!({"duration": 5.0}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 422, "duration").await;
+
+    let r = w
+        .delete(&format!("/song/{}", waiting["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let got = gain().await.expect("settled by the delete");
+    assert!((got - 6.0).abs() < 1e-9, "-14 - (-20) = 6 dB: {got}");
+    let duration: f64 =
+        sqlx::query_scalar("SELECT duration_seconds FROM songs WHERE id = $1::uuid")
+            .bind(&read_id)
+            .fetch_one(&w.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(duration, 100.0, "the measured duration stands");
+}

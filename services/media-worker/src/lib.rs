@@ -90,52 +90,6 @@ struct Verdict {
     album_id: Uuid,
 }
 
-/// One song of an album: status, integrated loudness, true peak and
-/// duration of the reading of its current audio (if any).
-type Reading = (String, Option<f64>, Option<f64>, Option<f64>);
-
-/// Sets `albums.gain_db` once no song of the album waits for the worker and
-/// every ready one has a reading for its current audio: the gain of its
-/// ready songs together, capped so the album's highest true peak stays at
-/// or below the ceiling. Returns whether the gain changed.
-async fn update_album_gain(
-    tx: &mut sqlx::PgConnection,
-    album_id: Uuid,
-) -> Result<bool, sqlx::Error> {
-    let songs: Vec<Reading> = sqlx::query_as(
-        "SELECT s.status, m.integrated_lufs, m.true_peak_dbtp, m.duration_seconds \
-         FROM songs s LEFT JOIN song_media m ON m.song_id = s.id AND m.audio_key = s.audio_key \
-         WHERE s.album_id = $1",
-    )
-    .bind(album_id)
-    .fetch_all(&mut *tx)
-    .await?;
-    let settled = songs
-        .iter()
-        .all(|(status, _, _, duration)| match status.as_str() {
-            "processing" => false,
-            "ready" => duration.is_some(),
-            _ => true,
-        });
-    if !settled {
-        return Ok(false);
-    }
-    let measured: Vec<(f64, f64, f64)> = songs
-        .iter()
-        .filter(|(status, ..)| status == "ready")
-        .filter_map(|(_, lufs, peak, duration)| Some(((*lufs)?, (*peak)?, (*duration)?)))
-        .collect();
-    let gain = cadenza_media::album_gain(&measured);
-    let changed =
-        sqlx::query("UPDATE albums SET gain_db = $2 WHERE id = $1 AND gain_db IS DISTINCT FROM $2")
-            .bind(album_id)
-            .bind(gain)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-    Ok(changed == 1)
-}
-
 impl Worker {
     pub async fn process(&self, job: &Job) -> Result<Outcome, WorkError> {
         let current: Option<(String, Option<String>, Option<bool>)> = sqlx::query_as(
@@ -328,7 +282,12 @@ impl Worker {
     /// and tells song-svc (`song:updated`, and `album:updated` when the
     /// album's gain changed) at the version the change committed as.
     async fn finish_verdict(&self, mut w: Verdict) -> Result<(), WorkError> {
-        let album_changed = update_album_gain(&mut w.tx, w.album_id).await?;
+        let album_changed = cadenza_catalog::media::refresh_album_gain(
+            &mut w.tx,
+            w.album_id,
+            cadenza_media::album_gain,
+        )
+        .await?;
         w.tx.commit().await?;
         if let Some(events) = &self.events {
             events

@@ -250,7 +250,7 @@ pub struct WaveformBody {
 
 /// The waveform of a ready song, read from its audio by the media worker.
 /// It changes only when the song's audio is replaced, which changes its
-/// `ETag`.
+/// `ETag`; caches revalidate every time (`no-cache`).
 #[utoipa::path(get, path = "/api/song/{id}/waveform", tag = "songs",
     params(("id" = Uuid, Path, description = "Song id")),
     responses(
@@ -286,7 +286,9 @@ pub async fn waveform(
         (header::ETAG, etag.clone()),
         (
             header::CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=300"),
+            // Revalidated each time (cheap, by ETag): the URL is the song's,
+            // and its audio may be replaced.
+            HeaderValue::from_static("public, no-cache"),
         ),
     ];
     let matches = headers

@@ -4,7 +4,7 @@ use cadenza_auth::AdminUser;
 use cadenza_catalog::{queries, Cursor, SongJson};
 use cadenza_events::{channel, AlbumEvent, SongEvent};
 use cadenza_platform::extract::{Json, Query};
-use cadenza_platform::{ApiResult, Problem};
+use cadenza_platform::{ApiResult, FieldError, Problem};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -224,6 +224,13 @@ pub async fn update(
         .as_deref()
         .map(|v| text("artist", v, &mut errors));
     let duration_seconds = req.duration.map(|v| duration("duration", v, &mut errors));
+    if state.media_worker && req.duration.is_some() && req.audio_key.is_none() {
+        // The worker measured this audio; a typed duration would undo it.
+        errors.push(FieldError::new(
+            "duration",
+            "the server measures the duration of a song's audio; send one only with new audio",
+        ));
+    }
     let track = req
         .track_number
         .map(|n| track_number("trackNumber", n, &mut errors));
