@@ -109,7 +109,13 @@ def http_status(url: str, timeout: float = 2.0) -> int:
 def sqs(endpoint: str, action: str, **params: str) -> ET.Element:
     """One SQS query-API call to the local emulator (moto takes it unsigned)."""
     body = urllib.parse.urlencode({"Action": action, "Version": "2012-11-05", **params}).encode()
-    req = urllib.request.Request(endpoint, data=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    # moto routes an unsigned request by its credential scope: name the service.
+    scope = f"test/{time.strftime('%Y%m%d', time.gmtime())}/us-east-1/sqs/aws4_request"
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature=00",
+    }
+    req = urllib.request.Request(endpoint, data=body, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return ET.fromstring(r.read())
