@@ -12,7 +12,8 @@ exported to the dev OTLP sink (tools/otlp-sink) and checks the chain:
              user-svc's and the mailer's log lines;
   catalogue: caller -> admin-svc server span -> db.update_album and
              redis.PUBLISH (producer) -> song-svc "album:updated process"
-             (consumer), and the trace id in admin-svc's log.
+             (consumer), and the trace id on admin-svc's audit line
+             ("catalogue change committed").
 
 Usage: check.py GATEWAY_URL SINK_URL LOG_DIR  (admin credentials in
 CADENZA_DEMO_ADMIN_EMAIL / CADENZA_DEMO_ADMIN_PASSWORD). Prints one line per
@@ -97,10 +98,11 @@ def expect(cond, msg, spans):
         raise Failed(msg + "\n" + describe(spans))
 
 
-def log_has(log_dir, name, trace_id):
+def log_has(log_dir, name, trace_id, message=""):
+    """Whether a line of NAME.log carries TRACE_ID (and MESSAGE)."""
     try:
         with open(os.path.join(log_dir, f"{name}.log"), errors="replace") as f:
-            return trace_id in f.read()
+            return any(trace_id in line and message in line for line in f)
     except FileNotFoundError:
         return False
 
@@ -167,8 +169,9 @@ def check_catalogue(gw, sink, log_dir):
     consumer = one(spans, "song-svc consumer span", service="song-svc", kind="consumer")
     expect(consumer["name"] == "album:updated process", f"song-svc's span is {consumer['name']!r}", spans)
     expect(consumer["parent_span_id"] == publish["span_id"], "song-svc's event span is not the publish's child", spans)
-    if not log_has(log_dir, "admin-svc", trace_id):
-        raise Failed(f"no line of {log_dir}/admin-svc.log carries trace id {trace_id}")
+    audit = "catalogue change committed"
+    if not log_has(log_dir, "admin-svc", trace_id, audit):
+        raise Failed(f"no {audit!r} line of {log_dir}/admin-svc.log carries trace id {trace_id}")
     return f"admin PATCH -> Redis Pub/Sub -> song-svc: one trace {trace_id}, {len(spans)} spans"
 
 

@@ -34,6 +34,24 @@ pub async fn migrate(pool: &PgPool) -> Result<(), MigrateError> {
     MIGRATOR.run(pool).await
 }
 
+/// Adds the `postgres` check to a service's `/readyz`. It touches the
+/// schema too: a database that answers but is not migrated would turn every
+/// request into a 500, so it must not receive traffic.
+pub fn ready_check(
+    readiness: cadenza_platform::health::Readiness,
+    pool: PgPool,
+) -> cadenza_platform::health::Readiness {
+    readiness.check("postgres", move || {
+        let pool = pool.clone();
+        async move {
+            sqlx::query("SELECT 1 FROM albums LIMIT 1")
+                .execute(&pool)
+                .await
+                .map(|_| ())
+        }
+    })
+}
+
 /// Column lists in the order the row types expect them, for `SELECT`s and
 /// `RETURNING` clauses.
 pub const ALBUM_COLUMNS: &str = "id, name, artist, thumbnail_key, created_at, updated_at, gain_db";

@@ -16,4 +16,4 @@ pub mod redis;
 pub mod shutdown;
 pub mod telemetry;
 
-pub use problem::{ApiResult, FieldError, Problem};
+pub use problem::{chain, ApiResult, FieldError, Problem};

@@ -32,6 +32,30 @@ pub async fn signal() {
     tracing::info!("shutdown signal received; draining");
 }
 
+/// What every service's `serve` does: binds `BIND_ADDR`:`port` (exit 2
+/// naming the variable if it is bad), logs that `service` listens, serves
+/// until SIGTERM or Ctrl-C and drains for at most 20 s.
+pub async fn run(service: &'static str, port: u16, router: Router) -> std::io::Result<()> {
+    run_until(service, port, router, signal(), Duration::from_secs(20)).await
+}
+
+/// [`run`] with the caller's own stop signal and drain deadline (a worker
+/// that stops its queue loop first).
+pub async fn run_until(
+    service: &'static str,
+    port: u16,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    drain: Duration,
+) -> std::io::Result<()> {
+    let addr = crate::config::or_exit(service, crate::config::bind_addr());
+    let listener = TcpListener::bind((addr, port))
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("binding {addr}:{port}: {e}")))?;
+    tracing::info!(service, port, "listening");
+    serve(listener, router, shutdown, drain).await
+}
+
 /// Serves `router` until `shutdown` resolves, then drains for at most `drain`.
 pub async fn serve(
     listener: TcpListener,

@@ -150,19 +150,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         _pool_metrics: pool_metrics,
     };
 
-    let readiness = Readiness::new()
+    let readiness = cadenza_catalog::ready_check(Readiness::new(), db)
         .check("revocations", state.verifier.denylist().readiness())
-        .check("postgres", move || {
-            let db = db.clone();
-            // Touches the schema too: a database that answers but is not
-            // migrated would turn every request into a 500.
-            async move {
-                sqlx::query("SELECT 1 FROM albums LIMIT 1")
-                    .execute(&db)
-                    .await
-                    .map(|_| ())
-            }
-        })
         .check("redis", move || {
             let mut conn = redis_conn.clone();
             async move { cadenza_platform::redis::ping(&mut conn).await }

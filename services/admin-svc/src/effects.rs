@@ -72,13 +72,16 @@ impl Effects {
     }
 
     /// Publishes one event for the change that committed as catalogue
-    /// `version` (one retry on a transient failure).
+    /// `version` (one retry on a transient failure). Every committed
+    /// change is also one info line: the audit trail of the catalogue,
+    /// carrying the request's trace id.
     pub async fn publish<T: Serialize + Clone>(
         &self,
         channel: &'static str,
         payload: T,
         version: i64,
     ) {
+        tracing::info!(channel, version, "catalogue change committed");
         self.publisher
             .publish_change(channel, payload, version)
             .await;

@@ -211,18 +211,7 @@ async fn main() -> anyhow::Result<()> {
             let config = config::or_exit(NAME, Config::from_env());
             let port = config.port;
             let app = admin_svc::build(config).await?;
-            let listener =
-                tokio::net::TcpListener::bind((config::or_exit(NAME, config::bind_addr()), port))
-                    .await
-                    .with_context(|| format!("binding port {port}"))?;
-            tracing::info!(port, "admin-svc listening");
-            shutdown::serve(
-                listener,
-                app.router,
-                shutdown::signal(),
-                Duration::from_secs(20),
-            )
-            .await?;
+            shutdown::run(NAME, port, app.router).await?;
             Ok(())
         }
     }

@@ -77,10 +77,6 @@ async fn main() -> anyhow::Result<()> {
     let router = axum::Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(|| async { metrics::render() }));
-    let listener =
-        tokio::net::TcpListener::bind((config::or_exit(name, config::bind_addr()), port))
-            .await
-            .with_context(|| format!("binding port {port}"))?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let queue = QueueConfig {
         url: queue_url,
@@ -102,9 +98,10 @@ async fn main() -> anyhow::Result<()> {
     let jobs = tokio::spawn(media_worker::run(worker, sqs, queue, async move {
         let _ = rx.wait_for(|s| *s).await;
     }));
-    tracing::info!(port, "media-worker reading its queue");
-    shutdown::serve(
-        listener,
+    tracing::info!("media-worker reading its queue");
+    shutdown::run_until(
+        name,
+        port,
         router,
         async move {
             shutdown::signal().await;

@@ -170,19 +170,8 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
     });
 
     // Redis is not a readiness dependency: every read works without it.
-    let readiness = Readiness::new()
-        .check("revocations", state.verifier.denylist().readiness())
-        .check("postgres", move || {
-            let pool = pool.clone();
-            // Touches the schema too: a database that is up but not yet
-            // migrated must not receive traffic.
-            async move {
-                sqlx::query("SELECT 1 FROM albums LIMIT 1")
-                    .execute(&pool)
-                    .await
-                    .map(|_| ())
-            }
-        });
+    let readiness = cadenza_catalog::ready_check(Readiness::new(), pool)
+        .check("revocations", state.verifier.denylist().readiness());
 
     let api = Router::new()
         .route(&format!("{PREFIX}/album"), get(routes::albums))

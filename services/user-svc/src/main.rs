@@ -104,18 +104,7 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let port = config.port;
     let app = user_svc::build(config).await.context("starting user-svc")?;
-    let listener =
-        tokio::net::TcpListener::bind((config::or_exit("user-svc", config::bind_addr()), port))
-            .await
-            .with_context(|| format!("binding port {port}"))?;
-    tracing::info!(port, "user-svc listening");
-    shutdown::serve(
-        listener,
-        app.router.clone(),
-        shutdown::signal(),
-        Duration::from_secs(20),
-    )
-    .await?;
+    shutdown::run("user-svc", port, app.router.clone()).await?;
     // Mails a request decided to send after its reply went out.
     let pending = &app.state.after_reply;
     pending.close();

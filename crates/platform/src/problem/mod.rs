@@ -2,9 +2,14 @@
 //! returns. `message` and `error` repeat `detail` because the seed's web
 //! client reads `message` in its music store and `error` on its auth pages.
 
+use std::sync::Arc;
+
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+
+#[cfg(any(feature = "sqlx", feature = "mongodb"))]
+mod db;
 
 pub type ApiResult<T> = Result<T, Problem>;
 
@@ -33,6 +38,30 @@ pub struct Problem {
     pub detail: String,
     pub errors: Vec<FieldError>,
     pub retry_after: Option<u64>,
+    /// Why a 5xx happened: logged when the response is built, never sent.
+    cause: Option<Arc<Cause>>,
+}
+
+#[derive(Debug)]
+struct Cause {
+    dependency: Option<String>,
+    text: String,
+}
+
+/// An error and its sources, `outer: inner: innermost`, for a log line.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        let next = inner.to_string();
+        // Many errors repeat their source in their own message.
+        if !text.ends_with(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = inner.source();
+    }
+    text
 }
 
 pub const TYPE_BASE: &str = "https://cadenza.dev/problems/";
@@ -64,7 +93,21 @@ impl Problem {
             detail: detail.into(),
             errors: Vec::new(),
             retry_after: None,
+            cause: None,
         }
+    }
+
+    /// What will be logged when this problem becomes a response (5xx only).
+    pub fn cause(&self) -> Option<&str> {
+        self.cause.as_deref().map(|c| c.text.as_str())
+    }
+
+    fn with_cause(mut self, dependency: Option<&str>, text: String) -> Self {
+        self.cause = Some(Arc::new(Cause {
+            dependency: dependency.map(str::to_owned),
+            text,
+        }));
+        self
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -150,9 +193,9 @@ impl Problem {
         .with_retry_after(retry_after_secs)
     }
 
-    /// 503 for a dependency that is down. The cause is logged, not returned.
+    /// 503 for a dependency that is down. The cause is logged when the
+    /// response is built (once, in the request's span), never returned.
     pub fn unavailable(dependency: &str, cause: impl std::fmt::Display) -> Self {
-        tracing::warn!(dependency, error = %cause, "dependency unavailable");
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "dependency-unavailable",
@@ -160,17 +203,19 @@ impl Problem {
             format!("{dependency} is temporarily unavailable; retry shortly"),
         )
         .with_retry_after(2)
+        .with_cause(Some(dependency), cause.to_string())
     }
 
-    /// 500. The cause is logged; the body says nothing about internals.
+    /// 500. The cause is logged when the response is built; the body says
+    /// nothing about internals.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
             "Internal Server Error",
             "an unexpected error occurred",
         )
+        .with_cause(None, cause.to_string())
     }
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
@@ -200,6 +245,14 @@ impl std::error::Error for Problem {}
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
+        if let Some(cause) = &self.cause {
+            match &cause.dependency {
+                Some(dependency) => {
+                    tracing::warn!(dependency, error = %cause.text, "dependency unavailable")
+                }
+                None => tracing::error!(error = %cause.text, "internal error"),
+            }
+        }
         let body = Body {
             kind: format!("{TYPE_BASE}{}", self.kind),
             title: self.title,
@@ -278,5 +331,62 @@ mod tests {
     async fn internal_errors_hide_their_cause() {
         let (_, json) = render(Problem::internal("password=hunter2 leaked")).await;
         assert!(!json.to_string().contains("hunter2"));
+    }
+
+    /// The cause is logged once, when the answer is built: a `Problem`
+    /// made and then replaced (`or_else`, a fallback) logs nothing.
+    #[test]
+    fn the_cause_is_logged_when_the_response_is_built_not_before() {
+        use std::sync::Mutex;
+        #[derive(Clone, Default)]
+        struct Lines(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Lines {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let text = || String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        tracing::subscriber::with_default(subscriber, || {
+            let down = Problem::unavailable("postgres", "connection refused");
+            let broken = Problem::internal("bad row");
+            assert_eq!(text(), "", "nothing is logged when a problem is made");
+            assert_eq!(down.cause(), Some("connection refused"));
+            let _ = down.into_response();
+            let _ = broken.into_response();
+            let _ = Problem::not_found("no such album").into_response();
+        });
+        let logged = text();
+        assert_eq!(logged.lines().count(), 2, "{logged}");
+        assert!(logged.contains("WARN") && logged.contains("dependency=\"postgres\""));
+        assert!(logged.contains("connection refused"));
+        assert!(logged.contains("ERROR") && logged.contains("bad row"));
+    }
+
+    #[test]
+    fn a_chain_names_every_source_once() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("reading the row")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let e = Outer(std::io::Error::other("connection reset"));
+        assert_eq!(chain(&e), "reading the row: connection reset");
     }
 }
