@@ -1,5 +1,11 @@
 //! Private server processes for fault-injection tests: a test that stops
 //! Redis must not stop the Redis every other test shares.
+//!
+//! One type, [`Process`], starts, restarts, stops and cleans up any of
+//! them; a [`Server`] says only what is particular to one kind: its
+//! command line, how long it takes to start, how it is stopped and what it
+//! leaves on disk. [`RedisProcess`], [`PostgresProcess`], [`MongoProcess`]
+//! and [`MotoProcess`] are the four kinds the tests use.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -28,59 +34,103 @@ fn wait_port(port: u16, up: bool, timeout: Duration) {
     );
 }
 
-/// A redis-server of our own on a free port; killed on drop.
-pub struct RedisProcess {
+/// What is particular to one kind of server.
+pub trait Server {
+    /// The command that serves on `port`.
+    fn command(&self, port: u16) -> Command;
+    /// How long it may take to accept connections.
+    fn startup(&self) -> Duration {
+        Duration::from_secs(10)
+    }
+    /// Stops it; by default a SIGKILL, as a crash would.
+    fn halt(&self, child: &mut Child) {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    /// Removes what it keeps on disk (on drop).
+    fn clean_up(&self) {}
+}
+
+/// A server of our own on a free loopback port: started by the kind's
+/// `start`, [`Process::stop`]ped and [`Process::restart`]ed on the same
+/// port (and data), killed and cleaned up on drop.
+pub struct Process<S: Server> {
     pub port: u16,
+    server: S,
     child: Option<Child>,
 }
 
-impl RedisProcess {
-    pub fn start() -> Self {
-        let port = free_port();
-        let mut p = Self { port, child: None };
+impl<S: Server> Process<S> {
+    fn launch(server: S) -> Self {
+        let mut p = Self {
+            port: free_port(),
+            server,
+            child: None,
+        };
         p.restart();
         p
     }
 
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// Starts (again) on the same port.
+    /// Starts (again) on the same port, and waits until it accepts TCP
+    /// connections.
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "already running");
-        let child = Command::new("redis-server")
-            .args([
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                &self.port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+        let child = self
+            .server
+            .command(self.port)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("redis-server on PATH");
+            .unwrap_or_else(|e| panic!("starting a test server on port {}: {e}", self.port));
         self.child = Some(child);
-        wait_port(self.port, true, Duration::from_secs(10));
+        wait_port(self.port, true, self.server.startup());
     }
 
-    /// Kills the server, as a crash would.
+    /// Stops the server (see [`Server::halt`]) and waits until its port
+    /// is closed.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
+            self.server.halt(&mut c);
             wait_port(self.port, false, Duration::from_secs(10));
         }
     }
 }
 
-impl Drop for RedisProcess {
+impl<S: Server> Drop for Process<S> {
     fn drop(&mut self) {
         self.stop();
+        self.server.clean_up();
+    }
+}
+
+/// redis-server, without persistence.
+pub struct Redis;
+pub type RedisProcess = Process<Redis>;
+
+impl Server for Redis {
+    fn command(&self, port: u16) -> Command {
+        let mut cmd = Command::new("redis-server");
+        cmd.args([
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]);
+        cmd
+    }
+}
+
+impl RedisProcess {
+    pub fn start() -> Self {
+        Self::launch(Redis)
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
     }
 }
 
@@ -131,15 +181,58 @@ fn postgres_bin_dir() -> std::path::PathBuf {
     versions.pop().expect("a PostgreSQL installation").1
 }
 
-/// A PostgreSQL cluster of our own: `initdb` into a temporary directory (as
-/// the `postgres` account, since initdb refuses root), trust authentication,
-/// a free loopback port. `stop()` is an immediate shutdown (no checkpoint,
-/// crash recovery on the next start); `restart()` reuses the port and the
-/// data directory. Killed and removed on drop.
-pub struct PostgresProcess {
-    pub port: u16,
-    pub dir: std::path::PathBuf,
-    child: Option<Child>,
+/// A PostgreSQL cluster: `initdb` into a temporary directory (as the
+/// `postgres` account, since initdb refuses root), trust authentication.
+/// `stop()` is an immediate shutdown (no checkpoint, crash recovery on the
+/// next start); `restart()` reuses the data directory.
+pub struct Postgres {
+    dir: std::path::PathBuf,
+}
+pub type PostgresProcess = Process<Postgres>;
+
+impl Server for Postgres {
+    fn command(&self, port: u16) -> Command {
+        use std::os::unix::process::CommandExt;
+        let (uid, gid) = account_ids("postgres");
+        // Run the postmaster itself as `postgres` (no runuser in between), so
+        // that the pid we hold is the server's. fsync=off is safe when only
+        // the process dies (the OS keeps its pages); synchronous_commit stays
+        // on, so a commit that was acknowledged survives stop().
+        let mut cmd = Command::new(postgres_bin_dir().join("postgres"));
+        cmd.uid(uid).gid(gid);
+        cmd.arg("-D")
+            .arg(&self.dir)
+            .args(["-p", &port.to_string(), "-k"])
+            .arg(&self.dir)
+            .args([
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=50",
+            ]);
+        cmd
+    }
+
+    fn startup(&self) -> Duration {
+        Duration::from_secs(30)
+    }
+
+    /// Immediate shutdown (SIGQUIT: the postmaster and its backends quit
+    /// without a checkpoint, as after a crash); SIGKILL if that hangs.
+    fn halt(&self, child: &mut Child) {
+        let _ = Command::new("kill")
+            .args(["-QUIT", &child.id().to_string()])
+            .status();
+        wait_or_kill(child, Duration::from_secs(10));
+    }
+
+    fn clean_up(&self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 impl PostgresProcess {
@@ -166,13 +259,7 @@ impl PostgresProcess {
             "initdb failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let mut p = Self {
-            port: free_port(),
-            dir,
-            child: None,
-        };
-        p.restart();
-        p
+        Self::launch(Postgres { dir })
     }
 
     /// The `postgres` database as the `postgres` superuser.
@@ -183,106 +270,31 @@ impl PostgresProcess {
     pub fn url_for(&self, database: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }
-
-    /// Starts (again) on the same port and data directory, and waits until
-    /// it accepts TCP connections.
-    pub fn restart(&mut self) {
-        assert!(self.child.is_none(), "already running");
-        use std::os::unix::process::CommandExt;
-        let (uid, gid) = account_ids("postgres");
-        // Run the postmaster itself as `postgres` (no runuser in between), so
-        // that the pid we hold is the server's. fsync=off is safe when only
-        // the process dies (the OS keeps its pages); synchronous_commit stays
-        // on, so a commit that was acknowledged survives stop().
-        let mut cmd = Command::new(postgres_bin_dir().join("postgres"));
-        cmd.uid(uid).gid(gid);
-        let child = cmd
-            .arg("-D")
-            .arg(&self.dir)
-            .args(["-p", &self.port.to_string(), "-k"])
-            .arg(&self.dir)
-            .args([
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-c",
-                "fsync=off",
-                "-c",
-                "full_page_writes=off",
-                "-c",
-                "max_connections=50",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("postgres");
-        self.child = Some(child);
-        wait_port(self.port, true, Duration::from_secs(30));
-    }
-
-    /// Immediate shutdown (SIGQUIT: the postmaster and its backends quit
-    /// without a checkpoint, as after a crash); SIGKILL if that hangs.
-    pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill")
-                .args(["-QUIT", &c.id().to_string()])
-                .status();
-            wait_or_kill(&mut c, Duration::from_secs(10));
-            wait_port(self.port, false, Duration::from_secs(10));
-        }
-    }
 }
 
-impl Drop for PostgresProcess {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A SecantusDB (MongoDB wire protocol) server of our own on a free port,
-/// from `$CADENZA_VENV/bin/secantusd-py`. [`MongoProcess::start`] keeps its
-/// data in a temporary directory and syncs every commit, so a restart finds
+/// A SecantusDB (MongoDB wire protocol) server, from
+/// `$CADENZA_VENV/bin/secantusd-py`. [`MongoProcess::start`] keeps its data
+/// in a temporary directory and syncs every commit, so a restart finds
 /// everything that was acknowledged before the kill;
 /// [`MongoProcess::in_memory`] (`--storage-path :memory:`) keeps nothing.
-/// Killed (and its directory removed) on drop.
-pub struct MongoProcess {
-    pub port: u16,
+pub struct Mongo {
     storage: Option<std::path::PathBuf>,
-    child: Option<Child>,
+}
+pub type MongoProcess = Process<Mongo>;
+
+fn venv_bin(name: &str) -> std::path::PathBuf {
+    crate::infra()
+        .venv
+        .clone()
+        .expect("CADENZA_VENV (run ./dev infra up)")
+        .join("bin")
+        .join(name)
 }
 
-impl MongoProcess {
-    pub fn start() -> Self {
-        Self::launch(Some(temp_dir("cadenza-mongo-")))
-    }
-
-    pub fn in_memory() -> Self {
-        Self::launch(None)
-    }
-
-    fn launch(storage: Option<std::path::PathBuf>) -> Self {
-        let mut p = Self {
-            port: free_port(),
-            storage,
-            child: None,
-        };
-        p.restart();
-        p
-    }
-
-    pub fn uri(&self) -> String {
-        format!("mongodb://127.0.0.1:{}/?directConnection=true", self.port)
-    }
-
-    /// Starts (again) on the same port (and storage directory).
-    pub fn restart(&mut self) {
-        assert!(self.child.is_none(), "already running");
-        let venv = crate::infra()
-            .venv
-            .clone()
-            .expect("CADENZA_VENV (run ./dev infra up)");
-        let mut cmd = Command::new(venv.join("bin/secantusd-py"));
-        cmd.args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
+impl Server for Mongo {
+    fn command(&self, port: u16) -> Command {
+        let mut cmd = Command::new(venv_bin("secantusd-py"));
+        cmd.args(["--host", "127.0.0.1", "--port", &port.to_string()])
             .arg("--storage-path");
         match &self.storage {
             // Without --sync-on-commit a SIGKILL loses recently acknowledged
@@ -292,85 +304,60 @@ impl MongoProcess {
             Some(dir) => cmd.arg(dir).arg("--sync-on-commit"),
             None => cmd.arg(":memory:"),
         };
-        let child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("secantusd-py");
-        self.child = Some(child);
-        wait_port(self.port, true, Duration::from_secs(60));
+        cmd
     }
 
-    /// Kills the server, as a crash would.
-    pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-            wait_port(self.port, false, Duration::from_secs(10));
-        }
+    fn startup(&self) -> Duration {
+        Duration::from_secs(60)
     }
-}
 
-impl Drop for MongoProcess {
-    fn drop(&mut self) {
-        self.stop();
+    fn clean_up(&self) {
         if let Some(dir) = &self.storage {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
 }
 
-/// A moto server (SQS, SES v2, CloudFront API) of our own on a free port,
-/// from `$CADENZA_VENV/bin/moto_server`. It keeps its state in memory: after
-/// a restart, queues must be created again. Killed on drop.
-pub struct MotoProcess {
-    pub port: u16,
-    child: Option<Child>,
+impl MongoProcess {
+    pub fn start() -> Self {
+        Self::launch(Mongo {
+            storage: Some(temp_dir("cadenza-mongo-")),
+        })
+    }
+
+    pub fn in_memory() -> Self {
+        Self::launch(Mongo { storage: None })
+    }
+
+    pub fn uri(&self) -> String {
+        format!("mongodb://127.0.0.1:{}/?directConnection=true", self.port)
+    }
+}
+
+/// A moto server (SQS, SES v2, CloudFront API), from
+/// `$CADENZA_VENV/bin/moto_server`. It keeps its state in memory: after a
+/// restart, queues must be created again.
+pub struct Moto;
+pub type MotoProcess = Process<Moto>;
+
+impl Server for Moto {
+    fn command(&self, port: u16) -> Command {
+        let mut cmd = Command::new(venv_bin("moto_server"));
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        cmd
+    }
+
+    fn startup(&self) -> Duration {
+        Duration::from_secs(60)
+    }
 }
 
 impl MotoProcess {
     pub fn start() -> Self {
-        let mut p = Self {
-            port: free_port(),
-            child: None,
-        };
-        p.restart();
-        p
+        Self::launch(Moto)
     }
 
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Starts (again) on the same port, with no state.
-    pub fn restart(&mut self) {
-        assert!(self.child.is_none(), "already running");
-        let venv = crate::infra()
-            .venv
-            .clone()
-            .expect("CADENZA_VENV (run ./dev infra up)");
-        let child = Command::new(venv.join("bin/moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server");
-        self.child = Some(child);
-        wait_port(self.port, true, Duration::from_secs(60));
-    }
-
-    /// Kills the server, as a crash would.
-    pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-            wait_port(self.port, false, Duration::from_secs(10));
-        }
-    }
-}
-
-impl Drop for MotoProcess {
-    fn drop(&mut self) {
-        self.stop();
     }
 }

@@ -206,8 +206,8 @@ impl Problem {
         .with_cause(Some(dependency), cause.to_string())
     }
 
-    /// 500. The cause is logged when the response is built; the body says
-    /// nothing about internals.
+    /// An internal error (500): the cause is logged when the response is
+    /// built; the body says nothing about internals.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
