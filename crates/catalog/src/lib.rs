@@ -14,6 +14,7 @@
 pub mod cursor;
 pub mod json;
 pub mod media;
+pub mod page;
 pub mod queries;
 pub mod rows;
 pub mod version;
