@@ -19,10 +19,13 @@ impl From<sqlx::Error> for Problem {
                 // A unique key already taken.
                 Some("23505") => return Problem::conflict("already exists"),
                 // Serialization failure, deadlock, too many connections,
-                // shutdown or start-up, a lost connection: try again.
+                // a statement timeout (the database is too busy), shutdown
+                // or start-up, a lost connection: try again.
                 Some(code) => {
-                    matches!(code, "40001" | "40P01" | "53300" | "57P01" | "57P03")
-                        || code.starts_with("08")
+                    matches!(
+                        code,
+                        "40001" | "40P01" | "53300" | "57014" | "57P01" | "57P03"
+                    ) || code.starts_with("08")
                 }
                 None => false,
             },

@@ -17,19 +17,6 @@ pub const MAX_QUERY_CHARS: usize = 100;
 pub const MAX_SEARCH_RESULTS: u32 = 50;
 pub const DEFAULT_SEARCH_RESULTS: u32 = 20;
 
-/// A search PostgreSQL cancelled at its statement timeout (`57014`,
-/// [`crate::store::SEARCH_TIMEOUT`]) is a 503 (retry), not the 500 the
-/// platform's classification would make of it; other errors are classified
-/// as everywhere else.
-fn search_failed(e: sqlx::Error) -> Problem {
-    match &e {
-        sqlx::Error::Database(d) if d.code().as_deref() == Some("57014") => {
-            Problem::unavailable("postgres", e)
-        }
-        _ => Problem::from(e),
-    }
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
@@ -87,11 +74,7 @@ pub async fn search(
             // answered from memory costs nothing, a scan of fresh queries
             // from one address is cut off.
             limiter.hit_ip("search:ip", ip, rule).await?;
-            let body = loader
-                .store
-                .search(&query, limit as i64)
-                .await
-                .map_err(search_failed)?;
+            let body = loader.store.search(&query, limit as i64).await?;
             Ok(body.map(|b| to_bytes(&b)))
         })
         .await?;
