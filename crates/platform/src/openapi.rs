@@ -61,6 +61,8 @@ pub enum When {
     Body,
     /// It takes a parameter or a body.
     Input,
+    /// It takes a query parameter or a body.
+    BodyOrQuery,
     /// Its path does not end with this suffix.
     PathNotEndingWith(&'static str),
 }
@@ -118,6 +120,7 @@ impl Modify for ProblemResponses {
                         When::Query => has_query,
                         When::Body => has_body,
                         When::Input => has_path || has_query || has_body,
+                        When::BodyOrQuery => has_query || has_body,
                         When::PathNotEndingWith(suffix) => !path.ends_with(suffix),
                     };
                     if applies {
