@@ -589,20 +589,9 @@ async fn run(faults: Faults) {
                     Faults::None => return (redis, rounds),
                     Faults::PubsubKills => {
                         tokio::time::sleep(Duration::from_millis(300)).await;
-                        if let Ok(mut c) = redis::Client::open(url.as_str())
-                            .unwrap()
-                            .get_multiplexed_async_connection()
-                            .await
-                        {
-                            let killed: redis::RedisResult<i64> = redis::cmd("CLIENT")
-                                .arg("KILL")
-                                .arg("TYPE")
-                                .arg("pubsub")
-                                .query_async(&mut c)
-                                .await;
-                            if killed.unwrap_or(0) > 0 {
-                                rounds += 1;
-                            }
+                        let killed = cadenza_testkit::events::kill_pubsub_clients(&url).await;
+                        if killed.unwrap_or(0) > 0 {
+                            rounds += 1;
                         }
                     }
                     Faults::RedisRestarts => {

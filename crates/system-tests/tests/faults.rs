@@ -639,16 +639,7 @@ async fn a_dropped_catalogue_event_is_healed_when_the_subscriber_reconnects() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
-    let mut conn = redis::Client::open(redis.url())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    let killed: i64 = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("pubsub")
-        .query_async(&mut conn)
+    let killed = cadenza_testkit::events::kill_pubsub_clients(&redis.url())
         .await
         .unwrap();
     assert!(killed >= 1, "song-svc's subscriptions were killed");

@@ -88,3 +88,34 @@ pub fn remove_bucket_blocking(bucket: String) {
     })
     .join();
 }
+
+/// Takes what is waiting on a queue now (up to 10 messages, no long poll)
+/// and deletes it: the bodies, in the order SQS gave them. A failed
+/// receive is an error; a failed delete is not (the message comes back
+/// after its visibility timeout, which a test that drains again sees).
+pub async fn drain_queue(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+) -> Result<Vec<String>, String> {
+    let out = sqs
+        .receive_message()
+        .queue_url(queue_url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(0)
+        .send()
+        .await
+        .map_err(|e| format!("receiving from {queue_url}: {e:?}"))?;
+    let mut bodies = Vec::new();
+    for m in out.messages() {
+        bodies.push(m.body().unwrap_or_default().to_owned());
+        if let Some(handle) = m.receipt_handle() {
+            let _ = sqs
+                .delete_message()
+                .queue_url(queue_url)
+                .receipt_handle(handle)
+                .send()
+                .await;
+        }
+    }
+    Ok(bodies)
+}

@@ -68,3 +68,18 @@ pub fn by_channel(events: &[(String, Value)]) -> HashMap<String, usize> {
     }
     m
 }
+
+/// Drops every Pub/Sub connection of the Redis at `redis_url`
+/// (`CLIENT KILL TYPE pubsub`), as a network blip would: the count of
+/// connections killed.
+pub async fn kill_pubsub_clients(redis_url: &str) -> redis::RedisResult<i64> {
+    let mut conn = redis::Client::open(redis_url)?
+        .get_multiplexed_async_connection()
+        .await?;
+    redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("pubsub")
+        .query_async(&mut conn)
+        .await
+}

@@ -151,19 +151,15 @@ async fn a_lost_event_is_healed_by_the_reconnect_flush() {
     // entries in it) stay: the change below has no event at all.
     let (two, _) = song(&w.db.pool, album, "Two", 2).await;
     assert_eq!(song_count(&w, album).await, 1, "cached");
+    let killed = cadenza_testkit::events::kill_pubsub_clients(&redis.url())
+        .await
+        .unwrap();
+    assert!(killed >= 1, "the service's subscriptions");
     let mut conn = redis::Client::open(redis.url())
         .unwrap()
         .get_multiplexed_async_connection()
         .await
         .unwrap();
-    let killed: i64 = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("pubsub")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    assert!(killed >= 1, "the service's subscriptions");
     eventually(
         Duration::from_secs(10),
         "resync after the reconnect",

@@ -343,27 +343,10 @@ impl Platform {
 
     /// Drains the queue into the job list.
     pub async fn poll_queue(&self) -> Result<(), String> {
-        let out = self
-            .sqs
-            .receive_message()
-            .queue_url(&self.queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(0)
-            .send()
-            .await
-            .map_err(|e| format!("{e:?}"))?;
+        let bodies = cadenza_testkit::aws::drain_queue(&self.sqs, &self.queue_url).await?;
         let mut jobs = self.jobs.lock().await;
-        for m in out.messages() {
-            jobs.push(serde_json::from_str(m.body().unwrap()).expect("job is JSON"));
-            if let Some(h) = m.receipt_handle() {
-                let _ = self
-                    .sqs
-                    .delete_message()
-                    .queue_url(&self.queue_url)
-                    .receipt_handle(h)
-                    .send()
-                    .await;
-            }
+        for body in bodies {
+            jobs.push(serde_json::from_str(&body).expect("job is JSON"));
         }
         Ok(())
     }
