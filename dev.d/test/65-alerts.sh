@@ -14,16 +14,11 @@
 #   ALERTS_SKIP_SELFTEST=1  skip the self-tests
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-ROOT=$(pwd)
-OPS="$ROOT/.dev/ops"
+TAG=alerts
+# shellcheck source=dev.d/test/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CHART=helm/cadenza
 OUT="$OPS/out-alerts"
-T0=$(date +%s)
-log() { printf '\033[1;34m[alerts]\033[0m %s\n' "$*"; }
-fail() { printf '\033[1;31m[alerts] FAIL:\033[0m %s\n' "$*" >&2; exit 1; }
-PASSED=0
-ok() { PASSED=$((PASSED + 1)); printf '[alerts]   ok  %s\n' "$*"; }
 
 # ---------------------------------------------------------------- tools
 # helm, yamllint and a Python with PyYAML come from 60-deploy.sh's install (same .dev/ops).
