@@ -56,7 +56,7 @@ done
 ensure_fuzz_venv
 
 # The soak users, in the platform's own database (idempotent: an existing
-# account is left unchanged). Same configuration as dev.d/up/30-user-svc.sh.
+# account is left unchanged). Same configuration as dev.d/services/user-svc.sh.
 accounts="$OUT/soak-$STAMP.accounts"
 : >"$accounts"
 trap 'rm -f "$accounts"' EXIT

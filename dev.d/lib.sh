@@ -1,8 +1,13 @@
 # shellcheck shell=bash
 # Cadenza dev helpers. Sourced by ./dev and by the hook scripts in
-# dev.d/up/*.sh and dev.d/test/*.sh:
+# dev.d/up/*.sh and dev.d/test/*.sh (the tool-installing test hooks through
+# dev.d/test/lib.sh), and by the files they source (dev.d/demo/accounts.sh,
+# dev.d/alerts/*.sh, dev.d/fuzz/venv.sh; a second load returns at once):
 #
 #   source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+#
+# The Rust services are no hook each: dev.d/up/30-services.sh starts the rows
+# of dev.d/services.tsv with the settings of dev.d/services/NAME.sh.
 #
 # Hooks: every *executable* dev.d/up/*.sh (./dev up) and dev.d/test/*.sh
 # (./dev test) runs in sorted (C locale) order, from the repository root, with

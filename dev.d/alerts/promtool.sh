@@ -6,6 +6,11 @@
 # .dev/ops/prometheus/<version>/, stamped by the package version apt offers.
 # Sets PROMTOOL and PROMETHEUS (absolute paths). Needs apt-get and dpkg-deb.
 #   CADENZA_PROMETHEUS_DEB=FILE  use this .deb instead of apt-get download
+
+# Both callers have loaded it already (then this returns at once).
+# shellcheck source=dev.d/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
 ensure_prometheus_bins() {
   local root ops base version dir tmp deb
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

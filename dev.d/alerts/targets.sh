@@ -6,6 +6,11 @@
 # the services' fixed dev ports. A process whose /metrics answers 404 (the dev
 # edge) is left out. The mailer poller serves /metrics on METRICS_ADDR
 # (127.0.0.1:5003 in dev.d/up/40-mailer.sh).
+# Its callers have loaded it already (then this returns at once); it
+# provides http_code and CADENZA_RUN.
+# shellcheck source=dev.d/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
 METRICS_SERVICES=(user-svc:5000 admin-svc:5001 song-svc:7000 media-worker:7100 dev-edge:8090 mailer:5003)
 metrics_targets() {
   local entry name port reg code

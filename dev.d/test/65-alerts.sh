@@ -14,16 +14,11 @@
 #   ALERTS_SKIP_SELFTEST=1  skip the self-tests
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-ROOT=$(pwd)
-OPS="$ROOT/.dev/ops"
+TAG=alerts
+# shellcheck source=dev.d/test/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CHART=helm/cadenza
 OUT="$OPS/out-alerts"
-T0=$(date +%s)
-log() { printf '\033[1;34m[alerts]\033[0m %s\n' "$*"; }
-fail() { printf '\033[1;31m[alerts] FAIL:\033[0m %s\n' "$*" >&2; exit 1; }
-PASSED=0
-ok() { PASSED=$((PASSED + 1)); printf '[alerts]   ok  %s\n' "$*"; }
 
 # ---------------------------------------------------------------- tools
 # helm, yamllint and a Python with PyYAML come from 60-deploy.sh's install (same .dev/ops).
@@ -101,17 +96,7 @@ ok "$(tail -n 1 "$OUT/main-metrics.log")"
 helm template cadenza "$CHART" --namespace cadenza -f "$CHART/values-production.yaml" >"$OUT/production.yaml"
 grep -q '^kind: PrometheusRule$' "$OUT/production.yaml" || fail "production values render no PrometheusRule"
 grep -q 'grafana_dashboard: "1"' "$OUT/production.yaml" || fail "production values render no dashboard ConfigMap"
-"$PY" - "$OUT/production.yaml" "$(find "$CHART/dashboards" -name '*.json' | wc -l)" <<'PY' || fail "a rendered dashboard ConfigMap is not valid dashboard JSON"
-import json, sys, yaml
-n = 0
-for doc in yaml.safe_load_all(open(sys.argv[1])):
-    if doc and doc.get("kind") == "ConfigMap" and (doc["metadata"].get("labels") or {}).get("grafana_dashboard"):
-        for key, text in doc["data"].items():
-            d = json.loads(text)
-            assert d["uid"] and "@RUNBOOKS_URL@" not in text, key
-            n += 1
-assert n == int(sys.argv[2]), f"{n} dashboards rendered, {sys.argv[2]} in the chart"
-PY
+"$PY" dev.d/test/alerts/rendered_dashboards.py "$OUT/production.yaml" "$(find "$CHART/dashboards" -name '*.json' | wc -l)" || fail "a rendered dashboard ConfigMap is not valid dashboard JSON"
 ok "production values render the PrometheusRule and a ConfigMap per dashboard (valid JSON, runbook link filled in)"
 
 YAMLLINT_CONF='{extends: relaxed, rules: {line-length: {max: 200}, indentation: {spaces: consistent, indent-sequences: whatever}}}'

@@ -69,22 +69,7 @@ if is_running prometheus; then
   check_prom() {
     curl -sf -m 5 "$prom/api/v1/rules" >"$OUT/prom-rules.json" &&
       curl -sf -m 5 "$prom/api/v1/targets" >"$OUT/prom-targets.json" &&
-      "$PY" - "$OUT/prom-rules.json" "$OUT/prom-targets.json" "$OUT/rules.yaml" "${#targets[@]}" >"$OUT/prom-check.log" 2>&1 <<'PY'
-import json, sys, yaml
-rules = json.load(open(sys.argv[1]))["data"]["groups"]
-targets = json.load(open(sys.argv[2]))["data"]["activeTargets"]
-want = sum(len(g["rules"]) for g in yaml.safe_load(open(sys.argv[3]))["groups"])
-loaded = [r for g in rules for r in g["rules"]]
-bad = [f"rule {r.get('name')}: {r.get('health')} {r.get('lastError', '')}" for r in loaded if r.get("health") != "ok"]
-if len(loaded) != want:
-    bad.append(f"Prometheus loaded {len(loaded)} rules, the chart renders {want}")
-svc = [t for t in targets if t["labels"]["job"].startswith("cadenza-")]
-bad += [f"target {t['labels']['job']}: {t['health']} {t.get('lastError', '')}" for t in svc if t["health"] != "up"]
-if len(svc) != int(sys.argv[4]):
-    bad.append(f"Prometheus scrapes {len(svc)} cadenza targets, {sys.argv[4]} services serve /metrics")
-print("\n".join(bad) if bad else f"local Prometheus: {len(loaded)} rules healthy, {len(svc)} service targets up")
-sys.exit(1 if bad else 0)
-PY
+      "$PY" dev.d/test/metrics-live/prom_check.py "$OUT/prom-rules.json" "$OUT/prom-targets.json" "$OUT/rules.yaml" "${#targets[@]}" >"$OUT/prom-check.log" 2>&1
   }
   if ! wait_for 30 check_prom; then
     cat "$OUT/prom-check.log" >&2

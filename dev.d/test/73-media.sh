@@ -18,8 +18,7 @@ if ! is_running media-worker; then
 fi
 DB="${CADENZA_PG_ADMIN_URL%/*}/${CADENZA_DB:-cadenza}"
 # The demo catalogue's artists, as an SQL list (from dev.d/demo/catalogue.py).
-OURS=$(PYTHONPATH=dev.d/demo "$CADENZA_VENV/bin/python" -c \
-  'import catalogue; print(",".join("'"'"'%s'"'"'" % a["artist"].replace("'"'"'", "'"'"''"'"'") for a in catalogue.ALBUMS))')
+OURS=$(PYTHONPATH=dev.d/demo "$CADENZA_VENV/bin/python" dev.d/test/media/demo_artists_sql.py)
 q() { psql "$DB" -tAc "$1"; }
 SUMMARY="SELECT (SELECT count(*) FROM media_jobs) || ' ' ||
   (SELECT count(*) FROM songs s WHERE NOT EXISTS
@@ -47,14 +46,7 @@ if ((rejected > 0)); then
   printf 'media: 0 passed, 1 failed (%s demo or e2e songs rejected)\n' "$rejected"
   exit 1
 fi
-dlq=$("$CADENZA_VENV/bin/python" - <<'PY'
-import os, boto3
-sqs = boto3.client("sqs", endpoint_url=os.environ["CADENZA_AWS_ENDPOINT"], region_name="us-east-1")
-url = sqs.get_queue_url(QueueName="cadenza-media-dlq")["QueueUrl"]
-a = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
-print(a["Attributes"]["ApproximateNumberOfMessages"])
-PY
-)
+dlq=$("$CADENZA_VENV/bin/python" dev.d/test/media/dlq_depth.py)
 ((dlq == 0)) || warn "media: $dlq jobs in cadenza-media-dlq (kept by moto across runs)"
 ((ready > 0)) || { printf 'media: 0 passed, 1 failed (no song was read)\n'; exit 1; }
 log "media: $ready songs read by the worker (outbox empty, every song read, no demo or e2e song rejected)"
