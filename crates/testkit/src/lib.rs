@@ -241,9 +241,53 @@ where
     }
 }
 
+/// The other half of [`eventually`]: for all of `window`, checks `f` every
+/// 25 ms and panics at the first `Some(what_arrived)`. For "nothing more
+/// arrives" (a second email, a duplicate job): a failure shows as soon as
+/// it happens, and a pass still waits the whole window.
+pub async fn assert_quiet_for<F, Fut>(window: std::time::Duration, what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<String>>,
+{
+    let deadline = tokio::time::Instant::now() + window;
+    loop {
+        if let Some(arrived) = f().await {
+            panic!("expected no {what} for {window:?}, got {arrived}");
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn quiet_passes_after_the_window_and_fails_at_the_first_arrival() {
+        let start = tokio::time::Instant::now();
+        assert_quiet_for(std::time::Duration::from_millis(100), "noise", || async {
+            None
+        })
+        .await;
+        assert!(start.elapsed() >= std::time::Duration::from_millis(100));
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let loud = tokio::spawn(async move {
+            assert_quiet_for(std::time::Duration::from_secs(60), "noise", || {
+                let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async move { (n == 3).then(|| "a second email".to_owned()) }
+            })
+            .await
+        });
+        let err = tokio::time::timeout(std::time::Duration::from_secs(5), loud)
+            .await
+            .expect("fails at once, not after the window")
+            .unwrap_err();
+        assert!(err.is_panic());
+    }
 
     #[test]
     fn database_name_is_swapped_in_urls() {
