@@ -14,13 +14,13 @@ use cadenza_platform::http::{standard_layers, HttpSettings};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
+use crate::after_commit::Effects;
 use crate::cdn::CdnInvalidator;
 use crate::config::Config;
-use crate::effects::Effects;
+use crate::objects::MediaStore;
 use crate::openapi;
 use crate::orphans::KeyLocks;
 use crate::routes::{albums, songs, upload};
-use crate::storage::MediaStore;
 
 /// JSON bodies here are a few hundred bytes; media goes straight to S3.
 pub const BODY_LIMIT_BYTES: usize = 16 * 1024;

@@ -21,8 +21,8 @@ use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::media::{normalize_content_type, MediaKind};
-use crate::storage::MediaStore;
+use crate::domain::media::{normalize_content_type, MediaKind};
+use crate::objects::MediaStore;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ImportOptions {

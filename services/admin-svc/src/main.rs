@@ -66,12 +66,12 @@ enum Command {
 async fn sweep_deps() -> anyhow::Result<(
     admin_svc::config::SweepConfig,
     sqlx::PgPool,
-    admin_svc::storage::MediaStore,
+    admin_svc::objects::MediaStore,
 )> {
     let cfg = config::or_exit(NAME, admin_svc::config::SweepConfig::from_env());
     let pool = admin_svc::app::connect_db(&cfg.database_url).await?;
     let sdk = cadenza_aws::sdk_config().await;
-    let media = admin_svc::storage::MediaStore::new(
+    let media = admin_svc::objects::MediaStore::new(
         &sdk,
         &cfg.s3_bucket,
         cfg.s3_endpoint.as_deref(),
@@ -187,7 +187,7 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("connecting to the seed database")?;
             let sdk = cadenza_aws::sdk_config().await;
-            let media = admin_svc::storage::MediaStore::new(
+            let media = admin_svc::objects::MediaStore::new(
                 &sdk,
                 &cfg.s3_bucket,
                 cfg.s3_endpoint.as_deref(),

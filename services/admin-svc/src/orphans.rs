@@ -37,8 +37,8 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
 
-use crate::storage::MediaStore;
-use crate::store;
+use crate::db;
+use crate::objects::MediaStore;
 use crate::trash::{self, Reason};
 
 /// Longest a purge waits for creators holding a key.
@@ -114,7 +114,7 @@ impl KeyLocks {
         reason: Reason,
     ) -> Result<bool, String> {
         let mut tx = self.exclusive(key).await?;
-        let orphan = store::unreferenced_keys(&mut *tx, vec![key.to_owned()])
+        let orphan = db::unreferenced_keys(&mut *tx, vec![key.to_owned()])
             .await
             .map_err(|e| e.to_string())?;
         if orphan.is_empty() {

@@ -22,10 +22,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
 
-use crate::media::MediaKind;
+use crate::db;
+use crate::domain::media::MediaKind;
+use crate::objects::MediaStore;
 use crate::orphans::KeyLocks;
-use crate::storage::MediaStore;
-use crate::store;
 use crate::trash::Reason;
 
 /// Rows are created right after the upload; a day is plenty.
@@ -90,7 +90,7 @@ pub async fn sweep(
                     .await?
                     .into_iter()
                     .collect();
-            let unreferenced = store::unreferenced_keys(db, keys)
+            let unreferenced = db::unreferenced_keys(db, keys)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let modified: HashMap<&str, i64> =

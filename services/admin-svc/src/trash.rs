@@ -16,8 +16,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{PgPool, Postgres, Transaction};
 
+use crate::objects::MediaStore;
 use crate::orphans::KeyLocks;
-use crate::storage::MediaStore;
 
 pub const TRASH_PREFIX: &str = "trash/";
 

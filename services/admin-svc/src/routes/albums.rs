@@ -13,8 +13,8 @@ use super::{
     ProblemDoc,
 };
 use crate::app::AppState;
-use crate::media::MediaKind;
-use crate::store::{self, AlbumChanges, NewAlbum};
+use crate::db::albums::{self as db_albums, AlbumChanges, NewAlbum};
+use crate::domain::media::MediaKind;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -123,7 +123,7 @@ pub async fn create(
         req.thumbnail_key.trim(),
     )
     .await?;
-    let written = store::insert_album(
+    let written = db_albums::insert(
         &state.db,
         &NewAlbum {
             name,
@@ -190,7 +190,7 @@ pub async fn update(
         ),
         None => None,
     };
-    let written = store::update_album(
+    let written = db_albums::update(
         &state.db,
         id,
         &AlbumChanges {
@@ -231,7 +231,7 @@ pub async fn delete(
     _: AdminUser,
     PathId(id): PathId,
 ) -> ApiResult<Json<MessageBody>> {
-    let written = store::delete_album(&state.db, id)
+    let written = db_albums::delete(&state.db, id)
         .await
         .map_err(|e| store_problem(e, "album"))?;
     let (album, songs) = written.value;

@@ -14,8 +14,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::media::{normalize_content_type, MediaKind};
-use crate::store::{StoreError, VerifiedObject};
+use crate::db::{self, StoreError, VerifiedObject};
+use crate::domain::media::{normalize_content_type, MediaKind};
 /// The route modules document their errors with the shared schema.
 pub use cadenza_platform::openapi::ProblemDoc;
 
@@ -182,7 +182,7 @@ pub async fn verify_object(
             field,
             format!(
                 "the uploaded object is larger than {} MiB",
-                kind.max_bytes() / crate::media::MIB
+                kind.max_bytes() / crate::domain::media::MIB
             ),
         ));
     }
@@ -196,14 +196,9 @@ pub async fn verify_object(
 /// Deletes an object that failed the checks, unless a row already uses it
 /// (an imported seed object may exceed today's caps and must stay).
 async fn discard_unreferenced(state: &AppState, key: &str) -> Result<(), Problem> {
-    let referenced: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM albums WHERE thumbnail_key = $1) \
-             OR EXISTS (SELECT 1 FROM songs WHERE audio_key = $1 OR image_key = $1)",
-    )
-    .bind(key)
-    .fetch_one(&state.db)
-    .await
-    .map_err(db_problem)?;
+    let referenced = db::is_referenced(&state.db, key)
+        .await
+        .map_err(|e| store_problem(e, "object"))?;
     if !referenced {
         state
             .media

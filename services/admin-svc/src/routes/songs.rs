@@ -14,8 +14,8 @@ use super::{
     MessageBody, PageParams, PathId, ProblemDoc,
 };
 use crate::app::AppState;
-use crate::media::MediaKind;
-use crate::store::{self, NewSong, SongChanges};
+use crate::db::songs::{self as db_songs, NewSong, SongChanges};
+use crate::domain::media::MediaKind;
 use cadenza_catalog::SongStatus;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -153,7 +153,7 @@ pub async fn create(
         ),
         None => None,
     };
-    let written = store::insert_song(
+    let written = db_songs::insert(
         &state.db,
         &NewSong {
             album_id: req.album_id,
@@ -261,7 +261,7 @@ pub async fn update(
             )),
         },
     };
-    let written = store::update_song(
+    let written = db_songs::update(
         &state.db,
         id,
         &SongChanges {
@@ -320,7 +320,7 @@ pub async fn delete(
     _: AdminUser,
     PathId(id): PathId,
 ) -> ApiResult<Json<MessageBody>> {
-    let written = store::delete_song(&state.db, id)
+    let written = db_songs::delete(&state.db, id)
         .await
         .map_err(|e| store_problem(e, "song"))?;
     let song = written.value;

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::media::{normalize_content_type, MediaKind, MIB};
+use crate::db;
+use crate::domain::media::{normalize_content_type, MediaKind, MIB};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -89,16 +90,9 @@ pub async fn create_upload_url(
     let key = kind.new_key(ext.unwrap_or_default());
     // Recorded before any URL exists: the sweeper only ever removes ledger
     // keys, so an upload it cannot prove admin-svc issued is never lost.
-    sqlx::query(
-        "INSERT INTO upload_ledger (key, kind, content_type, size_bytes) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(&key)
-    .bind(&req.kind)
-    .bind(&content_type)
-    .bind(req.size)
-    .execute(&state.db)
-    .await
-    .map_err(|e| Problem::unavailable("postgres", e))?;
+    db::uploads::record(&state.db, &key, kind, &content_type, req.size)
+        .await
+        .map_err(|e| Problem::unavailable("postgres", e))?;
     let upload = state
         .media
         .presign_put(&key, &content_type, req.size)

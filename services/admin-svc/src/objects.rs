@@ -1,4 +1,5 @@
-//! The media bucket: presigned uploads, HEAD checks and deletions.
+//! S3 object storage, the media bucket: presigned uploads, HEAD checks,
+//! deletes, copies and listings.
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -26,6 +26,14 @@ impl MediaKind {
         }
     }
 
+    /// The request's `type` value (and the `upload_ledger.kind` column).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cover => "thumbnail",
+            Self::Audio => "song",
+        }
+    }
+
     pub fn prefix(self) -> &'static str {
         match self {
             Self::Cover => "thumbnails/",
