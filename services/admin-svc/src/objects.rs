@@ -9,6 +9,24 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::Client;
 use chrono::{DateTime, Utc};
 
+/// An S3 call that failed, with the SDK's whole cause chain.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct S3Error(String);
+
+impl S3Error {
+    fn sdk(e: impl std::error::Error) -> Self {
+        Self(aws_sdk_s3::error::DisplayErrorContext(&e).to_string())
+    }
+}
+
+/// For callers that report failures as text (the trash and its locks).
+impl From<S3Error> for String {
+    fn from(e: S3Error) -> Self {
+        e.0
+    }
+}
+
 /// Presigned PUTs live this long (CONTRACTS §4).
 pub const UPLOAD_URL_TTL: Duration = Duration::from_secs(300);
 
@@ -72,8 +90,9 @@ impl MediaStore {
         key: &str,
         content_type: &str,
         size: Option<i64>,
-    ) -> Result<PresignedUpload, String> {
-        let config = PresigningConfig::expires_in(UPLOAD_URL_TTL).map_err(|e| e.to_string())?;
+    ) -> Result<PresignedUpload, S3Error> {
+        let config =
+            PresigningConfig::expires_in(UPLOAD_URL_TTL).map_err(|e| S3Error(e.to_string()))?;
         let start = Utc::now();
         let presigned = self
             .presigner
@@ -84,7 +103,7 @@ impl MediaStore {
             .set_content_length(size)
             .presigned(config)
             .await
-            .map_err(|e| format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+            .map_err(S3Error::sdk)?;
         let mut headers = BTreeMap::new();
         for (name, value) in presigned.headers() {
             let name = match name.to_ascii_lowercase().as_str() {
@@ -110,7 +129,7 @@ impl MediaStore {
 
     /// `Ok(None)` when the object does not exist.
     #[tracing::instrument(name = "s3.head", skip_all, fields(otel.kind = "client", rpc.system = "aws-api", rpc.service = "S3"))]
-    pub async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, String> {
+    pub async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, S3Error> {
         match self
             .client
             .head_object()
@@ -129,14 +148,14 @@ impl MediaStore {
                 if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) {
                     return Ok(None);
                 }
-                Err(format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))
+                Err(S3Error::sdk(e))
             }
         }
     }
 
     /// Deletes one object (deleting a missing object succeeds).
     #[tracing::instrument(name = "s3.delete", skip_all, fields(otel.kind = "client", rpc.system = "aws-api", rpc.service = "S3"))]
-    pub async fn delete(&self, key: &str) -> Result<(), String> {
+    pub async fn delete(&self, key: &str) -> Result<(), S3Error> {
         self.client
             .delete_object()
             .bucket(&self.bucket)
@@ -144,13 +163,13 @@ impl MediaStore {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))
+            .map_err(S3Error::sdk)
     }
 
     /// Server-side copy of `from` to `to` within the bucket (metadata and
     /// content type are copied with the object).
     #[tracing::instrument(name = "s3.copy", skip_all, fields(otel.kind = "client", rpc.system = "aws-api", rpc.service = "S3"))]
-    pub async fn copy(&self, from: &str, to: &str) -> Result<(), String> {
+    pub async fn copy(&self, from: &str, to: &str) -> Result<(), S3Error> {
         self.client
             .copy_object()
             .bucket(&self.bucket)
@@ -159,12 +178,12 @@ impl MediaStore {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))
+            .map_err(S3Error::sdk)
     }
 
     /// Every object under `prefix` with its last-modified time (Unix seconds).
     #[tracing::instrument(name = "s3.list", skip_all, fields(otel.kind = "client", rpc.system = "aws-api", rpc.service = "S3"))]
-    pub async fn list(&self, prefix: &str) -> Result<Vec<(String, i64)>, String> {
+    pub async fn list(&self, prefix: &str) -> Result<Vec<(String, i64)>, S3Error> {
         let mut objects = vec![];
         let mut token: Option<String> = None;
         loop {
@@ -176,7 +195,7 @@ impl MediaStore {
                 .set_continuation_token(token.take())
                 .send()
                 .await
-                .map_err(|e| format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+                .map_err(S3Error::sdk)?;
             for o in out.contents() {
                 if let (Some(key), Some(at)) = (o.key(), o.last_modified()) {
                     objects.push((key.to_owned(), at.secs()));
@@ -191,14 +210,14 @@ impl MediaStore {
 
     /// Readiness: the bucket answers.
     #[tracing::instrument(name = "s3.check_bucket", skip_all, fields(otel.kind = "client", rpc.system = "aws-api", rpc.service = "S3"))]
-    pub async fn check_bucket(&self) -> Result<(), String> {
+    pub async fn check_bucket(&self) -> Result<(), S3Error> {
         self.client
             .head_bucket()
             .bucket(&self.bucket)
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))
+            .map_err(S3Error::sdk)
     }
 }
 

@@ -39,7 +39,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::db;
 use crate::objects::MediaStore;
-use crate::trash::{self, Reason};
+use crate::trash::{self, Reason, TrashError};
 
 /// Longest a purge waits for creators holding a key.
 const PURGE_LOCK_TIMEOUT: &str = "10s";
@@ -90,17 +90,18 @@ impl KeyLocks {
 
     /// A transaction holding `key`'s lock exclusive (until it ends), waiting
     /// at most [`PURGE_LOCK_TIMEOUT`] for creators holding it.
-    pub async fn exclusive(&self, key: &str) -> Result<Transaction<'static, Postgres>, String> {
-        let mut tx = self.pool.begin().await.map_err(|e| e.to_string())?;
+    pub async fn exclusive(
+        &self,
+        key: &str,
+    ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query(&format!("SET LOCAL lock_timeout = '{PURGE_LOCK_TIMEOUT}'"))
             .execute(&mut *tx)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
             .bind(key)
             .execute(&mut *tx)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         Ok(tx)
     }
 
@@ -112,20 +113,17 @@ impl KeyLocks {
         media: &MediaStore,
         key: &str,
         reason: Reason,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, TrashError> {
         let mut tx = self.exclusive(key).await?;
-        let orphan = db::unreferenced_keys(&mut *tx, vec![key.to_owned()])
-            .await
-            .map_err(|e| e.to_string())?;
+        let orphan = db::unreferenced_keys(&mut *tx, vec![key.to_owned()]).await?;
         if orphan.is_empty() {
             tracing::info!(key, "object referenced again; not trashed");
             return Ok(false);
         }
         // Still under the lock: a creator waiting for it will HEAD after this.
         trash::move_to_trash(&mut tx, media, key, reason).await?;
-        tx.commit().await.map_err(|e| {
+        tx.commit().await.inspect_err(|e| {
             tracing::error!(key, error = %e, "trash entry not committed; the object stays under trash/ unrecorded");
-            e.to_string()
         })?;
         Ok(true)
     }

@@ -49,7 +49,7 @@ pub async fn update(
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or(StoreError::NotFound)?;
+    .ok_or(StoreError::NotFound("album"))?;
     let after = sqlx::query_as::<_, AlbumRow>(&format!(
         "UPDATE albums SET name = COALESCE($2, name), artist = COALESCE($3, artist), \
          thumbnail_key = COALESCE($4, thumbnail_key), updated_at = now() \
@@ -82,7 +82,7 @@ pub async fn delete(pool: &PgPool, id: Uuid) -> StoreResult<Written<(AlbumRow, V
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or(StoreError::NotFound)?;
+        .ok_or(StoreError::NotFound("album"))?;
     let songs = sqlx::query_as::<_, SongRow>(&format!(
         "SELECT {SONG_COLUMNS} FROM songs WHERE album_id = $1 ORDER BY track_number, created_at, id FOR UPDATE"
     ))

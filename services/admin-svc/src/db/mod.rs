@@ -12,8 +12,9 @@ use sqlx::{PgPool, Postgres, Transaction};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("not found")]
-    NotFound,
+    /// The row the path names (`"album"`, `"song"`) does not exist.
+    #[error("no such {0}")]
+    NotFound(&'static str),
     #[error("no such album")]
     AlbumMissing,
     #[error("the album has no free track number left")]
@@ -78,7 +79,7 @@ async fn unreferenced(
     tx: &mut Transaction<'_, Postgres>,
     keys: Vec<String>,
 ) -> StoreResult<Vec<String>> {
-    unreferenced_keys(&mut **tx, keys).await
+    Ok(unreferenced_keys(&mut **tx, keys).await?)
 }
 
 /// [`unreferenced`] outside a transaction (the sweeper).
@@ -86,13 +87,13 @@ async fn unreferenced(
 pub async fn unreferenced_keys<'e>(
     db: impl sqlx::PgExecutor<'e>,
     mut keys: Vec<String>,
-) -> StoreResult<Vec<String>> {
+) -> Result<Vec<String>, sqlx::Error> {
     keys.sort();
     keys.dedup();
     if keys.is_empty() {
         return Ok(keys);
     }
-    Ok(sqlx::query_scalar(
+    sqlx::query_scalar(
         "SELECT k FROM unnest($1::text[]) AS k \
          WHERE NOT EXISTS (SELECT 1 FROM albums WHERE thumbnail_key = k) \
            AND NOT EXISTS (SELECT 1 FROM songs WHERE audio_key = k OR image_key = k) \
@@ -100,7 +101,7 @@ pub async fn unreferenced_keys<'e>(
     )
     .bind(&keys)
     .fetch_all(db)
-    .await?)
+    .await
 }
 
 /// Whether an album or song references `key`.

@@ -94,7 +94,7 @@ pub async fn update(
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or(StoreError::NotFound)?;
+    .ok_or(StoreError::NotFound("song"))?;
     let moving = changes.album_id.filter(|a| *a != before.album_id);
     let track = match (moving, changes.track_number) {
         (_, Some(n)) => n,
@@ -162,7 +162,7 @@ pub async fn delete(pool: &PgPool, id: Uuid) -> StoreResult<Written<SongRow>> {
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or(StoreError::NotFound)?;
+    .ok_or(StoreError::NotFound("song"))?;
     // The album may be settled now (the deleted song was the last one
     // processing), or its gain counted the deleted song.
     refresh_album_gain(&mut tx, song.album_id, cadenza_media::album_gain).await?;

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::db::{self, StoreError, VerifiedObject};
 use crate::domain::media::{normalize_content_type, MediaKind};
+use crate::objects::S3Error;
 /// The route modules document their errors with the shared schema.
 pub use cadenza_platform::openapi::ProblemDoc;
 
@@ -157,8 +158,7 @@ pub async fn verify_object(
     let info = state
         .media
         .head(key)
-        .await
-        .map_err(|e| Problem::unavailable("s3", e))?
+        .await?
         .ok_or_else(|| Problem::invalid_field(field, "no uploaded object with this key"))?;
     let content_type = normalize_content_type(info.content_type.as_deref().unwrap_or(""));
     if kind.extension(&content_type) != Some(ext) {
@@ -196,48 +196,49 @@ pub async fn verify_object(
 /// Deletes an object that failed the checks, unless a row already uses it
 /// (an imported seed object may exceed today's caps and must stay).
 async fn discard_unreferenced(state: &AppState, key: &str) -> Result<(), Problem> {
-    let referenced = db::is_referenced(&state.db, key)
-        .await
-        .map_err(|e| store_problem(e, "object"))?;
-    if !referenced {
-        state
-            .media
-            .delete(key)
-            .await
-            .map_err(|e| Problem::unavailable("s3", e))?;
+    if !db::is_referenced(&state.db, key).await? {
+        state.media.delete(key).await?;
         tracing::info!(key, "oversized upload deleted");
     }
     Ok(())
 }
 
-/// Maps store failures; `what` names the path resource for 404s.
-pub fn store_problem(e: StoreError, what: &str) -> Problem {
-    match e {
-        StoreError::NotFound => Problem::not_found(format!("no such {what}")),
-        StoreError::AlbumMissing => Problem::invalid_field("albumId", "no such album"),
-        StoreError::AlbumFull => {
-            Problem::invalid_field("trackNumber", "the album has no free track number left")
+/// What a store failure means to a client. The database's own verdict
+/// (503 unreachable, 409 unique key, 500) comes from `Problem::from`, except
+/// for the two constraints a client can break with a valid request.
+impl From<StoreError> for Problem {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => Problem::not_found(format!("no such {what}")),
+            StoreError::AlbumMissing => Problem::invalid_field("albumId", "no such album"),
+            StoreError::AlbumFull => {
+                Problem::invalid_field("trackNumber", "the album has no free track number left")
+            }
+            StoreError::Db(e) => {
+                if let Some(db) = e.as_database_error() {
+                    match (db.code().as_deref(), db.constraint()) {
+                        (Some("23505"), Some(c)) if c.contains("audio_key") => {
+                            return Problem::invalid_field(
+                                "audioKey",
+                                "is already used by another song",
+                            )
+                        }
+                        (Some("23503"), _) => {
+                            return Problem::invalid_field("albumId", "no such album")
+                        }
+                        _ => {}
+                    }
+                }
+                Problem::from(e)
+            }
         }
-        StoreError::Db(e) => db_problem(e),
     }
 }
 
-pub fn db_problem(e: sqlx::Error) -> Problem {
-    if let Some(db) = e.as_database_error() {
-        match (db.code().as_deref(), db.constraint()) {
-            (Some("23505"), Some(c)) if c.contains("audio_key") => {
-                return Problem::invalid_field("audioKey", "is already used by another song")
-            }
-            (Some("23503"), _) => return Problem::invalid_field("albumId", "no such album"),
-            _ => {}
-        }
-    }
-    match e {
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_) => Problem::unavailable("postgres", e),
-        other => Problem::internal(other),
+/// The media bucket is a dependency: its failures are a 503 naming it.
+impl From<S3Error> for Problem {
+    fn from(e: S3Error) -> Self {
+        Problem::unavailable("s3", e)
     }
 }
 

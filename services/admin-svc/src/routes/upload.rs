@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use cadenza_auth::AdminUser;
 use cadenza_platform::extract::Json;
-use cadenza_platform::{ApiResult, FieldError, Problem};
+use cadenza_platform::{chain, ApiResult, FieldError, Problem};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -90,14 +90,14 @@ pub async fn create_upload_url(
     let key = kind.new_key(ext.unwrap_or_default());
     // Recorded before any URL exists: the sweeper only ever removes ledger
     // keys, so an upload it cannot prove admin-svc issued is never lost.
+    // Any failure here means no URL can be issued: a 503, whatever the cause.
     db::uploads::record(&state.db, &key, kind, &content_type, req.size)
         .await
-        .map_err(|e| Problem::unavailable("postgres", e))?;
+        .map_err(|e| Problem::unavailable("postgres", chain(&e)))?;
     let upload = state
         .media
         .presign_put(&key, &content_type, req.size)
-        .await
-        .map_err(|e| Problem::unavailable("s3", e))?;
+        .await?;
     tracing::info!(admin = %admin.sub, key, size = ?req.size, "upload URL issued");
     Ok(Json(UploadUrlResponse {
         presigned_url: upload.url,
