@@ -24,8 +24,11 @@ pub const TRASH_PREFIX: &str = "trash/";
 /// How long trashed objects are kept by default.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// Why an object was trashed (the `trash.reason` column).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why an object was trashed (the `trash.reason` column; an unknown stored
+/// value is an error, not a guess).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum Reason {
     /// An unreferenced ledger key found by the sweeper.
     Sweep,
@@ -76,7 +79,7 @@ pub(crate) async fn move_to_trash(
          ON CONFLICT (key) DO UPDATE SET trashed_at = now(), reason = EXCLUDED.reason",
     )
     .bind(key)
-    .bind(reason.as_str())
+    .bind(reason)
     .execute(&mut **tx)
     .await?;
     media.delete(key).await?;
@@ -90,7 +93,7 @@ pub(crate) async fn move_to_trash(
 pub struct TrashEntry {
     pub key: String,
     pub trashed_at: DateTime<Utc>,
-    pub reason: String,
+    pub reason: Reason,
 }
 
 pub async fn list(db: &PgPool) -> Result<Vec<TrashEntry>, sqlx::Error> {

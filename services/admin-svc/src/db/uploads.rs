@@ -17,7 +17,7 @@ pub async fn record(
         "INSERT INTO upload_ledger (key, kind, content_type, size_bytes) VALUES ($1, $2, $3, $4)",
     )
     .bind(key)
-    .bind(kind.as_str())
+    .bind(kind)
     .bind(content_type)
     .bind(size)
     .execute(pool)
