@@ -9,6 +9,8 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::Client;
 use chrono::{DateTime, Utc};
 
+use crate::config::{Config, SweepConfig};
+
 /// An S3 call that failed, with the SDK's whole cause chain.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{0}")]
@@ -77,6 +79,33 @@ impl MediaStore {
             presigner: build(public_endpoint.or(endpoint)),
             bucket: bucket.into(),
         }
+    }
+
+    /// The bucket as `serve` reaches it: presigned URLs point at the
+    /// browser-facing endpoint when one is configured.
+    pub fn from_config(sdk: &cadenza_aws::aws_config::SdkConfig, config: &Config) -> Self {
+        Self::new(
+            sdk,
+            &config.s3_bucket,
+            config.s3_endpoint.as_deref(),
+            config.s3_public_endpoint.as_deref(),
+            config.s3_force_path_style,
+        )
+    }
+
+    /// The bucket as the maintenance commands (`sweep`, the trash
+    /// commands, `import-seed`) reach it: they presign nothing.
+    pub fn from_sweep_config(
+        sdk: &cadenza_aws::aws_config::SdkConfig,
+        config: &SweepConfig,
+    ) -> Self {
+        Self::new(
+            sdk,
+            &config.s3_bucket,
+            config.s3_endpoint.as_deref(),
+            None,
+            config.s3_force_path_style,
+        )
     }
 
     pub fn bucket(&self) -> &str {

@@ -33,6 +33,7 @@
 
 use std::time::Duration;
 
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -55,12 +56,12 @@ impl KeyLocks {
     }
 
     /// A pool of its own on `database_url` (lazy, like the main one).
-    pub fn connect_lazy(database_url: &str) -> Result<Self, sqlx::Error> {
+    pub fn connect_lazy(database_url: &SecretString) -> Result<Self, sqlx::Error> {
         Ok(Self::new(
             PgPoolOptions::new()
                 .max_connections(10)
                 .acquire_timeout(Duration::from_secs(3))
-                .connect_lazy(database_url)?,
+                .connect_lazy(database_url.expose_secret())?,
         ))
     }
 
