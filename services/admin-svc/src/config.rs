@@ -165,3 +165,25 @@ fn trash_retention() -> Result<std::time::Duration, ConfigError> {
     }
     Ok(std::time::Duration::from_secs(days * 24 * 3600))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let cfg = SweepConfig {
+            database_url: "postgres://cadenza:hunter2@db/cadenza".into(),
+            s3_bucket: "media".into(),
+            s3_force_path_style: false,
+            s3_endpoint: None,
+            trash_retention: std::time::Duration::from_secs(60),
+        };
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(
+            shown.contains("[redacted]") && shown.contains("media"),
+            "{shown}"
+        );
+    }
+}

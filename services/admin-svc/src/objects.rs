@@ -17,6 +17,11 @@ use crate::config::{Config, SweepConfig};
 pub struct S3Error(String);
 
 impl S3Error {
+    /// A failure described in words (tests, and callers outside the SDK).
+    pub fn from_message(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+
     fn sdk(e: impl std::error::Error) -> Self {
         Self(aws_sdk_s3::error::DisplayErrorContext(&e).to_string())
     }

@@ -282,6 +282,29 @@ mod tests {
     }
 
     #[test]
+    fn store_failures_keep_their_meaning_for_clients() {
+        use axum::http::StatusCode;
+        let missing = Problem::from(StoreError::NotFound("song"));
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        assert_eq!(missing.detail, "no such song");
+        let full = Problem::from(StoreError::AlbumFull);
+        assert_eq!(full.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(full.errors[0].field, "trackNumber");
+        assert_eq!(
+            Problem::from(StoreError::AlbumMissing).errors[0].field,
+            "albumId"
+        );
+        let down = Problem::from(StoreError::Db(sqlx::Error::PoolTimedOut));
+        assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(down.retry_after.is_some());
+        assert!(down.detail.contains("postgres"), "{}", down.detail);
+        let s3 = Problem::from(S3Error::from_message("connection refused"));
+        assert_eq!(s3.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(s3.detail.contains("s3"), "{}", s3.detail);
+        assert_eq!(s3.cause(), Some("connection refused"));
+    }
+
+    #[test]
     fn pagination_is_opt_in_and_bounded() {
         let none = PageParams {
             limit: None,
