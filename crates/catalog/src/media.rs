@@ -3,13 +3,15 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::rows::SongStatus;
+
 /// `cadenza_media::album_gain`: `(integrated LUFS, true peak dBTP, seconds)`
 /// per song to the album's gain (the catalogue does not decode audio).
 pub type AlbumGain = fn(&[(f64, f64, f64)]) -> Option<f64>;
 
 /// One song of an album: status, integrated loudness, true peak and
 /// duration of the reading of its current audio (if any).
-type Reading = (String, Option<f64>, Option<f64>, Option<f64>);
+type Reading = (SongStatus, Option<f64>, Option<f64>, Option<f64>);
 
 /// Sets `albums.gain_db` once no song of the album waits for the worker and
 /// every ready one has a reading for its current audio: the gain of its
@@ -33,19 +35,17 @@ pub async fn refresh_album_gain(
     .bind(album_id)
     .fetch_all(&mut *tx)
     .await?;
-    let settled = songs
-        .iter()
-        .all(|(status, _, _, duration)| match status.as_str() {
-            "processing" => false,
-            "ready" => duration.is_some(),
-            _ => true,
-        });
+    let settled = songs.iter().all(|(status, _, _, duration)| match status {
+        SongStatus::Processing => false,
+        SongStatus::Ready => duration.is_some(),
+        SongStatus::Rejected => true,
+    });
     if !settled {
         return Ok(false);
     }
     let measured: Vec<(f64, f64, f64)> = songs
         .iter()
-        .filter(|(status, ..)| status == "ready")
+        .filter(|(status, ..)| *status == SongStatus::Ready)
         .filter_map(|(_, lufs, peak, duration)| Some(((*lufs)?, (*peak)?, (*duration)?)))
         .collect();
     let gain = album_gain(&measured);

@@ -11,16 +11,17 @@ use cadenza_auth::TokenVerifier;
 use cadenza_events::Publisher;
 use cadenza_platform::health::{self, Readiness};
 use cadenza_platform::http::{standard_layers, HttpSettings};
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
+use crate::after_commit::Effects;
 use crate::cdn::CdnInvalidator;
 use crate::config::Config;
-use crate::effects::Effects;
+use crate::objects::MediaStore;
 use crate::openapi;
 use crate::orphans::KeyLocks;
 use crate::routes::{albums, songs, upload};
-use crate::storage::MediaStore;
 
 /// JSON bodies here are a few hundred bytes; media goes straight to S3.
 pub const BODY_LIMIT_BYTES: usize = 16 * 1024;
@@ -63,11 +64,11 @@ pub struct App {
     pub state: AppState,
 }
 
-pub async fn connect_db(url: &str) -> anyhow::Result<PgPool> {
+pub async fn connect_db(url: &SecretString) -> anyhow::Result<PgPool> {
     PgPoolOptions::new()
         .max_connections(10)
         .acquire_timeout(Duration::from_secs(3))
-        .connect_lazy(url)
+        .connect_lazy(url.expose_secret())
         .context("DATABASE_URL")
 }
 
@@ -89,19 +90,14 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             .context("applying migrations")?;
     }
 
-    let redis = cadenza_platform::redis::client(&config.redis_url).context("REDIS_URL")?;
+    let redis =
+        cadenza_platform::redis::client(config.redis_url.expose_secret()).context("REDIS_URL")?;
     let redis_conn = cadenza_platform::redis::manager(&redis)
         .await
         .context("connecting to Redis")?;
 
     let sdk = cadenza_aws::sdk_config().await;
-    let media = MediaStore::new(
-        &sdk,
-        &config.s3_bucket,
-        config.s3_endpoint.as_deref(),
-        config.s3_public_endpoint.as_deref(),
-        config.s3_force_path_style,
-    );
+    let media = MediaStore::from_config(&sdk, &config);
     let cdn = config
         .cloudfront_distribution_id
         .clone()

@@ -3,15 +3,18 @@
 use cadenza_auth::VerifierConfig;
 use cadenza_platform::config::{self, ConfigError};
 use cadenza_platform::redis::Namespace;
+use secrecy::SecretString;
 
-#[derive(Debug, Clone)]
+/// The service's settings. URLs that may carry a password are
+/// [`SecretString`]s: `Debug` redacts them, and only the driver sees them.
+#[derive(Clone)]
 pub struct Config {
     pub port: u16,
     /// Browser origin, for CORS.
     pub public_base_url: String,
     pub verifier: VerifierConfig,
-    pub database_url: String,
-    pub redis_url: String,
+    pub database_url: SecretString,
+    pub redis_url: SecretString,
     pub redis_namespace: Namespace,
     pub s3_bucket: String,
     /// Path-style addressing (`http://host/bucket/key`), needed by SeaweedFS.
@@ -44,8 +47,8 @@ impl Config {
             port: config::parse_or("PORT", 5001u16)?,
             public_base_url: config::base_url("PUBLIC_BASE_URL")?,
             verifier: VerifierConfig::from_env()?,
-            database_url: config::require("DATABASE_URL")?,
-            redis_url: config::require("REDIS_URL")?,
+            database_url: config::require("DATABASE_URL")?.into(),
+            redis_url: config::require("REDIS_URL")?.into(),
             redis_namespace: Namespace::from_env()?,
             s3_bucket: config::require("S3_BUCKET")?,
             s3_force_path_style: config::flag("S3_FORCE_PATH_STYLE", false)?,
@@ -71,15 +74,53 @@ impl Config {
     }
 }
 
-/// What `admin-svc migrate` needs: only the database.
-pub fn database_url() -> Result<String, ConfigError> {
-    config::require("DATABASE_URL")
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("port", &self.port)
+            .field("public_base_url", &self.public_base_url)
+            .field("verifier", &self.verifier)
+            .field("database_url", &REDACTED)
+            .field("redis_url", &REDACTED)
+            .field("redis_namespace", &self.redis_namespace)
+            .field("s3_bucket", &self.s3_bucket)
+            .field("s3_force_path_style", &self.s3_force_path_style)
+            .field("s3_endpoint", &self.s3_endpoint)
+            .field("s3_public_endpoint", &self.s3_public_endpoint)
+            .field(
+                "cloudfront_distribution_id",
+                &self.cloudfront_distribution_id,
+            )
+            .field("cdn_base_url", &self.cdn_base_url)
+            .field("cloudfront_endpoint", &self.cloudfront_endpoint)
+            .field("migrate_on_start", &self.migrate_on_start)
+            .field("media_queue_url", &self.media_queue_url)
+            .field("api_docs", &self.api_docs)
+            .finish()
+    }
 }
 
-/// What `admin-svc sweep` needs: the database and the bucket.
-#[derive(Debug, Clone)]
+/// What a secret shows in `Debug`.
+const REDACTED: Redacted = Redacted;
+
+struct Redacted;
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// What `admin-svc migrate` needs: only the database.
+pub fn database_url() -> Result<SecretString, ConfigError> {
+    config::require("DATABASE_URL").map(SecretString::from)
+}
+
+/// What `admin-svc sweep` (and the trash and import commands) need: the
+/// database and the bucket.
+#[derive(Clone)]
 pub struct SweepConfig {
-    pub database_url: String,
+    pub database_url: SecretString,
     pub s3_bucket: String,
     pub s3_force_path_style: bool,
     pub s3_endpoint: Option<String>,
@@ -91,7 +132,7 @@ pub struct SweepConfig {
 impl SweepConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
-            database_url: config::require("DATABASE_URL")?,
+            database_url: database_url()?,
             s3_bucket: config::require("S3_BUCKET")?,
             s3_force_path_style: config::flag("S3_FORCE_PATH_STYLE", false)?,
             s3_endpoint: config::var("AWS_ENDPOINT_URL_S3")?
@@ -99,6 +140,18 @@ impl SweepConfig {
                 .transpose()?,
             trash_retention: trash_retention()?,
         })
+    }
+}
+
+impl std::fmt::Debug for SweepConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SweepConfig")
+            .field("database_url", &REDACTED)
+            .field("s3_bucket", &self.s3_bucket)
+            .field("s3_force_path_style", &self.s3_force_path_style)
+            .field("s3_endpoint", &self.s3_endpoint)
+            .field("trash_retention", &self.trash_retention)
+            .finish()
     }
 }
 
@@ -111,4 +164,26 @@ fn trash_retention() -> Result<std::time::Duration, ConfigError> {
         ));
     }
     Ok(std::time::Duration::from_secs(days * 24 * 3600))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let cfg = SweepConfig {
+            database_url: "postgres://cadenza:hunter2@db/cadenza".into(),
+            s3_bucket: "media".into(),
+            s3_force_path_style: false,
+            s3_endpoint: None,
+            trash_retention: std::time::Duration::from_secs(60),
+        };
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(
+            shown.contains("[redacted]") && shown.contains("media"),
+            "{shown}"
+        );
+    }
 }

@@ -21,8 +21,8 @@ use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::media::{normalize_content_type, MediaKind};
-use crate::storage::MediaStore;
+use crate::domain::media::{normalize_content_type, MediaKind};
+use crate::objects::MediaStore;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ImportOptions {
@@ -147,12 +147,7 @@ pub async fn import_seed(
             usable_albums.insert(a.id.clone());
             continue;
         }
-        if media
-            .head(&a.thumbnail_key)
-            .await
-            .map_err(anyhow::Error::msg)?
-            .is_none()
-        {
+        if media.head(&a.thumbnail_key).await?.is_none() {
             report.missing_objects.push(MissingObject {
                 table: "album",
                 id: a.id.clone(),
@@ -211,7 +206,7 @@ pub async fn import_seed(
             ));
             continue;
         };
-        let audio = media.head(&s.audio_key).await.map_err(anyhow::Error::msg)?;
+        let audio = media.head(&s.audio_key).await?;
         let mut missing = false;
         if audio.is_none() {
             missing = true;
@@ -228,7 +223,7 @@ pub async fn import_seed(
             .map(str::trim)
             .filter(|k| !k.is_empty());
         if let Some(key) = image_key {
-            if media.head(key).await.map_err(anyhow::Error::msg)?.is_none() {
+            if media.head(key).await?.is_none() {
                 missing = true;
                 report.missing_objects.push(MissingObject {
                     table: "song",

@@ -5,18 +5,18 @@
 //! (schema in `cadenza-catalog`); each committed change is announced on
 //! Redis for song-svc's caches, and deleted rows take their media with them.
 
+pub mod after_commit;
 pub mod app;
 pub mod cdn;
 pub mod config;
-pub mod effects;
+pub mod db;
+pub mod domain;
 pub mod import;
-pub mod media;
 pub mod media_jobs;
+pub mod objects;
 pub mod openapi;
 pub mod orphans;
 pub mod routes;
-pub mod storage;
-pub mod store;
 pub mod sweep;
 pub mod trash;
 

@@ -62,22 +62,16 @@ enum Command {
     },
 }
 
-/// What the sweep and trash commands need: config, database, bucket.
+/// What the sweep, trash and import commands need: config, database, bucket.
 async fn sweep_deps() -> anyhow::Result<(
     admin_svc::config::SweepConfig,
     sqlx::PgPool,
-    admin_svc::storage::MediaStore,
+    admin_svc::objects::MediaStore,
 )> {
     let cfg = config::or_exit(NAME, admin_svc::config::SweepConfig::from_env());
     let pool = admin_svc::app::connect_db(&cfg.database_url).await?;
     let sdk = cadenza_aws::sdk_config().await;
-    let media = admin_svc::storage::MediaStore::new(
-        &sdk,
-        &cfg.s3_bucket,
-        cfg.s3_endpoint.as_deref(),
-        None,
-        cfg.s3_force_path_style,
-    );
+    let media = admin_svc::objects::MediaStore::from_sweep_config(&sdk, &cfg);
     Ok((cfg, pool, media))
 }
 
@@ -178,22 +172,13 @@ async fn main() -> anyhow::Result<()> {
             dry_run,
             skip_missing_objects,
         } => {
-            let cfg = config::or_exit(NAME, admin_svc::config::SweepConfig::from_env());
-            let target = admin_svc::app::connect_db(&cfg.database_url).await?;
+            let (_, target, media) = sweep_deps().await?;
             cadenza_catalog::migrate(&target)
                 .await
                 .context("applying migrations")?;
-            let seed = admin_svc::app::connect_db(&from_database_url)
+            let seed = admin_svc::app::connect_db(&from_database_url.into())
                 .await
                 .context("connecting to the seed database")?;
-            let sdk = cadenza_aws::sdk_config().await;
-            let media = admin_svc::storage::MediaStore::new(
-                &sdk,
-                &cfg.s3_bucket,
-                cfg.s3_endpoint.as_deref(),
-                None,
-                cfg.s3_force_path_style,
-            );
             let report = admin_svc::import::import_seed(
                 &seed,
                 &target,

@@ -33,13 +33,14 @@
 
 use std::time::Duration;
 
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
 
-use crate::storage::MediaStore;
-use crate::store;
-use crate::trash::{self, Reason};
+use crate::db;
+use crate::objects::MediaStore;
+use crate::trash::{self, Reason, TrashError};
 
 /// Longest a purge waits for creators holding a key.
 const PURGE_LOCK_TIMEOUT: &str = "10s";
@@ -55,12 +56,12 @@ impl KeyLocks {
     }
 
     /// A pool of its own on `database_url` (lazy, like the main one).
-    pub fn connect_lazy(database_url: &str) -> Result<Self, sqlx::Error> {
+    pub fn connect_lazy(database_url: &SecretString) -> Result<Self, sqlx::Error> {
         Ok(Self::new(
             PgPoolOptions::new()
                 .max_connections(10)
                 .acquire_timeout(Duration::from_secs(3))
-                .connect_lazy(database_url)?,
+                .connect_lazy(database_url.expose_secret())?,
         ))
     }
 
@@ -90,17 +91,18 @@ impl KeyLocks {
 
     /// A transaction holding `key`'s lock exclusive (until it ends), waiting
     /// at most [`PURGE_LOCK_TIMEOUT`] for creators holding it.
-    pub async fn exclusive(&self, key: &str) -> Result<Transaction<'static, Postgres>, String> {
-        let mut tx = self.pool.begin().await.map_err(|e| e.to_string())?;
+    pub async fn exclusive(
+        &self,
+        key: &str,
+    ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query(&format!("SET LOCAL lock_timeout = '{PURGE_LOCK_TIMEOUT}'"))
             .execute(&mut *tx)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
             .bind(key)
             .execute(&mut *tx)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         Ok(tx)
     }
 
@@ -112,20 +114,17 @@ impl KeyLocks {
         media: &MediaStore,
         key: &str,
         reason: Reason,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, TrashError> {
         let mut tx = self.exclusive(key).await?;
-        let orphan = store::unreferenced_keys(&mut *tx, vec![key.to_owned()])
-            .await
-            .map_err(|e| e.to_string())?;
+        let orphan = db::unreferenced_keys(&mut *tx, vec![key.to_owned()]).await?;
         if orphan.is_empty() {
             tracing::info!(key, "object referenced again; not trashed");
             return Ok(false);
         }
         // Still under the lock: a creator waiting for it will HEAD after this.
         trash::move_to_trash(&mut tx, media, key, reason).await?;
-        tx.commit().await.map_err(|e| {
+        tx.commit().await.inspect_err(|e| {
             tracing::error!(key, error = %e, "trash entry not committed; the object stays under trash/ unrecorded");
-            e.to_string()
         })?;
         Ok(true)
     }

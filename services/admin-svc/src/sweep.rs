@@ -22,10 +22,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
 
-use crate::media::MediaKind;
+use crate::db;
+use crate::domain::media::MediaKind;
+use crate::objects::MediaStore;
 use crate::orphans::KeyLocks;
-use crate::storage::MediaStore;
-use crate::store;
 use crate::trash::Reason;
 
 /// Rows are created right after the upload; a day is plenty.
@@ -74,10 +74,7 @@ pub async fn sweep(
     let locks = KeyLocks::new(db.clone());
     let mut report = SweepReport::default();
     for kind in [MediaKind::Cover, MediaKind::Audio] {
-        let objects = media
-            .list(kind.prefix())
-            .await
-            .map_err(anyhow::Error::msg)?;
+        let objects = media.list(kind.prefix()).await?;
         report.scanned += objects.len();
         metrics::counter!("admin_sweep_objects_total", "result" => "scanned")
             .increment(objects.len() as u64);
@@ -90,9 +87,7 @@ pub async fn sweep(
                     .await?
                     .into_iter()
                     .collect();
-            let unreferenced = store::unreferenced_keys(db, keys)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let unreferenced = db::unreferenced_keys(db, keys).await?;
             let modified: HashMap<&str, i64> =
                 chunk.iter().map(|(k, at)| (k.as_str(), *at)).collect();
             for key in unreferenced {

@@ -16,16 +16,19 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{PgPool, Postgres, Transaction};
 
+use crate::objects::{MediaStore, S3Error};
 use crate::orphans::KeyLocks;
-use crate::storage::MediaStore;
 
 pub const TRASH_PREFIX: &str = "trash/";
 
 /// How long trashed objects are kept by default.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// Why an object was trashed (the `trash.reason` column).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why an object was trashed (the `trash.reason` column; an unknown stored
+/// value is an error, not a guess).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum Reason {
     /// An unreferenced ledger key found by the sweeper.
     Sweep,
@@ -42,6 +45,15 @@ impl Reason {
     }
 }
 
+/// A move to or from the trash that failed (it is retried, or reported).
+#[derive(Debug, thiserror::Error)]
+pub enum TrashError {
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    S3(#[from] S3Error),
+}
+
 /// Where `key` lives while in the trash.
 pub fn trash_key(key: &str) -> String {
     format!("{TRASH_PREFIX}{key}")
@@ -56,7 +68,7 @@ pub(crate) async fn move_to_trash(
     media: &MediaStore,
     key: &str,
     reason: Reason,
-) -> Result<(), String> {
+) -> Result<(), TrashError> {
     if media.head(key).await?.is_none() {
         // Nothing to move (already gone): record nothing.
         return Ok(());
@@ -67,10 +79,9 @@ pub(crate) async fn move_to_trash(
          ON CONFLICT (key) DO UPDATE SET trashed_at = now(), reason = EXCLUDED.reason",
     )
     .bind(key)
-    .bind(reason.as_str())
+    .bind(reason)
     .execute(&mut **tx)
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     media.delete(key).await?;
     tracing::info!(key, reason = reason.as_str(), "media object moved to trash");
     Ok(())
@@ -82,7 +93,7 @@ pub(crate) async fn move_to_trash(
 pub struct TrashEntry {
     pub key: String,
     pub trashed_at: DateTime<Utc>,
-    pub reason: String,
+    pub reason: Reason,
 }
 
 pub async fn list(db: &PgPool) -> Result<Vec<TrashEntry>, sqlx::Error> {
@@ -93,21 +104,20 @@ pub async fn list(db: &PgPool) -> Result<Vec<TrashEntry>, sqlx::Error> {
 
 /// Copies `trash/<key>` back to `key` and forgets the entry. `Ok(false)`:
 /// `key` is not in the trash.
-pub async fn restore(locks: &KeyLocks, media: &MediaStore, key: &str) -> Result<bool, String> {
+pub async fn restore(locks: &KeyLocks, media: &MediaStore, key: &str) -> Result<bool, TrashError> {
     let mut tx = locks.exclusive(key).await?;
     let found: Option<String> =
         sqlx::query_scalar("DELETE FROM trash WHERE key = $1 RETURNING key")
             .bind(key)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
     if found.is_none() {
         return Ok(false);
     }
     let from = trash_key(key);
     media.copy(&from, key).await?;
     media.delete(&from).await?;
-    tx.commit().await.map_err(|e| e.to_string())?;
+    tx.commit().await?;
     tracing::info!(key, "media object restored from trash");
     Ok(true)
 }
@@ -189,7 +199,7 @@ async fn purge_one(
     media: &MediaStore,
     key: &str,
     secs: i64,
-) -> Result<bool, String> {
+) -> Result<bool, TrashError> {
     let mut tx = locks.exclusive(key).await?;
     // Re-read under the lock: a restore or a fresh trashing may have won.
     let gone: Option<String> = sqlx::query_scalar(
@@ -199,12 +209,11 @@ async fn purge_one(
     .bind(key)
     .bind(secs as f64)
     .fetch_optional(&mut *tx)
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     if gone.is_none() {
         return Ok(false);
     }
     media.delete(&trash_key(key)).await?;
-    tx.commit().await.map_err(|e| e.to_string())?;
+    tx.commit().await?;
     Ok(true)
 }

@@ -43,7 +43,7 @@ async fn a_change_commits_even_when_redis_is_down() {
     let bucket = unique_name("cadenza-t-");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let mut cfg = config(&db, &ns, &bucket, None);
-    cfg.redis_url = redis.url();
+    cfg.redis_url = redis.url().into();
     let app = admin_svc::build(cfg).await.unwrap();
     let server = TestServer::start(app.router).await;
     let http = reqwest::Client::new();

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::error::ProvideErrorMetadata;
+use cadenza_catalog::SongStatus;
 use cadenza_media::{Analysis, Limits};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -62,11 +63,12 @@ pub enum WorkError {
     #[error("the analysis took longer than {0:?}")]
     TimedOut(Duration),
     #[error("the analysis failed: {0}")]
-    Crashed(String),
+    Crashed(#[from] tokio::task::JoinError),
 }
 
 impl WorkError {
-    /// An S3 failure, with the SDK's whole cause chain.
+    /// An S3 failure (a call or the body it streams), with the whole
+    /// cause chain.
     fn storage(e: impl std::error::Error) -> Self {
         WorkError::Storage(aws_sdk_s3::error::DisplayErrorContext(&e).to_string())
     }
@@ -128,8 +130,7 @@ impl Worker {
             }),
         )
         .await
-        .map_err(|_| WorkError::TimedOut(backstop))?
-        .map_err(|e| WorkError::Crashed(e.to_string()))?;
+        .map_err(|_| WorkError::TimedOut(backstop))??;
         match analysis {
             Ok(a) => self.ready(job, &a).await,
             Err(rejected) => self.reject(job, &rejected).await,
@@ -188,11 +189,7 @@ impl Worker {
                 limit: self.limits.max_bytes,
             }));
         }
-        let bytes = object
-            .body
-            .collect()
-            .await
-            .map_err(|e| WorkError::Storage(e.to_string()))?;
+        let bytes = object.body.collect().await.map_err(WorkError::storage)?;
         Ok(Ok(bytes.to_vec()))
     }
 
@@ -206,8 +203,8 @@ impl Worker {
             "INSERT INTO song_media (song_id, audio_key, status, codec, container, sample_rate, \
                channels, duration_seconds, bitrate, integrated_lufs, true_peak_dbtp, track_gain_db, \
                peaks, tags, cover_type) \
-             VALUES ($1, $2, 'ready', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-             ON CONFLICT (song_id) DO UPDATE SET audio_key = EXCLUDED.audio_key, status = 'ready', \
+             VALUES ($1, $2, $15, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             ON CONFLICT (song_id) DO UPDATE SET audio_key = EXCLUDED.audio_key, status = EXCLUDED.status, \
                reason = NULL, delete_object = false, codec = EXCLUDED.codec, \
                container = EXCLUDED.container, sample_rate = EXCLUDED.sample_rate, \
                channels = EXCLUDED.channels, duration_seconds = EXCLUDED.duration_seconds, \
@@ -230,16 +227,18 @@ impl Worker {
         .bind(&a.peaks)
         .bind(tags)
         .bind(a.tags.cover.as_ref().map(|c| c.mime.clone()))
+        .bind(SongStatus::Ready)
         .execute(&mut *w.tx)
         .await?;
         // The server's duration replaces the client's (the stream URL's
         // lifetime follows it), and listeners see the song from now on.
         sqlx::query(
-            "UPDATE songs SET status = 'ready', status_reason = NULL, duration_seconds = $2, \
+            "UPDATE songs SET status = $3, status_reason = NULL, duration_seconds = $2, \
              updated_at = now() WHERE id = $1",
         )
         .bind(job.song_id)
         .bind(a.stream.duration_seconds)
+        .bind(SongStatus::Ready)
         .execute(&mut *w.tx)
         .await?;
         self.finish_verdict(w).await?;
@@ -346,9 +345,9 @@ impl Worker {
         };
         sqlx::query(
             "INSERT INTO song_media (song_id, audio_key, status, reason, delete_object) \
-             VALUES ($1, $2, 'rejected', $3, $4) \
+             VALUES ($1, $2, $5, $3, $4) \
              ON CONFLICT (song_id) DO UPDATE SET audio_key = EXCLUDED.audio_key, \
-               status = 'rejected', reason = EXCLUDED.reason, \
+               status = EXCLUDED.status, reason = EXCLUDED.reason, \
                delete_object = EXCLUDED.delete_object, codec = NULL, container = NULL, \
                sample_rate = NULL, channels = NULL, duration_seconds = NULL, bitrate = NULL, \
                integrated_lufs = NULL, true_peak_dbtp = NULL, track_gain_db = NULL, peaks = NULL, \
@@ -358,14 +357,16 @@ impl Worker {
         .bind(&job.audio_key)
         .bind(&reason)
         .bind(delete)
+        .bind(SongStatus::Rejected)
         .execute(&mut *w.tx)
         .await?;
         sqlx::query(
-            "UPDATE songs SET status = 'rejected', status_reason = $2, updated_at = now() \
+            "UPDATE songs SET status = $3, status_reason = $2, updated_at = now() \
              WHERE id = $1",
         )
         .bind(job.song_id)
         .bind(&reason)
+        .bind(SongStatus::Rejected)
         .execute(&mut *w.tx)
         .await?;
         self.finish_verdict(w).await?;

@@ -17,17 +17,19 @@ use axum::routing::get;
 use cadenza_media::Limits;
 use cadenza_platform::{config, metrics, shutdown, telemetry};
 use media_worker::{QueueConfig, Worker};
+use secrecy::{ExposeSecret, SecretString};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let _telemetry = telemetry::init("media-worker");
     metrics::init("media-worker", env!("CARGO_PKG_VERSION"));
     let name = "media-worker";
-    let database_url = config::or_exit(name, config::require("DATABASE_URL"));
+    // May carry a password: kept secret, shown only to the driver.
+    let database_url: SecretString = config::or_exit(name, config::require("DATABASE_URL")).into();
     if std::env::args().nth(1).as_deref() == Some("backfill") {
         let db = sqlx::postgres::PgPoolOptions::new()
             .max_connections(1)
-            .connect(&database_url)
+            .connect(database_url.expose_secret())
             .await
             .context("connecting to DATABASE_URL")?;
         let added = media_worker::backfill(&db).await.context("queueing jobs")?;
@@ -48,12 +50,12 @@ async fn main() -> anyhow::Result<()> {
         max_wall: time_limit,
     };
     let port: u16 = config::or_exit(name, config::parse_or("PORT", 7100));
-    let redis_url = config::or_exit(name, config::require("REDIS_URL"));
+    let redis_url: SecretString = config::or_exit(name, config::require("REDIS_URL")).into();
     let namespace = config::or_exit(name, cadenza_platform::redis::Namespace::from_env());
 
     let db = sqlx::postgres::PgPoolOptions::new()
         .max_connections(4)
-        .connect_lazy(&database_url)
+        .connect_lazy(database_url.expose_secret())
         .context("DATABASE_URL")?;
     let sdk = cadenza_aws::sdk_config().await;
     let s3 = aws_sdk_s3::Client::from_conf(
@@ -62,7 +64,7 @@ async fn main() -> anyhow::Result<()> {
             .build(),
     );
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let redis = cadenza_platform::redis::client(&redis_url).context("REDIS_URL")?;
+    let redis = cadenza_platform::redis::client(redis_url.expose_secret()).context("REDIS_URL")?;
     let redis = cadenza_platform::redis::manager(&redis)
         .await
         .context("connecting to Redis")?;

@@ -148,7 +148,7 @@ pub fn admin_config(
         public_base_url: PUBLIC_BASE_URL.into(),
         verifier: verifier_config(),
         database_url: database_url.into(),
-        redis_url: stores.redis_url.clone(),
+        redis_url: stores.redis_url.clone().into(),
         redis_namespace: ns.clone(),
         s3_bucket: bucket.into(),
         s3_force_path_style: true,

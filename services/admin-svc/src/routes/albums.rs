@@ -8,13 +8,10 @@ use cadenza_platform::{ApiResult, Problem};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{
-    check, db_problem, store_problem, text, verify_object, IdPath, MessageBody, PageParams, PathId,
-    ProblemDoc,
-};
+use super::{check, text, verify_object, IdPath, MessageBody, PageParams, PathId, ProblemDoc};
 use crate::app::AppState;
-use crate::media::MediaKind;
-use crate::store::{self, AlbumChanges, NewAlbum};
+use crate::db::albums::{self as db_albums, AlbumChanges, NewAlbum};
+use crate::domain::media::MediaKind;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -67,14 +64,9 @@ pub async fn list(
     Query(params): Query<PageParams>,
 ) -> ApiResult<Json<AlbumList>> {
     let (rows, next_cursor) = match params.page()? {
-        None => (
-            queries::all_albums(&state.db).await.map_err(db_problem)?,
-            None,
-        ),
+        None => (queries::all_albums(&state.db).await?, None),
         Some((limit, after)) => {
-            let mut rows = queries::albums_page(&state.db, limit + 1, after)
-                .await
-                .map_err(db_problem)?;
+            let mut rows = queries::albums_page(&state.db, limit + 1, after).await?;
             let more = rows.len() as i64 > limit;
             rows.truncate(limit as usize);
             let next = more
@@ -111,11 +103,7 @@ pub async fn create(
     let artist = text("artist", &req.artist, &mut errors);
     check(errors)?;
     // Held from the HEAD to the commit, so no purge deletes the cover between.
-    let hold = state
-        .key_locks
-        .hold([req.thumbnail_key.trim()])
-        .await
-        .map_err(db_problem)?;
+    let hold = state.key_locks.hold([req.thumbnail_key.trim()]).await?;
     let cover = verify_object(
         &state,
         "thumbnailKey",
@@ -123,7 +111,7 @@ pub async fn create(
         req.thumbnail_key.trim(),
     )
     .await?;
-    let written = store::insert_album(
+    let written = db_albums::insert(
         &state.db,
         &NewAlbum {
             name,
@@ -133,7 +121,7 @@ pub async fn create(
     )
     .await;
     hold.release().await;
-    let written = written.map_err(|e| store_problem(e, "album"))?;
+    let written = written?;
     let row = written.value;
     state
         .effects
@@ -180,8 +168,7 @@ pub async fn update(
     let hold = state
         .key_locks
         .hold(req.thumbnail_key.as_deref().map(str::trim))
-        .await
-        .map_err(db_problem)?;
+        .await?;
     let thumbnail_key = match req.thumbnail_key.as_deref() {
         Some(key) => Some(
             verify_object(&state, "thumbnailKey", MediaKind::Cover, key.trim())
@@ -190,7 +177,7 @@ pub async fn update(
         ),
         None => None,
     };
-    let written = store::update_album(
+    let written = db_albums::update(
         &state.db,
         id,
         &AlbumChanges {
@@ -201,7 +188,7 @@ pub async fn update(
     )
     .await;
     hold.release().await;
-    let written = written.map_err(|e| store_problem(e, "album"))?;
+    let written = written?;
     state
         .effects
         .publish(
@@ -231,9 +218,7 @@ pub async fn delete(
     _: AdminUser,
     PathId(id): PathId,
 ) -> ApiResult<Json<MessageBody>> {
-    let written = store::delete_album(&state.db, id)
-        .await
-        .map_err(|e| store_problem(e, "album"))?;
+    let written = db_albums::delete(&state.db, id).await?;
     let (album, songs) = written.value;
     for song in &songs {
         state
@@ -273,16 +258,10 @@ pub async fn songs(
     _: AdminUser,
     PathId(id): PathId,
 ) -> ApiResult<Json<AlbumSongs>> {
-    if queries::album(&state.db, id)
-        .await
-        .map_err(db_problem)?
-        .is_none()
-    {
+    if queries::album(&state.db, id).await?.is_none() {
         return Err(Problem::not_found("no such album"));
     }
-    let rows = queries::album_songs(&state.db, id)
-        .await
-        .map_err(db_problem)?;
+    let rows = queries::album_songs(&state.db, id).await?;
     Ok(Json(AlbumSongs {
         songs: rows.into_iter().map(SongJson::with_audio_key).collect(),
     }))

@@ -14,8 +14,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::media::{normalize_content_type, MediaKind};
-use crate::store::{StoreError, VerifiedObject};
+use crate::db::{self, StoreError, VerifiedObject};
+use crate::domain::media::{normalize_content_type, MediaKind};
+use crate::objects::S3Error;
 /// The route modules document their errors with the shared schema.
 pub use cadenza_platform::openapi::ProblemDoc;
 
@@ -157,8 +158,7 @@ pub async fn verify_object(
     let info = state
         .media
         .head(key)
-        .await
-        .map_err(|e| Problem::unavailable("s3", e))?
+        .await?
         .ok_or_else(|| Problem::invalid_field(field, "no uploaded object with this key"))?;
     let content_type = normalize_content_type(info.content_type.as_deref().unwrap_or(""));
     if kind.extension(&content_type) != Some(ext) {
@@ -182,7 +182,7 @@ pub async fn verify_object(
             field,
             format!(
                 "the uploaded object is larger than {} MiB",
-                kind.max_bytes() / crate::media::MIB
+                kind.max_bytes() / crate::domain::media::MIB
             ),
         ));
     }
@@ -196,53 +196,49 @@ pub async fn verify_object(
 /// Deletes an object that failed the checks, unless a row already uses it
 /// (an imported seed object may exceed today's caps and must stay).
 async fn discard_unreferenced(state: &AppState, key: &str) -> Result<(), Problem> {
-    let referenced: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM albums WHERE thumbnail_key = $1) \
-             OR EXISTS (SELECT 1 FROM songs WHERE audio_key = $1 OR image_key = $1)",
-    )
-    .bind(key)
-    .fetch_one(&state.db)
-    .await
-    .map_err(db_problem)?;
-    if !referenced {
-        state
-            .media
-            .delete(key)
-            .await
-            .map_err(|e| Problem::unavailable("s3", e))?;
+    if !db::is_referenced(&state.db, key).await? {
+        state.media.delete(key).await?;
         tracing::info!(key, "oversized upload deleted");
     }
     Ok(())
 }
 
-/// Maps store failures; `what` names the path resource for 404s.
-pub fn store_problem(e: StoreError, what: &str) -> Problem {
-    match e {
-        StoreError::NotFound => Problem::not_found(format!("no such {what}")),
-        StoreError::AlbumMissing => Problem::invalid_field("albumId", "no such album"),
-        StoreError::AlbumFull => {
-            Problem::invalid_field("trackNumber", "the album has no free track number left")
+/// What a store failure means to a client. The database's own verdict
+/// (503 unreachable, 409 unique key, 500) comes from `Problem::from`, except
+/// for the two constraints a client can break with a valid request.
+impl From<StoreError> for Problem {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => Problem::not_found(format!("no such {what}")),
+            StoreError::AlbumMissing => Problem::invalid_field("albumId", "no such album"),
+            StoreError::AlbumFull => {
+                Problem::invalid_field("trackNumber", "the album has no free track number left")
+            }
+            StoreError::Db(e) => {
+                if let Some(db) = e.as_database_error() {
+                    match (db.code().as_deref(), db.constraint()) {
+                        (Some("23505"), Some(c)) if c.contains("audio_key") => {
+                            return Problem::invalid_field(
+                                "audioKey",
+                                "is already used by another song",
+                            )
+                        }
+                        (Some("23503"), _) => {
+                            return Problem::invalid_field("albumId", "no such album")
+                        }
+                        _ => {}
+                    }
+                }
+                Problem::from(e)
+            }
         }
-        StoreError::Db(e) => db_problem(e),
     }
 }
 
-pub fn db_problem(e: sqlx::Error) -> Problem {
-    if let Some(db) = e.as_database_error() {
-        match (db.code().as_deref(), db.constraint()) {
-            (Some("23505"), Some(c)) if c.contains("audio_key") => {
-                return Problem::invalid_field("audioKey", "is already used by another song")
-            }
-            (Some("23503"), _) => return Problem::invalid_field("albumId", "no such album"),
-            _ => {}
-        }
-    }
-    match e {
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_) => Problem::unavailable("postgres", e),
-        other => Problem::internal(other),
+/// The media bucket is a dependency: its failures are a 503 naming it.
+impl From<S3Error> for Problem {
+    fn from(e: S3Error) -> Self {
+        Problem::unavailable("s3", e)
     }
 }
 
@@ -283,6 +279,29 @@ mod tests {
         track_number("trackNumber", 0, &mut errors);
         track_number("trackNumber", 1000, &mut errors);
         assert_eq!(errors.len(), 2);
+    }
+
+    #[test]
+    fn store_failures_keep_their_meaning_for_clients() {
+        use axum::http::StatusCode;
+        let missing = Problem::from(StoreError::NotFound("song"));
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        assert_eq!(missing.detail, "no such song");
+        let full = Problem::from(StoreError::AlbumFull);
+        assert_eq!(full.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(full.errors[0].field, "trackNumber");
+        assert_eq!(
+            Problem::from(StoreError::AlbumMissing).errors[0].field,
+            "albumId"
+        );
+        let down = Problem::from(StoreError::Db(sqlx::Error::PoolTimedOut));
+        assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(down.retry_after.is_some());
+        assert!(down.detail.contains("postgres"), "{}", down.detail);
+        let s3 = Problem::from(S3Error::from_message("connection refused"));
+        assert_eq!(s3.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(s3.detail.contains("s3"), "{}", s3.detail);
+        assert_eq!(s3.cause(), Some("connection refused"));
     }
 
     #[test]

@@ -10,12 +10,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    check, db_problem, duration, store_problem, text, track_number, verify_object, IdPath,
-    MessageBody, PageParams, PathId, ProblemDoc,
+    check, duration, text, track_number, verify_object, IdPath, MessageBody, PageParams, PathId,
+    ProblemDoc,
 };
 use crate::app::AppState;
-use crate::media::MediaKind;
-use crate::store::{self, NewSong, SongChanges};
+use crate::db::songs::{self as db_songs, NewSong, SongChanges};
+use crate::domain::media::MediaKind;
 use cadenza_catalog::SongStatus;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -84,14 +84,9 @@ pub async fn list(
     Query(params): Query<PageParams>,
 ) -> ApiResult<Json<SongList>> {
     let (rows, next_cursor) = match params.page()? {
-        None => (
-            queries::all_songs(&state.db).await.map_err(db_problem)?,
-            None,
-        ),
+        None => (queries::all_songs(&state.db).await?, None),
         Some((limit, after)) => {
-            let mut rows = queries::songs_page(&state.db, limit + 1, after)
-                .await
-                .map_err(db_problem)?;
+            let mut rows = queries::songs_page(&state.db, limit + 1, after).await?;
             let more = rows.len() as i64 > limit;
             rows.truncate(limit as usize);
             let next = more
@@ -131,19 +126,14 @@ pub async fn create(
         .track_number
         .map(|n| track_number("trackNumber", n, &mut errors));
     check(errors)?;
-    if queries::album(&state.db, req.album_id)
-        .await
-        .map_err(db_problem)?
-        .is_none()
-    {
+    if queries::album(&state.db, req.album_id).await?.is_none() {
         return Err(Problem::invalid_field("albumId", "no such album"));
     }
     // Held from the HEADs to the commit, so no purge deletes the objects between.
     let hold = state
         .key_locks
         .hold(std::iter::once(req.audio_key.trim()).chain(blank_to_none(req.image_url.as_deref())))
-        .await
-        .map_err(db_problem)?;
+        .await?;
     let audio = verify_object(&state, "audioKey", MediaKind::Audio, req.audio_key.trim()).await?;
     let image_key = match blank_to_none(req.image_url.as_deref()) {
         Some(key) => Some(
@@ -153,7 +143,7 @@ pub async fn create(
         ),
         None => None,
     };
-    let written = store::insert_song(
+    let written = db_songs::insert(
         &state.db,
         &NewSong {
             album_id: req.album_id,
@@ -168,7 +158,7 @@ pub async fn create(
     )
     .await;
     hold.release().await;
-    let written = written.map_err(|e| store_problem(e, "song"))?;
+    let written = written?;
     let row = written.value;
     state
         .effects
@@ -244,8 +234,7 @@ pub async fn update(
                     .and_then(|v| blank_to_none(v.as_deref())),
             ),
         )
-        .await
-        .map_err(db_problem)?;
+        .await?;
     let audio = match req.audio_key.as_deref() {
         Some(key) => Some(verify_object(&state, "audioKey", MediaKind::Audio, key.trim()).await?),
         None => None,
@@ -261,7 +250,7 @@ pub async fn update(
             )),
         },
     };
-    let written = store::update_song(
+    let written = db_songs::update(
         &state.db,
         id,
         &SongChanges {
@@ -277,7 +266,7 @@ pub async fn update(
     )
     .await;
     hold.release().await;
-    let written = written.map_err(|e| store_problem(e, "song"))?;
+    let written = written?;
     let (before, after) = written.value;
     state
         .effects
@@ -320,9 +309,7 @@ pub async fn delete(
     _: AdminUser,
     PathId(id): PathId,
 ) -> ApiResult<Json<MessageBody>> {
-    let written = store::delete_song(&state.db, id)
-        .await
-        .map_err(|e| store_problem(e, "song"))?;
+    let written = db_songs::delete(&state.db, id).await?;
     let song = written.value;
     state
         .effects

@@ -3,13 +3,14 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use cadenza_auth::AdminUser;
 use cadenza_platform::extract::Json;
-use cadenza_platform::{ApiResult, FieldError, Problem};
+use cadenza_platform::{chain, ApiResult, FieldError, Problem};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::media::{normalize_content_type, MediaKind, MIB};
+use crate::db;
+use crate::domain::media::{normalize_content_type, MediaKind, MIB};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -89,21 +90,14 @@ pub async fn create_upload_url(
     let key = kind.new_key(ext.unwrap_or_default());
     // Recorded before any URL exists: the sweeper only ever removes ledger
     // keys, so an upload it cannot prove admin-svc issued is never lost.
-    sqlx::query(
-        "INSERT INTO upload_ledger (key, kind, content_type, size_bytes) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(&key)
-    .bind(&req.kind)
-    .bind(&content_type)
-    .bind(req.size)
-    .execute(&state.db)
-    .await
-    .map_err(|e| Problem::unavailable("postgres", e))?;
+    // Any failure here means no URL can be issued: a 503, whatever the cause.
+    db::uploads::record(&state.db, &key, kind, &content_type, req.size)
+        .await
+        .map_err(|e| Problem::unavailable("postgres", chain(&e)))?;
     let upload = state
         .media
         .presign_put(&key, &content_type, req.size)
-        .await
-        .map_err(|e| Problem::unavailable("s3", e))?;
+        .await?;
     tracing::info!(admin = %admin.sub, key, size = ?req.size, "upload URL issued");
     Ok(Json(UploadUrlResponse {
         presigned_url: upload.url,

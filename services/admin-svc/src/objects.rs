@@ -1,4 +1,5 @@
-//! The media bucket: presigned uploads, HEAD checks and deletions.
+//! S3 object storage, the media bucket: presigned uploads, HEAD checks,
+//! deletes, copies and listings.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -7,6 +8,31 @@ use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation}
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::Client;
 use chrono::{DateTime, Utc};
+
+use crate::config::{Config, SweepConfig};
+
+/// An S3 call that failed, with the SDK's whole cause chain.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct S3Error(String);
+
+impl S3Error {
+    /// A failure described in words (tests, and callers outside the SDK).
+    pub fn from_message(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+
+    fn sdk(e: impl std::error::Error) -> Self {
+        Self(aws_sdk_s3::error::DisplayErrorContext(&e).to_string())
+    }
+}
+
+/// For callers that report failures as text (the trash and its locks).
+impl From<S3Error> for String {
+    fn from(e: S3Error) -> Self {
+        e.0
+    }
+}
 
 /// Presigned PUTs live this long (CONTRACTS §4).
 pub const UPLOAD_URL_TTL: Duration = Duration::from_secs(300);
@@ -60,6 +86,33 @@ impl MediaStore {
         }
     }
 
+    /// The bucket as `serve` reaches it: presigned URLs point at the
+    /// browser-facing endpoint when one is configured.
+    pub fn from_config(sdk: &cadenza_aws::aws_config::SdkConfig, config: &Config) -> Self {
+        Self::new(
+            sdk,
+            &config.s3_bucket,
+            config.s3_endpoint.as_deref(),
+            config.s3_public_endpoint.as_deref(),
+            config.s3_force_path_style,
+        )
+    }
+
+    /// The bucket as the maintenance commands (`sweep`, the trash
+    /// commands, `import-seed`) reach it: they presign nothing.
+    pub fn from_sweep_config(
+        sdk: &cadenza_aws::aws_config::SdkConfig,
+        config: &SweepConfig,
+    ) -> Self {
+        Self::new(
+            sdk,
+            &config.s3_bucket,
+            config.s3_endpoint.as_deref(),
+            None,
+            config.s3_force_path_style,
+        )
+    }
+
     pub fn bucket(&self) -> &str {
         &self.bucket
     }
@@ -71,8 +124,9 @@ impl MediaStore {
         key: &str,
         content_type: &str,
         size: Option<i64>,
-    ) -> Result<PresignedUpload, String> {
-        let config = PresigningConfig::expires_in(UPLOAD_URL_TTL).map_err(|e| e.to_string())?;
+    ) -> Result<PresignedUpload, S3Error> {
+        let config =
+            PresigningConfig::expires_in(UPLOAD_URL_TTL).map_err(|e| S3Error(e.to_string()))?;
         let start = Utc::now();
         let presigned = self
             .presigner
@@ -83,7 +137,7 @@ impl MediaStore {
             .set_content_length(size)
             .presigned(config)
             .await
-            .map_err(|e| format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+            .map_err(S3Error::sdk)?;
         let mut headers = BTreeMap::new();
         for (name, value) in presigned.headers() {
             let name = match name.to_ascii_lowercase().as_str() {
@@ -109,7 +163,7 @@ impl MediaStore {
 
     /// `Ok(None)` when the object does not exist.
     #[tracing::instrument(name = "s3.head", skip_all, fields(otel.kind = "client", rpc.system = "aws-api", rpc.service = "S3"))]
-    pub async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, String> {
+    pub async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, S3Error> {
         match self
             .client
             .head_object()
@@ -128,14 +182,14 @@ impl MediaStore {
                 if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) {
                     return Ok(None);
                 }
-                Err(format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))
+                Err(S3Error::sdk(e))
             }
         }
     }
 
     /// Deletes one object (deleting a missing object succeeds).
     #[tracing::instrument(name = "s3.delete", skip_all, fields(otel.kind = "client", rpc.system = "aws-api", rpc.service = "S3"))]
-    pub async fn delete(&self, key: &str) -> Result<(), String> {
+    pub async fn delete(&self, key: &str) -> Result<(), S3Error> {
         self.client
             .delete_object()
             .bucket(&self.bucket)
@@ -143,13 +197,13 @@ impl MediaStore {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))
+            .map_err(S3Error::sdk)
     }
 
     /// Server-side copy of `from` to `to` within the bucket (metadata and
     /// content type are copied with the object).
     #[tracing::instrument(name = "s3.copy", skip_all, fields(otel.kind = "client", rpc.system = "aws-api", rpc.service = "S3"))]
-    pub async fn copy(&self, from: &str, to: &str) -> Result<(), String> {
+    pub async fn copy(&self, from: &str, to: &str) -> Result<(), S3Error> {
         self.client
             .copy_object()
             .bucket(&self.bucket)
@@ -158,12 +212,12 @@ impl MediaStore {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))
+            .map_err(S3Error::sdk)
     }
 
     /// Every object under `prefix` with its last-modified time (Unix seconds).
     #[tracing::instrument(name = "s3.list", skip_all, fields(otel.kind = "client", rpc.system = "aws-api", rpc.service = "S3"))]
-    pub async fn list(&self, prefix: &str) -> Result<Vec<(String, i64)>, String> {
+    pub async fn list(&self, prefix: &str) -> Result<Vec<(String, i64)>, S3Error> {
         let mut objects = vec![];
         let mut token: Option<String> = None;
         loop {
@@ -175,7 +229,7 @@ impl MediaStore {
                 .set_continuation_token(token.take())
                 .send()
                 .await
-                .map_err(|e| format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+                .map_err(S3Error::sdk)?;
             for o in out.contents() {
                 if let (Some(key), Some(at)) = (o.key(), o.last_modified()) {
                     objects.push((key.to_owned(), at.secs()));
@@ -190,14 +244,14 @@ impl MediaStore {
 
     /// Readiness: the bucket answers.
     #[tracing::instrument(name = "s3.check_bucket", skip_all, fields(otel.kind = "client", rpc.system = "aws-api", rpc.service = "S3"))]
-    pub async fn check_bucket(&self) -> Result<(), String> {
+    pub async fn check_bucket(&self) -> Result<(), S3Error> {
         self.client
             .head_bucket()
             .bucket(&self.bucket)
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)))
+            .map_err(S3Error::sdk)
     }
 }
 

@@ -7,12 +7,16 @@ pub const MIB: i64 = 1024 * 1024;
 pub const COVER_MAX_BYTES: i64 = 10 * MIB;
 pub const AUDIO_MAX_BYTES: i64 = 500 * MIB;
 
-/// The two kinds of object the catalogue references.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The two kinds of object the catalogue references. Stored (the
+/// `upload_ledger.kind` column) as the request's `type` value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text")]
 pub enum MediaKind {
     /// Album covers and song artwork, under `thumbnails/`.
+    #[sqlx(rename = "thumbnail")]
     Cover,
     /// Song audio, under `songs/`.
+    #[sqlx(rename = "song")]
     Audio,
 }
 

@@ -18,8 +18,8 @@ use cadenza_events::Publisher;
 use serde::Serialize;
 
 use crate::cdn::CdnInvalidator;
+use crate::objects::MediaStore;
 use crate::orphans::KeyLocks;
-use crate::storage::MediaStore;
 use crate::trash::Reason;
 
 const DELETE_BACKOFF: [Duration; 3] = [

@@ -1,0 +1,3 @@
+//! Types that parse rather than validate.
+
+pub mod media;
