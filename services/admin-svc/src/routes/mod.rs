@@ -6,7 +6,7 @@ pub mod upload;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use cadenza_catalog::{Cursor, MAX_DURATION_SECONDS, MAX_TEXT_CHARS, MAX_TRACK_NUMBER};
+use cadenza_catalog::{MAX_DURATION_SECONDS, MAX_TEXT_CHARS, MAX_TRACK_NUMBER};
 use cadenza_platform::extract::Path;
 use cadenza_platform::{FieldError, Problem};
 use serde::{Deserialize, Serialize};
@@ -48,44 +48,8 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     }
 }
 
-/// `?limit=&cursor=`; without both, lists return everything (the seed's shape).
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct PageParams {
-    /// 1..=100 (default 50 when only `cursor` is given).
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    pub limit: Option<String>,
-    /// `nextCursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-pub const DEFAULT_PAGE: i64 = 50;
-pub const MAX_PAGE: i64 = 100;
-
-impl PageParams {
-    /// `None`: no pagination asked for.
-    pub fn page(&self) -> Result<Option<(i64, Option<Cursor>)>, Problem> {
-        if self.limit.is_none() && self.cursor.is_none() {
-            return Ok(None);
-        }
-        let limit = match self.limit.as_deref() {
-            None => DEFAULT_PAGE,
-            Some(raw) => raw.trim().parse::<i64>().unwrap_or(0),
-        };
-        if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(Problem::invalid_field(
-                "limit",
-                format!("must be between 1 and {MAX_PAGE}"),
-            ));
-        }
-        let cursor = match self.cursor.as_deref() {
-            None | Some("") => None,
-            Some(raw) => Some(
-                Cursor::decode(raw).map_err(|e| Problem::invalid_field("cursor", e.to_string()))?,
-            ),
-        };
-        Ok(Some((limit, cursor)))
-    }
-}
+/// `?limit=&cursor=` (`cadenza_catalog::page`: the same rules as song-svc's lists).
+pub use cadenza_catalog::page::PageParams;
 
 /// `{message}` answers (deletes).
 #[derive(Debug, Serialize, ToSchema)]
@@ -302,29 +266,5 @@ mod tests {
         assert_eq!(s3.status, StatusCode::SERVICE_UNAVAILABLE);
         assert!(s3.detail.contains("s3"), "{}", s3.detail);
         assert_eq!(s3.cause(), Some("connection refused"));
-    }
-
-    #[test]
-    fn pagination_is_opt_in_and_bounded() {
-        let none = PageParams {
-            limit: None,
-            cursor: None,
-        };
-        assert!(none.page().unwrap().is_none());
-        let only_cursor = PageParams {
-            limit: None,
-            cursor: Some(String::new()),
-        };
-        assert_eq!(only_cursor.page().unwrap(), Some((DEFAULT_PAGE, None)));
-        let too_big = PageParams {
-            limit: Some("101".into()),
-            cursor: None,
-        };
-        assert_eq!(too_big.page().unwrap_err().errors[0].field, "limit");
-        let garbage = PageParams {
-            limit: Some("5".into()),
-            cursor: Some("zzz".into()),
-        };
-        assert_eq!(garbage.page().unwrap_err().errors[0].field, "cursor");
     }
 }

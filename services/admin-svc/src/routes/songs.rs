@@ -1,7 +1,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use cadenza_auth::AdminUser;
-use cadenza_catalog::{queries, Cursor, SongJson};
+use cadenza_catalog::{page, queries, Cursor, SongJson};
 use cadenza_events::{channel, AlbumEvent, SongEvent};
 use cadenza_platform::extract::{Json, Query};
 use cadenza_platform::{ApiResult, FieldError, Problem};
@@ -86,16 +86,12 @@ pub async fn list(
     let (rows, next_cursor) = match params.page()? {
         None => (queries::all_songs(&state.db).await?, None),
         Some((limit, after)) => {
-            let mut rows = queries::songs_page(&state.db, limit + 1, after).await?;
-            let more = rows.len() as i64 > limit;
-            rows.truncate(limit as usize);
-            let next = more
-                .then(|| {
-                    rows.last()
-                        .map(|r| Cursor::new(r.created_at, r.id).encode())
-                })
-                .flatten();
-            (rows, next)
+            page::fetch_page(
+                limit,
+                |n| queries::songs_page(&state.db, n, after),
+                |r| Cursor::new(r.created_at, r.id),
+            )
+            .await?
         }
     };
     Ok(Json(SongList {
