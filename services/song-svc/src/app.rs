@@ -14,6 +14,7 @@ use cadenza_platform::client_ip::ProxyPolicy;
 use cadenza_platform::health::{self, Readiness};
 use cadenza_platform::http::{standard_layers, HttpSettings};
 use cadenza_platform::ratelimit::{RateLimiter, Rule};
+use secrecy::ExposeSecret;
 use sqlx::postgres::PgPoolOptions;
 use utoipa::OpenApi;
 
@@ -100,9 +101,10 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         .max_connections(config.database_max_connections)
         .acquire_timeout(Duration::from_secs(2))
         // Lazy: the service starts (and /readyz says why not) while PostgreSQL is down.
-        .connect_lazy(&config.database_url)
+        .connect_lazy(config.database_url.expose_secret())
         .context("DATABASE_URL")?;
-    let redis = cadenza_platform::redis::client(&config.redis_url).context("REDIS_URL")?;
+    let redis =
+        cadenza_platform::redis::client(config.redis_url.expose_secret()).context("REDIS_URL")?;
 
     let verifier = TokenVerifier::new(config.verifier.clone())
         .await

@@ -9,14 +9,17 @@ use cadenza_platform::client_ip::ProxyPolicy;
 use cadenza_platform::config::{self, ConfigError};
 use cadenza_platform::ratelimit::Rule;
 use cadenza_platform::redis::Namespace;
+use secrecy::SecretString;
 
 #[derive(Clone)]
 pub struct Config {
     pub port: u16,
     pub public_base_url: String,
     pub verifier: VerifierConfig,
-    pub database_url: String,
-    pub redis_url: String,
+    /// May carry a password: only the driver sees it.
+    pub database_url: SecretString,
+    /// May carry a password: only the driver sees it.
+    pub redis_url: SecretString,
     pub redis_namespace: Namespace,
     /// `https://dxxxx.cloudfront.net` (with scheme, no trailing slash).
     pub cloudfront_domain: String,
@@ -80,8 +83,8 @@ impl Config {
             port: config::parse_or("PORT", 7000)?,
             public_base_url: config::base_url("PUBLIC_BASE_URL")?,
             verifier: VerifierConfig::from_env()?,
-            database_url,
-            redis_url,
+            database_url: database_url.into(),
+            redis_url: redis_url.into(),
             redis_namespace: Namespace::from_env()?,
             cloudfront_domain: config::base_url("CLOUDFRONT_DOMAIN")?,
             signer: Arc::new(signer),

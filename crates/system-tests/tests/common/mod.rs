@@ -169,7 +169,7 @@ pub fn song_config(stores: &Stores, database_url: &str, ns: &Namespace) -> song_
         public_base_url: PUBLIC_BASE_URL.into(),
         verifier: verifier_config(),
         database_url: database_url.into(),
-        redis_url: stores.redis_url.clone(),
+        redis_url: stores.redis_url.clone().into(),
         redis_namespace: ns.clone(),
         cloudfront_domain: CDN.into(),
         signer: Arc::new(cdn_signer()),
