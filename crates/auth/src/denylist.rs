@@ -133,6 +133,15 @@ impl Denylist {
         }
     }
 
+    /// What every service does at start: [`Denylist::spawn_sync`], then
+    /// waits (up to 3 s) for the first load, so that revocations made
+    /// before this replica started are known before it serves.
+    pub async fn start_sync(&self, client: redis::Client, ns: Namespace) -> Subscriber {
+        let sync = self.spawn_sync(client, ns);
+        self.wait_first_load().await;
+        sync
+    }
+
     /// Keeps this denylist in step with Redis for as long as the returned
     /// subscriber lives.
     pub fn spawn_sync(&self, client: redis::Client, ns: Namespace) -> Subscriber {

@@ -108,9 +108,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         .map_err(|e| anyhow::anyhow!("JWT keys: {e}"))?;
     let denylist_sync = verifier
         .denylist()
-        .spawn_sync(redis.clone(), config.redis_namespace.clone());
-    // Revocations made before this replica started must be known before it serves.
-    verifier.denylist().wait_first_load().await;
+        .start_sync(redis.clone(), config.redis_namespace.clone())
+        .await;
 
     match &config.media_queue_url {
         Some(url) => {

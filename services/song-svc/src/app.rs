@@ -111,9 +111,8 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         .map_err(|e| anyhow::anyhow!("JWT verifier: {e}"))?;
     let revocations = verifier
         .denylist()
-        .spawn_sync(redis.clone(), config.redis_namespace.clone());
-    // Revocations made before this replica started must be known before it serves.
-    verifier.denylist().wait_first_load().await;
+        .start_sync(redis.clone(), config.redis_namespace.clone())
+        .await;
 
     let cache = CatalogCache::new(
         config.redis_namespace.clone(),
