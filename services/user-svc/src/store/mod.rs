@@ -10,7 +10,6 @@
 
 use std::time::Duration;
 
-use cadenza_platform::Problem;
 use futures::future::BoxFuture;
 use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
 use mongodb::error::{Error as MongoError, ErrorKind, WriteFailure, TRANSIENT_TRANSACTION_ERROR};
@@ -51,30 +50,6 @@ pub use sessions::SessionDoc;
 pub use users::UserDoc;
 
 pub type DbResult<T> = Result<T, MongoError>;
-
-/// Maps a MongoDB failure to problem+json: an unreachable database is a 503
-/// with Retry-After; anything else is a 500 whose cause is only logged.
-pub fn db_problem(e: MongoError) -> Problem {
-    match *e.kind {
-        ErrorKind::ServerSelection { .. }
-        | ErrorKind::Io(_)
-        | ErrorKind::ConnectionPoolCleared { .. }
-        | ErrorKind::DnsResolve { .. }
-        | ErrorKind::Shutdown => Problem::unavailable("mongodb", e),
-        _ if e.contains_label(TRANSIENT_TRANSACTION_ERROR) => Problem::unavailable("mongodb", e),
-        _ => Problem::internal(e),
-    }
-}
-
-impl From<StoreError> for Problem {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Db(e) => db_problem(e),
-            StoreError::Duplicate => Problem::conflict("already exists"),
-            StoreError::NeedsPassword => Problem::invalid_field("password", "is required"),
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
