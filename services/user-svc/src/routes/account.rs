@@ -106,7 +106,7 @@ fn email_token(state: &AppState, user: &UserDoc, purpose: Purpose) -> (EmailToke
     let expires_at = store::after(ttl);
     let doc = EmailTokenDoc {
         user_id: user.id_str(),
-        purpose: purpose.as_str().to_owned(),
+        purpose,
         token_hash: token_hash(&token),
         expires_at,
         created_at: store::now(),
@@ -173,7 +173,7 @@ pub async fn register(
             }
         }
     };
-    if job.kind == JobKind::AccountExists.as_str() {
+    if job.kind == JobKind::AccountExists {
         if !allow_mail(
             &state.limiter,
             email.as_str(),

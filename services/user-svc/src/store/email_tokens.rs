@@ -12,7 +12,10 @@ use super::sessions::SessionDoc;
 use super::users::UserDoc;
 use super::{now, DbResult, Store, Tx, UserId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a one-time token is for (`purpose`, stored as `verify_email` or
+/// `password_reset`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Purpose {
     VerifyEmail,
     PasswordReset,
@@ -31,7 +34,7 @@ impl Purpose {
 pub struct EmailTokenDoc {
     #[serde(rename = "userId")]
     pub user_id: String,
-    pub purpose: String,
+    pub purpose: Purpose,
     #[serde(rename = "tokenHash")]
     pub token_hash: String,
     #[serde(rename = "expiresAt")]
@@ -50,7 +53,7 @@ impl Store {
     pub async fn issue_email_token(&self, token: &EmailTokenDoc, job: &OutboxDoc) -> DbResult<()> {
         self.transaction(tx!(|s| {
             self.email_tokens()
-                .delete_many(doc! {"userId": &token.user_id, "purpose": &token.purpose})
+                .delete_many(doc! {"userId": &token.user_id, "purpose": token.purpose.as_str()})
                 .session(&mut *s)
                 .await?;
             self.email_tokens()

@@ -45,7 +45,7 @@ pub mod users;
 
 pub use email_tokens::{EmailTokenDoc, Purpose};
 pub use favorites::FavoriteDoc;
-pub use outbox::{OutboxDoc, PENDING, SENT};
+pub use outbox::{JobKind, OutboxDoc, OutboxStatus};
 pub use sessions::SessionDoc;
 pub use users::UserDoc;
 

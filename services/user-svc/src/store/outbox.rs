@@ -10,17 +10,62 @@ use serde::{Deserialize, Serialize};
 
 use super::{after, now, DbResult, Store};
 
+/// What an email job mails (`kind` in the SQS body and the outbox entry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    VerifyEmail,
+    PasswordReset,
+    PasswordChanged,
+    AccountExists,
+}
+
+impl JobKind {
+    pub const ALL: [JobKind; 4] = [
+        JobKind::VerifyEmail,
+        JobKind::PasswordReset,
+        JobKind::PasswordChanged,
+        JobKind::AccountExists,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::VerifyEmail => "verify_email",
+            JobKind::PasswordReset => "password_reset",
+            JobKind::PasswordChanged => "password_changed",
+            JobKind::AccountExists => "account_exists",
+        }
+    }
+}
+
+/// Where an outbox entry is: waiting (or being retried), or handed to SQS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutboxStatus {
+    Pending,
+    Sent,
+}
+
+impl OutboxStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sent => "sent",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutboxDoc {
     /// The job id.
     #[serde(rename = "_id")]
     pub id: String,
-    pub kind: String,
+    pub kind: JobKind,
     /// The exact SQS message body (CONTRACTS §6). Removed once sent: it
     /// holds the link with its one-time token.
     #[serde(default)]
     pub body: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i32,
     #[serde(rename = "nextAttemptAt")]
     pub next_attempt_at: DateTime,
@@ -35,9 +80,6 @@ pub struct OutboxDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traceparent: Option<String>,
 }
-
-pub const PENDING: &str = "pending";
-pub const SENT: &str = "sent";
 
 impl Store {
     pub fn outbox(&self) -> Collection<OutboxDoc> {
@@ -57,7 +99,8 @@ impl Store {
         only: Option<&str>,
         lease: Duration,
     ) -> DbResult<Option<OutboxDoc>> {
-        let mut filter = doc! {"status": PENDING, "nextAttemptAt": {"$lte": now()}};
+        let mut filter =
+            doc! {"status": OutboxStatus::Pending.as_str(), "nextAttemptAt": {"$lte": now()}};
         if let Some(id) = only {
             filter.insert("_id", id);
         }
@@ -76,7 +119,7 @@ impl Store {
         self.outbox()
             .update_one(
                 doc! {"_id": id},
-                doc! {"$set": {"status": SENT, "sentAt": now(), "lastError": null},
+                doc! {"$set": {"status": OutboxStatus::Sent.as_str(), "sentAt": now(), "lastError": null},
                 "$unset": {"body": ""}},
             )
             .await
@@ -104,7 +147,7 @@ impl Store {
         }
         let oldest = self
             .outbox()
-            .find_one(doc! {"status": PENDING})
+            .find_one(doc! {"status": OutboxStatus::Pending.as_str()})
             .sort(doc! {"createdAt": 1})
             .await?;
         Ok((
@@ -119,7 +162,57 @@ impl Store {
     #[tracing::instrument(name = "mongodb.pending_jobs", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn pending_jobs(&self) -> DbResult<u64> {
         self.outbox()
-            .count_documents(doc! {"status": PENDING})
+            .count_documents(doc! {"status": OutboxStatus::Pending.as_str()})
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{EmailTokenDoc, Purpose, UserDoc};
+    use cadenza_auth::Role;
+    use mongodb::bson::{from_document, Document};
+
+    fn job(kind: &str, status: &str) -> Document {
+        doc! {"_id": "j", "kind": kind, "body": "{}", "status": status, "attempts": 0,
+        "nextAttemptAt": now(), "createdAt": now(), "sentAt": null, "lastError": null}
+    }
+
+    #[test]
+    fn stored_states_decode_as_written_and_unknown_ones_fail() {
+        let j: OutboxDoc = from_document(job("password_changed", "sent")).unwrap();
+        assert_eq!(
+            (j.kind, j.status),
+            (JobKind::PasswordChanged, OutboxStatus::Sent)
+        );
+        assert!(from_document::<OutboxDoc>(job("verify_email", "queued")).is_err());
+        assert!(from_document::<OutboxDoc>(job("newsletter", "pending")).is_err());
+
+        let token = |purpose: &str| {
+            doc! {"userId": "u", "purpose": purpose, "tokenHash": "h",
+            "expiresAt": now(), "createdAt": now()}
+        };
+        let t: EmailTokenDoc = from_document(token("password_reset")).unwrap();
+        assert_eq!(t.purpose, Purpose::PasswordReset);
+        assert!(from_document::<EmailTokenDoc>(token("login")).is_err());
+
+        let user = |role: Option<&str>| {
+            let mut d = doc! {"_id": "seed-1", "email": "a@b.co", "password": "x",
+            "createdAt": now(), "updatedAt": now()};
+            if let Some(r) = role {
+                d.insert("role", r);
+            }
+            d
+        };
+        let admin: UserDoc = from_document(user(Some("admin"))).unwrap();
+        assert_eq!(admin.role, Role::Admin);
+        let old: UserDoc = from_document(user(None)).unwrap();
+        assert_eq!(
+            old.role,
+            Role::User,
+            "a document without a role is a listener"
+        );
+        assert!(from_document::<UserDoc>(user(Some("root"))).is_err());
     }
 }

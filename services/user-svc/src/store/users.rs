@@ -18,8 +18,10 @@ pub struct UserDoc {
     pub email: String,
     /// PHC argon2id string, or a bcrypt hash imported from the seed.
     pub password: String,
+    /// Absent on old documents: a listener. Any other value than `user` or
+    /// `admin` fails to decode.
     #[serde(default = "default_role")]
-    pub role: String,
+    pub role: Role,
     #[serde(default)]
     pub verified: bool,
     #[serde(rename = "tokenVersion", default)]
@@ -30,8 +32,8 @@ pub struct UserDoc {
     pub updated_at: DateTime,
 }
 
-fn default_role() -> String {
-    "user".into()
+fn default_role() -> Role {
+    Role::User
 }
 
 impl UserDoc {
@@ -41,7 +43,7 @@ impl UserDoc {
             id: UserId::Oid(ObjectId::new()),
             email: email.to_owned(),
             password: password_hash,
-            role: role.as_str().to_owned(),
+            role,
             verified,
             token_version: 0,
             created_at: t,
@@ -50,11 +52,7 @@ impl UserDoc {
     }
 
     pub fn role(&self) -> Role {
-        if self.role == "admin" {
-            Role::Admin
-        } else {
-            Role::User
-        }
+        self.role
     }
 
     pub fn id_str(&self) -> String {
@@ -115,7 +113,7 @@ impl Store {
                 self.users()
                     .update_one(
                         doc! {"_id": &u.id},
-                        doc! {"$set": {"role": "admin", "verified": true, "updatedAt": now()}},
+                        doc! {"$set": {"role": Role::Admin.as_str(), "verified": true, "updatedAt": now()}},
                     )
                     .await?;
                 Ok(false)
