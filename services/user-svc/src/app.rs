@@ -11,6 +11,7 @@ use cadenza_auth::{PublicJwk, PublicKeySet, RevocationPublisher, TokenVerifier};
 use cadenza_platform::health::{self, Readiness};
 use cadenza_platform::http::{standard_layers, HttpSettings};
 use redis::aio::ConnectionManager;
+use secrecy::ExposeSecret;
 use tokio::task::JoinHandle;
 
 use crate::client_ip::ProxyPolicy;
@@ -109,7 +110,7 @@ pub async fn sqs_client(endpoint: Option<&str>) -> aws_sdk_sqs::Client {
 }
 
 pub async fn redis_conn(config: &Config) -> anyhow::Result<(redis::Client, ConnectionManager)> {
-    let client = cadenza_platform::redis::client(&config.redis_url)?;
+    let client = cadenza_platform::redis::client(config.redis_url.expose_secret())?;
     let conn = cadenza_platform::redis::manager(&client).await?;
     Ok((client, conn))
 }
@@ -193,19 +194,15 @@ fn register_metrics() {
 
 pub async fn build(config: Config) -> anyhow::Result<App> {
     register_metrics();
-    let store = Store::connect(&config.mongodb_uri, &config.mongodb_db).await?;
+    let store = Store::connect(config.mongodb_uri.expose_secret(), &config.mongodb_db).await?;
     store.ensure_indexes().await?;
     let (redis_client, redis) = redis_conn(&config).await?;
     let ns = config.redis_namespace.clone();
 
-    let issuer = AccessTokenIssuer::new(
-        &config.jwt_private_key,
-        &config.jwt_issuer,
-        &config.jwt_audience,
-    )
-    .map_err(|e| anyhow::anyhow!("JWT_PRIVATE_KEY: {e}"))?;
-    let mut jwks =
-        vec![PublicJwk::from_private_pem(&config.jwt_private_key).map_err(anyhow::Error::msg)?];
+    let private_pem = config.jwt_private_key.expose_secret();
+    let issuer = AccessTokenIssuer::new(private_pem, &config.jwt_issuer, &config.jwt_audience)
+        .map_err(|e| anyhow::anyhow!("JWT_PRIVATE_KEY: {e}"))?;
+    let mut jwks = vec![PublicJwk::from_private_pem(private_pem).map_err(anyhow::Error::msg)?];
     if let Some(pems) = &config.jwt_public_keys {
         for jwk in tokens::public_jwks(pems).map_err(anyhow::Error::msg)? {
             if !jwks.iter().any(|k| k.kid() == jwk.kid()) {
