@@ -196,7 +196,7 @@ impl Store {
                 .await?;
             self.outbox().insert_one(job).session(&mut *s).await?;
             Ok(Tx::Commit(Some(revoked)))
-}))
+        }))
         .await
     }
 }
