@@ -7,12 +7,11 @@ use tokio_util::task::TaskTracker;
 use axum::extract::FromRef;
 use axum::routing::{delete, get, post, put};
 use axum::Router;
-use cadenza_auth::{
-    Denylist, PublicJwk, PublicKeySet, RevocationPublisher, TokenVerifier, ACCESS_TOKEN_TTL_SECS,
-};
+use cadenza_auth::{PublicJwk, PublicKeySet, RevocationPublisher, TokenVerifier};
 use cadenza_platform::health::{self, Readiness};
 use cadenza_platform::http::{standard_layers, HttpSettings};
 use redis::aio::ConnectionManager;
+use secrecy::ExposeSecret;
 use tokio::task::JoinHandle;
 
 use crate::client_ip::ProxyPolicy;
@@ -20,8 +19,9 @@ use crate::config::Config;
 use crate::domain::PasswordHasher;
 use crate::outbox::Relay;
 use crate::ratelimit::{Limits, RateLimiter};
+use crate::revocations::Revocations;
 use crate::routes;
-use crate::store::{SessionDoc, Store};
+use crate::store::Store;
 use crate::tokens::{self, AccessTokenIssuer};
 
 /// Refresh sessions end 30 days after login, or after 7 idle days.
@@ -78,69 +78,6 @@ impl FromRef<AppState> for ProxyPolicy {
     }
 }
 
-/// Publishes revocations to the other services (CONTRACTS §3). MongoDB is
-/// the source of truth and is written first; then this replica's own
-/// denylist, so that it refuses the token at once even if Redis is down;
-/// then Redis. If Redis is down, publishing is retried in the background
-/// for a while, and in the worst case other services accept a revoked
-/// access token until it expires (15 min).
-#[derive(Clone)]
-pub struct Revocations {
-    publisher: RevocationPublisher,
-    local: Denylist,
-}
-
-impl Revocations {
-    fn token_exp() -> i64 {
-        chrono::Utc::now().timestamp() + ACCESS_TOKEN_TTL_SECS
-    }
-
-    pub async fn sessions(&self, sessions: &[SessionDoc]) {
-        for s in sessions {
-            self.session(&s.id, &s.user_id).await;
-        }
-    }
-
-    pub async fn session(&self, sid: &str, user_id: &str) {
-        let exp = Self::token_exp();
-        self.local.revoke_sid(sid, exp);
-        if let Err(e) = self.publisher.revoke_session(sid, user_id, exp).await {
-            tracing::warn!(error = %e, "session revocation not published; retrying in background");
-            let p = self.publisher.clone();
-            let (sid, user_id) = (sid.to_owned(), user_id.to_owned());
-            tokio::spawn(async move {
-                for i in 1..=10u64 {
-                    tokio::time::sleep(Duration::from_secs(i * 3)).await;
-                    if p.revoke_session(&sid, &user_id, exp).await.is_ok() {
-                        return;
-                    }
-                }
-                tracing::error!(sid, "session revocation could not be published");
-            });
-        }
-    }
-
-    /// Every token of the user issued before now is refused.
-    pub async fn user(&self, user_id: &str) {
-        let nbf = chrono::Utc::now().timestamp();
-        self.local.revoke_user_before(user_id, nbf);
-        if let Err(e) = self.publisher.revoke_user(user_id, nbf).await {
-            tracing::warn!(error = %e, "user revocation not published; retrying in background");
-            let p = self.publisher.clone();
-            let user_id = user_id.to_owned();
-            tokio::spawn(async move {
-                for i in 1..=10u64 {
-                    tokio::time::sleep(Duration::from_secs(i * 3)).await;
-                    if p.revoke_user(&user_id, nbf).await.is_ok() {
-                        return;
-                    }
-                }
-                tracing::error!(user_id, "user revocation could not be published");
-            });
-        }
-    }
-}
-
 /// The served application and its background work.
 pub struct App {
     pub router: Router,
@@ -173,7 +110,7 @@ pub async fn sqs_client(endpoint: Option<&str>) -> aws_sdk_sqs::Client {
 }
 
 pub async fn redis_conn(config: &Config) -> anyhow::Result<(redis::Client, ConnectionManager)> {
-    let client = cadenza_platform::redis::client(&config.redis_url)?;
+    let client = cadenza_platform::redis::client(config.redis_url.expose_secret())?;
     let conn = cadenza_platform::redis::manager(&client).await?;
     Ok((client, conn))
 }
@@ -257,19 +194,15 @@ fn register_metrics() {
 
 pub async fn build(config: Config) -> anyhow::Result<App> {
     register_metrics();
-    let store = Store::connect(&config.mongodb_uri, &config.mongodb_db).await?;
+    let store = Store::connect(config.mongodb_uri.expose_secret(), &config.mongodb_db).await?;
     store.ensure_indexes().await?;
     let (redis_client, redis) = redis_conn(&config).await?;
     let ns = config.redis_namespace.clone();
 
-    let issuer = AccessTokenIssuer::new(
-        &config.jwt_private_key,
-        &config.jwt_issuer,
-        &config.jwt_audience,
-    )
-    .map_err(|e| anyhow::anyhow!("JWT_PRIVATE_KEY: {e}"))?;
-    let mut jwks =
-        vec![PublicJwk::from_private_pem(&config.jwt_private_key).map_err(anyhow::Error::msg)?];
+    let private_pem = config.jwt_private_key.expose_secret();
+    let issuer = AccessTokenIssuer::new(private_pem, &config.jwt_issuer, &config.jwt_audience)
+        .map_err(|e| anyhow::anyhow!("JWT_PRIVATE_KEY: {e}"))?;
+    let mut jwks = vec![PublicJwk::from_private_pem(private_pem).map_err(anyhow::Error::msg)?];
     if let Some(pems) = &config.jwt_public_keys {
         for jwk in tokens::public_jwks(pems).map_err(anyhow::Error::msg)? {
             if !jwks.iter().any(|k| k.kid() == jwk.kid()) {
@@ -302,10 +235,10 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         hasher: PasswordHasher::new().await?,
         issuer,
         verifier,
-        revocations: Revocations {
-            publisher: RevocationPublisher::new(redis.clone(), ns.clone()),
-            local: local_denylist,
-        },
+        revocations: Revocations::new(
+            RevocationPublisher::new(redis.clone(), ns.clone()),
+            local_denylist,
+        ),
         limiter: RateLimiter::new(redis.clone(), ns, crate::ratelimit::REJECTED_METRIC),
         limits: Arc::new(config.limits.clone()),
         relay,

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use cadenza_platform::config::{self, ConfigError};
 use cadenza_platform::redis::Namespace;
+use secrecy::SecretString;
 
 use crate::client_ip::ProxyPolicy;
 use crate::ratelimit::Limits;
@@ -13,14 +14,16 @@ pub struct Config {
     pub port: u16,
     pub public_base_url: String,
     /// PKCS#8 PEM of the RS256 signing key.
-    pub jwt_private_key: String,
+    pub jwt_private_key: SecretString,
     /// Extra verification keys (PEM blocks), published in the JWKS during a rotation.
     pub jwt_public_keys: Option<String>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
-    pub mongodb_uri: String,
+    /// May carry a password.
+    pub mongodb_uri: SecretString,
     pub mongodb_db: String,
-    pub redis_url: String,
+    /// May carry a password.
+    pub redis_url: SecretString,
     pub redis_namespace: Namespace,
     pub sqs_email_queue_url: String,
     /// `AWS_ENDPOINT_URL_SQS`; `None` lets the SDK resolve the real endpoint.
@@ -38,15 +41,18 @@ pub struct Config {
     pub api_docs: bool,
 }
 
+/// Secrets show as `[REDACTED]` (their `SecretString` Debug).
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("port", &self.port)
             .field("public_base_url", &self.public_base_url)
-            .field("jwt_private_key", &"<redacted>")
+            .field("jwt_private_key", &self.jwt_private_key)
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
+            .field("mongodb_uri", &self.mongodb_uri)
             .field("mongodb_db", &self.mongodb_db)
+            .field("redis_url", &self.redis_url)
             .field("redis_namespace", &self.redis_namespace)
             .field("sqs_email_queue_url", &self.sqs_email_queue_url)
             .field("cookie_secure", &self.cookie_secure)
@@ -77,13 +83,13 @@ impl Config {
         Ok(Self {
             port: config::parse_or("PORT", 5000)?,
             public_base_url: config::base_url("PUBLIC_BASE_URL")?,
-            jwt_private_key,
+            jwt_private_key: jwt_private_key.into(),
             jwt_public_keys,
             jwt_issuer: config::var("JWT_ISSUER")?.unwrap_or_else(|| "cadenza-user".into()),
             jwt_audience: config::var("JWT_AUDIENCE")?.unwrap_or_else(|| "cadenza-api".into()),
-            mongodb_uri: config::require("MONGODB_URI")?,
+            mongodb_uri: config::require("MONGODB_URI")?.into(),
             mongodb_db: config::var("MONGODB_DB")?.unwrap_or_else(|| "cadenza".into()),
-            redis_url: config::require("REDIS_URL")?,
+            redis_url: config::require("REDIS_URL")?.into(),
             redis_namespace: Namespace::from_env()?,
             sqs_email_queue_url: config::base_url("SQS_EMAIL_QUEUE_URL")?,
             sqs_endpoint,

@@ -12,6 +12,7 @@
 //!   changes nothing. A seed account whose email Cadenza already has under
 //!   another id is reported and skipped (its favourites with it).
 
+use cadenza_auth::Role;
 use futures::TryStreamExt;
 use mongodb::bson::{Bson, DateTime, Document};
 use mongodb::{Client, Database};
@@ -121,15 +122,16 @@ pub async fn import_seed(
             ));
             continue;
         }
+        // The seed's roles: `admin`, or anything else (or none) a listener.
         let role = match u.get_str("role") {
-            Ok("admin") => "admin",
-            _ => "user",
+            Ok("admin") => Role::Admin,
+            _ => Role::User,
         };
         let doc = UserDoc {
             id,
             email: email.as_str().to_owned(),
             password: password.to_owned(),
-            role: role.to_owned(),
+            role,
             verified: u.get_bool("verified").unwrap_or(false),
             token_version: int(u, "tokenVersion"),
             created_at: date(u, "createdAt"),

@@ -11,6 +11,7 @@ pub mod import;
 pub mod openapi;
 pub mod outbox;
 pub mod ratelimit;
+pub mod revocations;
 pub mod routes;
 pub mod store;
 pub mod tokens;

@@ -4,6 +4,7 @@ use anyhow::Context;
 use cadenza_auth::Role;
 use cadenza_platform::{config, shutdown, telemetry};
 use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
 use user_svc::domain::{PasswordHasher, PasswordPolicy};
 use user_svc::store::Store;
 use user_svc::{Config, Email};
@@ -127,7 +128,7 @@ async fn create_account(
     role: Role,
 ) -> anyhow::Result<()> {
     let email = Email::parse(raw_email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
-    let store = Store::connect(&config.mongodb_uri, &config.mongodb_db).await?;
+    let store = Store::connect(config.mongodb_uri.expose_secret(), &config.mongodb_db).await?;
     store.ensure_indexes().await?;
     let hasher = PasswordHasher::new().await?;
     let existing = store.user_by_email(email.as_str()).await?;

@@ -16,34 +16,9 @@ use serde::Serialize;
 use tokio::sync::Notify;
 use tracing::Instrument;
 
+pub use crate::store::outbox::JobKind;
+use crate::store::outbox::OutboxStatus;
 use crate::store::{self, OutboxDoc, Store};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobKind {
-    VerifyEmail,
-    PasswordReset,
-    PasswordChanged,
-    AccountExists,
-}
-
-impl JobKind {
-    pub const ALL: [JobKind; 4] = [
-        JobKind::VerifyEmail,
-        JobKind::PasswordReset,
-        JobKind::PasswordChanged,
-        JobKind::AccountExists,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobKind::VerifyEmail => "verify_email",
-            JobKind::PasswordReset => "password_reset",
-            JobKind::PasswordChanged => "password_changed",
-            JobKind::AccountExists => "account_exists",
-        }
-    }
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct JobData {
@@ -80,9 +55,9 @@ impl EmailJob {
         let t = store::now();
         OutboxDoc {
             id: self.id,
-            kind: self.kind.as_str().to_owned(),
+            kind: self.kind,
             body,
-            status: store::PENDING.to_owned(),
+            status: OutboxStatus::Pending,
             attempts: 0,
             next_attempt_at: t,
             created_at: t,
@@ -160,7 +135,7 @@ impl Relay {
         let span = tracing::info_span!(
             "sqs.SendMessage",
             job = %job.id,
-            kind = %job.kind,
+            kind = job.kind.as_str(),
             trace_id = tracing::field::Empty,
             remote_traceparent = tracing::field::Empty,
             otel.kind = "producer",
@@ -193,13 +168,13 @@ impl Relay {
         let sent = send.send().await;
         match sent {
             Ok(_) => {
-                metrics::counter!("user_email_jobs_sent_total", "kind" => job.kind.clone())
+                metrics::counter!("user_email_jobs_sent_total", "kind" => job.kind.as_str())
                     .increment(1);
                 self.store
                     .job_sent(&job.id)
                     .await
                     .map_err(|e| e.to_string())?;
-                tracing::info!(job = %job.id, kind = %job.kind, "email job sent");
+                tracing::info!(job = %job.id, kind = job.kind.as_str(), "email job sent");
                 Ok(true)
             }
             Err(e) => {

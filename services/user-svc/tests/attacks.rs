@@ -211,7 +211,7 @@ async fn a_token_logged_out_while_redis_is_down_is_refused_by_the_replica_that_r
     let url = redis.url();
     let w = World::with({
         let url = url.clone();
-        move |c| c.redis_url = url
+        move |c| c.redis_url = url.into()
     })
     .await;
     let email = "stolen@example.com";
@@ -224,7 +224,7 @@ async fn a_token_logged_out_while_redis_is_down_is_refused_by_the_replica_that_r
         &w.queue_url,
         &cadenza_testkit::infra().aws_endpoint,
     );
-    cfg.redis_url = url;
+    cfg.redis_url = url.into();
     let replica = World::start(cfg, w.sqs.clone(), w.queue_url.clone()).await;
 
     redis.stop();

@@ -17,7 +17,7 @@ use serde_json::json;
 async fn mongodb_outage_is_a_503_with_retry_after_and_nothing_half_created() {
     let mut mongo = MongoProcess::start();
     let uri = mongo.uri();
-    let w = World::with(move |c| c.mongodb_uri = uri).await;
+    let w = World::with(move |c| c.mongodb_uri = uri.into()).await;
     let s = w.user("steady@example.com").await;
 
     mongo.stop();
@@ -76,7 +76,7 @@ async fn mongodb_outage_is_a_503_with_retry_after_and_nothing_half_created() {
 async fn redis_outage_keeps_logins_working_and_limits_fail_open() {
     let mut redis = RedisProcess::start();
     let url = redis.url();
-    let w = World::with(move |c| c.redis_url = url).await;
+    let w = World::with(move |c| c.redis_url = url.into()).await;
     let s = w.user("resilient@example.com").await;
 
     redis.stop();

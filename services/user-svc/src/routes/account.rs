@@ -17,7 +17,7 @@ use crate::outbox::{EmailJob, JobKind};
 use crate::ratelimit::allow_mail;
 use crate::routes::sessions::start_session;
 use crate::routes::{set_refresh_cookie, Message, PublicUser};
-use crate::store::{self, db_problem, EmailTokenDoc, Purpose, StoreError, UserDoc};
+use crate::store::{self, EmailTokenDoc, Purpose, StoreError, UserDoc};
 use crate::tokens::{random_token, token_hash};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -106,7 +106,7 @@ fn email_token(state: &AppState, user: &UserDoc, purpose: Purpose) -> (EmailToke
     let expires_at = store::after(ttl);
     let doc = EmailTokenDoc {
         user_id: user.id_str(),
-        purpose: purpose.as_str().to_owned(),
+        purpose,
         token_hash: token_hash(&token),
         expires_at,
         created_at: store::now(),
@@ -156,11 +156,7 @@ pub async fn register(
     // Hash whether or not the address is taken: both answers cost the same.
     let hash = state.hasher.hash(&body.password).await?;
 
-    let existing = state
-        .store
-        .user_by_email(email.as_str())
-        .await
-        .map_err(db_problem)?;
+    let existing = state.store.user_by_email(email.as_str()).await?;
     let job = match existing {
         Some(_) => notice(&state, JobKind::AccountExists, email.as_str()).into_outbox(),
         None => {
@@ -177,7 +173,7 @@ pub async fn register(
             }
         }
     };
-    if job.kind == JobKind::AccountExists.as_str() {
+    if job.kind == JobKind::AccountExists {
         if !allow_mail(
             &state.limiter,
             email.as_str(),
@@ -187,7 +183,7 @@ pub async fn register(
         {
             return Ok((StatusCode::CREATED, Message::new(REGISTERED)).into_response());
         }
-        state.store.insert_job(&job).await.map_err(db_problem)?;
+        state.store.insert_job(&job).await?;
     } else {
         // A first registration's verify mail is counted, never dropped: it
         // happens once per account.
@@ -238,11 +234,7 @@ pub async fn login(
     if body.password.is_empty() || body.password.chars().count() > MAX_LEN * 8 {
         return Err(Problem::unauthorized(BAD_CREDENTIALS));
     }
-    let user = state
-        .store
-        .user_by_email(email.as_str())
-        .await
-        .map_err(db_problem)?;
+    let user = state.store.user_by_email(email.as_str()).await?;
     let Some(user) = user else {
         state.hasher.verify_dummy(&body.password).await?;
         return Err(Problem::unauthorized(BAD_CREDENTIALS));
@@ -311,8 +303,7 @@ pub async fn verify_email(
     let user = state
         .store
         .verify_email(&token_hash(&body.token))
-        .await
-        .map_err(db_problem)?
+        .await?
         .ok_or_else(bad_token)?;
     Ok(axum::Json(UserResponse {
         message: "Email verified".into(),
@@ -344,11 +335,7 @@ async fn mail_token_if(
         )
         .await?;
     // One find, whatever the outcome: a MongoDB outage is still a 503.
-    let user = state
-        .store
-        .user_by_email(email.as_str())
-        .await
-        .map_err(db_problem)?;
+    let user = state.store.user_by_email(email.as_str()).await?;
     // What happens only for an account (the daily cap, the token and its
     // outbox entry: several writes) runs after the reply, so that the
     // answer takes the same time either way and does not tell which
@@ -416,8 +403,7 @@ pub async fn validate_token(
     state
         .store
         .peek_email_token(&token_hash(&q.token), Purpose::PasswordReset)
-        .await
-        .map_err(db_problem)?
+        .await?
         .ok_or_else(bad_token)?;
     Ok(Message::new("Token is valid").into_response())
 }
@@ -441,14 +427,12 @@ pub async fn set_password(
     let token = state
         .store
         .peek_email_token(&hash, Purpose::PasswordReset)
-        .await
-        .map_err(db_problem)?
+        .await?
         .ok_or_else(bad_token)?;
     let owner = state
         .store
         .user_by_id(&token.user_id)
-        .await
-        .map_err(db_problem)?
+        .await?
         .ok_or_else(bad_token)?;
     PasswordPolicy::check_field("password", &body.password, &[owner.email.as_str()])?;
     let new_hash = state.hasher.hash(&body.password).await?;
@@ -457,8 +441,7 @@ pub async fn set_password(
         .reset_password(&hash, &new_hash, |u| {
             notice(&state, JobKind::PasswordChanged, &u.email).into_outbox()
         })
-        .await
-        .map_err(db_problem)?
+        .await?
         .ok_or_else(bad_token)?;
     state.revocations.sessions(&revoked).await;
     state.revocations.user(&user.id_str()).await;
@@ -490,8 +473,7 @@ pub async fn change_password(
     let user = state
         .store
         .user_by_id(&claims.sub)
-        .await
-        .map_err(db_problem)?
+        .await?
         .ok_or_else(|| Problem::unauthorized("account no longer exists"))?;
     if body.current_password.chars().count() > MAX_LEN * 8
         || state
@@ -508,8 +490,7 @@ pub async fn change_password(
     let revoked = state
         .store
         .change_password(&user, &new_hash, &claims.sid, &job)
-        .await
-        .map_err(db_problem)?
+        .await?
         .ok_or_else(|| Problem::conflict("the password was changed concurrently; try again"))?;
     state.revocations.sessions(&revoked).await;
     state.send_after_reply(job.id);
@@ -529,8 +510,7 @@ pub async fn check_auth(
     let user = state
         .store
         .user_by_id(&claims.sub)
-        .await
-        .map_err(db_problem)?
+        .await?
         .ok_or_else(|| Problem::unauthorized("account no longer exists"))?;
     Ok(axum::Json(UserResponse {
         message: "success".into(),

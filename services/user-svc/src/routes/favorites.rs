@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
-use crate::store::{self, db_problem, FavoriteDoc};
+use crate::store::{self, FavoriteDoc};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SongRef {
@@ -112,8 +112,7 @@ pub async fn list(
     let favorites = state
         .store
         .favorites_of(&claims.sub, offset, limit as i64)
-        .await
-        .map_err(db_problem)?;
+        .await?;
     Ok(axum::Json(FavoriteList {
         favorites: favorites.into_iter().map(Favorite::from).collect(),
     })
@@ -129,11 +128,7 @@ pub async fn add(
 ) -> ApiResult<Response> {
     crate::routes::require_live_session(&state, &claims).await?;
     let id = song_id(&body.song_id)?;
-    let fav = state
-        .store
-        .add_favorite(&claims.sub, &id)
-        .await
-        .map_err(db_problem)?;
+    let fav = state.store.add_favorite(&claims.sub, &id).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(FavoriteAdded {
@@ -146,12 +141,7 @@ pub async fn add(
 
 async fn remove_id(state: &AppState, user_id: &str, raw: &str) -> ApiResult<Response> {
     let id = song_id(raw)?;
-    if state
-        .store
-        .remove_favorite(user_id, &id)
-        .await
-        .map_err(db_problem)?
-    {
+    if state.store.remove_favorite(user_id, &id).await? {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
         Err(Problem::not_found("that song is not in your favorites"))

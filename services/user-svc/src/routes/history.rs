@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
-use crate::store::{self, db_problem};
+use crate::store;
 
 /// A play counts after this long, or half the song if that is shorter.
 pub const PLAY_THRESHOLD_SECS: f64 = 30.0;
@@ -145,8 +145,7 @@ pub async fn report(
     let counted = state
         .store
         .record_play(&claims.sub, &playback.to_string(), &song, state.clock.now())
-        .await
-        .map_err(db_problem)?;
+        .await?;
     let status = if counted {
         StatusCode::CREATED
     } else {
@@ -162,11 +161,7 @@ pub async fn recent(
     AuthUser(claims): AuthUser,
     Query(l): Query<Limit>,
 ) -> ApiResult<axum::Json<History>> {
-    let plays = state
-        .store
-        .recent_plays(&claims.sub, limit(&l)?)
-        .await
-        .map_err(db_problem)?;
+    let plays = state.store.recent_plays(&claims.sub, limit(&l)?).await?;
     Ok(axum::Json(History {
         plays: plays
             .into_iter()
@@ -185,11 +180,7 @@ pub async fn top(
     AuthUser(claims): AuthUser,
     Query(l): Query<Limit>,
 ) -> ApiResult<axum::Json<TopSongs>> {
-    let counts = state
-        .store
-        .play_counts_of(&claims.sub, limit(&l)?)
-        .await
-        .map_err(db_problem)?;
+    let counts = state.store.play_counts_of(&claims.sub, limit(&l)?).await?;
     Ok(axum::Json(TopSongs {
         songs: counts
             .into_iter()
@@ -268,7 +259,7 @@ impl TrendingCache {
                         tracing::warn!(error = %e, "trending not recomputed; serving the last one");
                         Ok(body.clone())
                     }
-                    None => Err(db_problem(e)),
+                    None => Err(e.into()),
                 };
             }
         };

@@ -13,12 +13,12 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use cadenza_auth::AuthUser;
 use cadenza_platform::extract::Json;
+use cadenza_platform::Problem;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::routes::playlists::song_ids;
-use crate::store::db_problem;
 
 /// The most song ids one request names (one song lookup's worth).
 pub const MAX_PRUNE: usize = 500;
@@ -68,7 +68,7 @@ pub async fn prune(
         .store
         .forget_songs(Some(&claims.sub), &songs)
         .await
-        .map_err(|e| db_problem(e).into_response())?;
+        .map_err(|e| Problem::from(e).into_response())?;
     if entries + favorites > 0 {
         metrics::counter!("user_deleted_song_entries_total").increment(entries + favorites);
         tracing::info!(

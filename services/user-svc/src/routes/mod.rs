@@ -15,7 +15,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::store::{db_problem, UserDoc};
+use crate::store::{StoreError, UserDoc};
 
 /// For user-svc's sensitive routes: the token's session must still exist,
 /// unrevoked, in MongoDB. The in-memory denylist alone can lag a revocation
@@ -24,13 +24,25 @@ pub async fn require_live_session(state: &AppState, claims: &Claims) -> ApiResul
     let live = state
         .store
         .session_by_id(&claims.sid)
-        .await
-        .map_err(db_problem)?
+        .await?
         .is_some_and(|s| s.user_id == claims.sub && s.revoked_at.is_none());
     if live {
         Ok(())
     } else {
         Err(Problem::unauthorized("session revoked"))
+    }
+}
+
+/// A store error as problem+json. A database failure is classified by
+/// `cadenza_platform` (unreachable or transient: 503 with Retry-After; a
+/// duplicate key: 409; else 500, its cause only logged).
+impl From<StoreError> for Problem {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Db(e) => Problem::from(e),
+            StoreError::Duplicate => Problem::conflict("already exists"),
+            StoreError::NeedsPassword => Problem::invalid_field("password", "is required"),
+        }
     }
 }
 

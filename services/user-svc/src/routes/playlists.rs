@@ -19,10 +19,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::AppState;
+use crate::store;
 use crate::store::playlists::{
     EntryDoc, Place, PlaylistDoc, PlaylistError, MAX_ENTRIES, MAX_PLAYLISTS,
 };
-use crate::store::{self, db_problem};
 
 /// Songs one request may add.
 pub const MAX_ADD: usize = 500;
@@ -217,7 +217,7 @@ async fn begin_change(
                 .store
                 .playlist(&id)
                 .await
-                .map_err(|e| db_problem(e).into_response())?;
+                .map_err(|e| Problem::from(e).into_response())?;
             return Err(match p {
                 None => failed(PlaylistError::NotFound),
                 Some(p) if p.owner_id != claims.sub && p.shared => failed(PlaylistError::NotOwner),
@@ -227,6 +227,13 @@ async fn begin_change(
         }
     };
     Ok((id, expect))
+}
+
+/// A playlist change's failure as the response (so handlers use `?`).
+impl From<PlaylistError> for Response {
+    fn from(e: PlaylistError) -> Self {
+        failed(e)
+    }
 }
 
 fn failed(e: PlaylistError) -> Response {
@@ -259,7 +266,7 @@ fn failed(e: PlaylistError) -> Response {
             format!("you have {MAX_PLAYLISTS} playlists, the most one listener may have"),
         )
         .into_response(),
-        PlaylistError::Db(e) => db_problem(e).into_response(),
+        PlaylistError::Db(e) => Problem::from(e).into_response(),
     }
 }
 
@@ -325,7 +332,7 @@ pub async fn list(State(state): State<AppState>, AuthUser(claims): AuthUser) -> 
         .store
         .playlists_of(&claims.sub)
         .await
-        .map_err(|e| db_problem(e).into_response())?;
+        .map_err(|e| Problem::from(e).into_response())?;
     let mut res = axum::Json(PlaylistList {
         playlists: lists.iter().map(|p| Playlist::of(p, &claims.sub)).collect(),
     })
@@ -369,7 +376,7 @@ pub async fn create(
         created_at: at,
         updated_at: at,
     };
-    state.store.create_playlist(&p).await.map_err(failed)?;
+    state.store.create_playlist(&p).await?;
     let mut res = with_tag(
         StatusCode::CREATED,
         p.revision,
@@ -398,7 +405,7 @@ pub async fn get(
         .store
         .playlist_with_entries(&id)
         .await
-        .map_err(|e| db_problem(e).into_response())?
+        .map_err(|e| Problem::from(e).into_response())?
     else {
         return Err(not_found());
     };
@@ -462,8 +469,7 @@ pub async fn update(
     let p = state
         .store
         .update_playlist(&id, &claims.sub, expect, set)
-        .await
-        .map_err(failed)?;
+        .await?;
     Ok(changed(&p, &claims))
 }
 
@@ -480,8 +486,7 @@ pub async fn delete(
     state
         .store
         .delete_playlist(&id, &claims.sub, expect)
-        .await
-        .map_err(failed)?;
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -531,8 +536,7 @@ pub async fn add(
     let (p, added) = state
         .store
         .add_entries(&id, &claims.sub, expect, &songs, place)
-        .await
-        .map_err(failed)?;
+        .await?;
     Ok(with_tag(
         StatusCode::CREATED,
         p.revision,
@@ -568,8 +572,7 @@ pub async fn move_entry(
     let (p, _pos) = state
         .store
         .move_entry(&id, &claims.sub, expect, &entry, place)
-        .await
-        .map_err(failed)?;
+        .await?;
     Ok(changed(&p, &claims))
 }
 
@@ -587,7 +590,6 @@ pub async fn remove(
     let p = state
         .store
         .remove_entry(&id, &claims.sub, expect, &entry)
-        .await
-        .map_err(failed)?;
+        .await?;
     Ok(changed(&p, &claims))
 }

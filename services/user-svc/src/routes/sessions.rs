@@ -16,7 +16,7 @@ use crate::client_ip::ClientIp;
 use crate::routes::{
     clear_refresh_cookie, refresh_cookie, set_refresh_cookie, user_agent, Message,
 };
-use crate::store::{self, db_problem, SessionDoc, UserDoc};
+use crate::store::{self, SessionDoc, UserDoc};
 use crate::tokens::{random_token, token_hash, Subject};
 
 pub struct Started {
@@ -66,21 +66,13 @@ pub async fn start_session(
         revoked_at: None,
         token_version: Some(user.token_version),
     };
-    state
-        .store
-        .insert_session(&session)
-        .await
-        .map_err(db_problem)?;
+    state.store.insert_session(&session).await?;
     // `user` was read before the password was checked (argon2 can queue for
     // seconds): a reset or change that committed meanwhile revoked only the
     // sessions that existed then. Re-read now that ours exists; if the
     // credentials moved on, this login is void. A change committing after
     // this read is caught by refresh, which compares the versions again.
-    let current = state
-        .store
-        .user_by_id(&session.user_id)
-        .await
-        .map_err(db_problem)?;
+    let current = state.store.user_by_id(&session.user_id).await?;
     if !current.is_some_and(|u| session.matches_credentials(&u)) {
         revoke_family(state, &sid).await?;
         return Err(Problem::unauthorized(
@@ -116,12 +108,7 @@ fn refused(state: &AppState, detail: &str) -> Response {
 }
 
 async fn revoke_family(state: &AppState, sid: &str) -> ApiResult<()> {
-    if let Some(s) = state
-        .store
-        .revoke_session(sid, None)
-        .await
-        .map_err(db_problem)?
-    {
+    if let Some(s) = state.store.revoke_session(sid, None).await? {
         state.revocations.session(&s.id, &s.user_id).await;
     }
     Ok(())
@@ -145,21 +132,11 @@ pub async fn refresh(
     };
     let old = token_hash(&presented);
 
-    if let Some(session) = state
-        .store
-        .session_by_token(&old)
-        .await
-        .map_err(db_problem)?
-    {
+    if let Some(session) = state.store.session_by_token(&old).await? {
         if !session.is_live() {
             return Ok(refused(&state, "session expired"));
         }
-        let Some(user) = state
-            .store
-            .user_by_id(&session.user_id)
-            .await
-            .map_err(db_problem)?
-        else {
+        let Some(user) = state.store.user_by_id(&session.user_id).await? else {
             revoke_family(&state, &session.id).await?;
             return Ok(refused(&state, "account no longer exists"));
         };
@@ -174,8 +151,7 @@ pub async fn refresh(
         let rotated = state
             .store
             .rotate(&session, &old, &token_hash(&new_token), SESSION_IDLE)
-            .await
-            .map_err(db_problem)?;
+            .await?;
         if let Some(session) = rotated {
             let access_token = mint(&state, &user, &session.id)?;
             return Ok((
@@ -191,23 +167,13 @@ pub async fn refresh(
         // the grace-window check below.
     }
 
-    if let Some(session) = state
-        .store
-        .session_by_previous_token(&old)
-        .await
-        .map_err(db_problem)?
-    {
+    if let Some(session) = state.store.session_by_previous_token(&old).await? {
         let within_grace = session.rotated_at.is_some_and(|at| {
             store::now().timestamp_millis() - at.timestamp_millis()
                 <= state.refresh_grace.as_millis() as i64
         });
         if within_grace && session.is_live() {
-            let Some(user) = state
-                .store
-                .user_by_id(&session.user_id)
-                .await
-                .map_err(db_problem)?
-            else {
+            let Some(user) = state.store.user_by_id(&session.user_id).await? else {
                 return Ok(refused(&state, "account no longer exists"));
             };
             if !session.matches_credentials(&user) {
@@ -230,12 +196,7 @@ pub async fn refresh(
         ));
     }
 
-    if let Some(sid) = state
-        .store
-        .session_by_retired_token(&old)
-        .await
-        .map_err(db_problem)?
-    {
+    if let Some(sid) = state.store.session_by_retired_token(&old).await? {
         tracing::warn!(%sid, "old refresh token reused; revoking the family");
         metrics::counter!("user_refresh_reuse_total").increment(1);
         revoke_family(&state, &sid).await?;
@@ -263,18 +224,9 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiRes
     let mut sids = Vec::new();
     if let Some(token) = refresh_cookie(&headers) {
         let hash = token_hash(&token);
-        let found = match state
-            .store
-            .session_by_token(&hash)
-            .await
-            .map_err(db_problem)?
-        {
+        let found = match state.store.session_by_token(&hash).await? {
             Some(s) => Some(s),
-            None => state
-                .store
-                .session_by_previous_token(&hash)
-                .await
-                .map_err(db_problem)?,
+            None => state.store.session_by_previous_token(&hash).await?,
         };
         if let Some(s) = found {
             sids.push((s.id, None));
@@ -284,12 +236,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiRes
         sids.push((claims.sid.clone(), Some(claims.sub.clone())));
     }
     for (sid, owner) in sids {
-        if let Some(s) = state
-            .store
-            .revoke_session(&sid, owner.as_deref())
-            .await
-            .map_err(db_problem)?
-        {
+        if let Some(s) = state.store.revoke_session(&sid, owner.as_deref()).await? {
             state.revocations.session(&s.id, &s.user_id).await;
         }
     }
@@ -310,11 +257,7 @@ pub async fn logout_all(
     AuthUser(claims): AuthUser,
 ) -> ApiResult<Response> {
     crate::routes::require_live_session(&state, &claims).await?;
-    let revoked = state
-        .store
-        .revoke_user_sessions(&claims.sub)
-        .await
-        .map_err(db_problem)?;
+    let revoked = state.store.revoke_user_sessions(&claims.sub).await?;
     state.revocations.sessions(&revoked).await;
     state.revocations.user(&claims.sub).await;
     Ok((
@@ -353,11 +296,7 @@ pub async fn list(
     AuthUser(claims): AuthUser,
 ) -> ApiResult<Response> {
     crate::routes::require_live_session(&state, &claims).await?;
-    let sessions = state
-        .store
-        .live_sessions(&claims.sub)
-        .await
-        .map_err(db_problem)?;
+    let sessions = state.store.live_sessions(&claims.sub).await?;
     let sessions = sessions
         .into_iter()
         .map(|s| SessionView {
@@ -384,20 +323,14 @@ pub async fn revoke(
     if id.len() > 64 {
         return Err(Problem::not_found("no such session"));
     }
-    match state
-        .store
-        .revoke_session(&id, Some(&claims.sub))
-        .await
-        .map_err(db_problem)?
-    {
+    match state.store.revoke_session(&id, Some(&claims.sub)).await? {
         Some(s) => state.revocations.session(&s.id, &s.user_id).await,
         None => {
             // Already revoked is fine if it is ours; anyone else's is "not found".
             let ours = state
                 .store
                 .session_by_id(&id)
-                .await
-                .map_err(db_problem)?
+                .await?
                 .is_some_and(|s| s.user_id == claims.sub);
             if !ours {
                 return Err(Problem::not_found("no such session"));

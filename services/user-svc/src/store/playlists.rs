@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use futures::future::BoxFuture;
 use futures::TryStreamExt;
 
-use super::{now, with_retry, DbResult, Store};
+use super::{now, DbResult, Store, Tx};
 use mongodb::error::Error as MongoError;
 
 /// The most entries one playlist holds.
@@ -187,21 +187,18 @@ impl Store {
         &self,
         id: &str,
     ) -> DbResult<Option<(PlaylistDoc, Vec<EntryDoc>)>> {
-        with_retry(|| async {
-            let mut s = self.begin().await?;
+        self.transaction(tx!(|s| {
             let Some(p) = self
                 .playlists()
                 .find_one(doc! {"_id": id})
-                .session(&mut s)
+                .session(&mut *s)
                 .await?
             else {
-                s.abort_transaction().await?;
-                return Ok(None);
+                return Ok(Tx::Abort(None));
             };
-            let entries = self.entries_in(&mut s, id).await?;
-            s.commit_transaction().await?;
-            Ok(Some((p, entries)))
-        })
+            let entries = self.entries_in(s, id).await?;
+            Ok(Tx::Commit(Some((p, entries))))
+        }))
         .await
     }
 

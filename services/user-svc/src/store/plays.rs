@@ -11,7 +11,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{doc, DateTime, Document};
 use serde::{Deserialize, Serialize};
 
-use super::{is_duplicate, with_retry, DbResult, Store};
+use super::{is_duplicate, DbResult, Store, Tx};
 
 /// The most plays of one song one listener adds to trending in a window.
 pub const TREND_PLAYS_PER_LISTENER: i64 = 5;
@@ -76,22 +76,23 @@ impl Store {
             song_id: song.to_owned(),
             at,
         };
-        let result = with_retry(|| async {
-            let mut s = self.begin().await?;
-            self.plays().insert_one(&play).session(&mut s).await?;
-            self.play_counts()
-                .update_one(
-                    doc! {"_id": format!("{user}:{song}")},
-                    doc! {"$inc": {"count": 1_i64},
-                    "$max": {"lastAt": at},
-                    "$setOnInsert": {"userId": user, "songId": song}},
-                )
-                .upsert(true)
-                .session(&mut s)
-                .await?;
-            s.commit_transaction().await
-        })
-        .await;
+        let play = &play;
+        let result = self
+            .transaction(tx!(|s| {
+                self.plays().insert_one(play).session(&mut *s).await?;
+                self.play_counts()
+                    .update_one(
+                        doc! {"_id": format!("{user}:{song}")},
+                        doc! {"$inc": {"count": 1_i64},
+                        "$max": {"lastAt": at},
+                        "$setOnInsert": {"userId": user, "songId": song}},
+                    )
+                    .upsert(true)
+                    .session(&mut *s)
+                    .await?;
+                Ok(Tx::Commit(()))
+            }))
+            .await;
         match result {
             Ok(()) => Ok(true),
             // The playback's key: counted already. A duplicate from the
