@@ -214,9 +214,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let verifier = TokenVerifier::with_keys(&config.jwt_issuer, &config.jwt_audience, keyset);
     let denylist_sync = verifier
         .denylist()
-        .spawn_sync(redis_client.clone(), ns.clone());
-    // Revocations made before this replica started must be known before it serves.
-    verifier.denylist().wait_first_load().await;
+        .start_sync(redis_client.clone(), ns.clone())
+        .await;
 
     let sqs = sqs_client(config.sqs_endpoint.as_deref()).await;
     let relay = Relay::new(

@@ -39,17 +39,29 @@ impl From<sqlx::Error> for Problem {
     }
 }
 
+/// Whether a MongoDB error is a unique-key clash (code 11000), however the
+/// driver reports it: one write, a command, a bulk insert, or only in the
+/// server's message.
+#[cfg(feature = "mongodb")]
+pub fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
+    use mongodb::error::{ErrorKind, WriteFailure};
+    const DUPLICATE_KEY: i32 = 11000;
+    match &*e.kind {
+        ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == DUPLICATE_KEY,
+        ErrorKind::Command(c) => c.code == DUPLICATE_KEY,
+        ErrorKind::InsertMany(m) => m
+            .write_errors
+            .as_ref()
+            .is_some_and(|errs| errs.iter().any(|w| w.code == DUPLICATE_KEY)),
+        _ => e.to_string().contains("E11000"),
+    }
+}
+
 #[cfg(feature = "mongodb")]
 impl From<mongodb::error::Error> for Problem {
     fn from(e: mongodb::error::Error) -> Self {
-        use mongodb::error::{ErrorKind, WriteFailure, TRANSIENT_TRANSACTION_ERROR};
-        const DUPLICATE_KEY: i32 = 11000;
-        let duplicate = match &*e.kind {
-            ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == DUPLICATE_KEY,
-            ErrorKind::Command(c) => c.code == DUPLICATE_KEY,
-            _ => false,
-        };
-        if duplicate {
+        use mongodb::error::{ErrorKind, TRANSIENT_TRANSACTION_ERROR};
+        if is_duplicate_key(&e) {
             return Problem::conflict("already exists");
         }
         let retryable = matches!(

@@ -10,6 +10,8 @@ use serde::Serialize;
 
 #[cfg(any(feature = "sqlx", feature = "mongodb"))]
 mod db;
+#[cfg(feature = "mongodb")]
+pub use db::is_duplicate_key;
 
 pub type ApiResult<T> = Result<T, Problem>;
 

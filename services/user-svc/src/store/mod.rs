@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
-use mongodb::error::{Error as MongoError, ErrorKind, WriteFailure, TRANSIENT_TRANSACTION_ERROR};
+use mongodb::error::{Error as MongoError, TRANSIENT_TRANSACTION_ERROR};
 use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, ClientSession, Database, IndexModel};
 use serde::{Deserialize, Serialize};
@@ -61,17 +61,7 @@ pub enum StoreError {
     Db(#[from] MongoError),
 }
 
-pub fn is_duplicate(e: &MongoError) -> bool {
-    match &*e.kind {
-        ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == 11000,
-        ErrorKind::Command(c) => c.code == 11000,
-        ErrorKind::InsertMany(m) => m
-            .write_errors
-            .as_ref()
-            .is_some_and(|errs| errs.iter().any(|w| w.code == 11000)),
-        _ => e.to_string().contains("E11000"),
-    }
-}
+pub use cadenza_platform::problem::is_duplicate_key as is_duplicate;
 
 fn classify(e: MongoError) -> StoreError {
     if is_duplicate(&e) {
