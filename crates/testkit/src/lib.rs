@@ -8,6 +8,7 @@
 
 pub mod aws;
 pub mod events;
+pub mod http;
 pub mod keys;
 pub mod process;
 

@@ -15,8 +15,7 @@ use cadenza_auth::{KeySource, VerifierConfig};
 use cadenza_platform::redis::Namespace;
 use cadenza_testkit::keys::{self, TokenSpec};
 use cadenza_testkit::{infra, TestServer};
-use reqwest::header::{HeaderMap, COOKIE, SET_COOKIE};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 pub const PUBLIC_BASE_URL: &str = "http://cadenza.test";
@@ -279,23 +278,7 @@ impl Platform {
     }
 
     pub async fn call(&self, server: &TestServer, req: Req<'_>) -> Resp {
-        let mut b = self.http.request(req.method.clone(), server.url(req.path));
-        if let Some(t) = req.bearer {
-            b = b.bearer_auth(t);
-        }
-        if let Some(c) = req.cookie {
-            b = b.header(COOKIE, format!("refreshToken={c}"));
-        }
-        for (k, v) in &req.headers {
-            b = b.header(*k, v.as_str());
-        }
-        if let Some(body) = req.json {
-            b = b.json(&body);
-        }
-        if let Some(body) = req.body {
-            b = b.body(body);
-        }
-        send(b).await
+        send(req.build(&self.http, &server.url(""))).await
     }
 
     pub async fn post_user(&self, path: &str, body: Value) -> Resp {
@@ -432,137 +415,11 @@ impl Platform {
     }
 }
 
-pub struct Session {
-    pub access: String,
-    pub refresh: String,
-    pub user_id: String,
-}
-
-pub struct Req<'a> {
-    pub method: Method,
-    pub path: &'a str,
-    pub json: Option<Value>,
-    pub body: Option<Vec<u8>>,
-    pub bearer: Option<&'a str>,
-    pub cookie: Option<&'a str>,
-    pub headers: Vec<(&'static str, String)>,
-}
-
-impl<'a> Req<'a> {
-    pub fn new(method: Method, path: &'a str) -> Self {
-        Self {
-            method,
-            path,
-            json: None,
-            body: None,
-            bearer: None,
-            cookie: None,
-            headers: Vec::new(),
-        }
-    }
-    pub fn get(path: &'a str) -> Self {
-        Self::new(Method::GET, path)
-    }
-    pub fn post(path: &'a str) -> Self {
-        Self::new(Method::POST, path)
-    }
-    pub fn delete(path: &'a str) -> Self {
-        Self::new(Method::DELETE, path)
-    }
-    pub fn json(mut self, v: Value) -> Self {
-        self.json = Some(v);
-        self
-    }
-    pub fn body(mut self, b: Vec<u8>) -> Self {
-        self.body = Some(b);
-        self
-    }
-    pub fn bearer(mut self, t: &'a str) -> Self {
-        self.bearer = Some(t);
-        self
-    }
-    pub fn cookie(mut self, c: &'a str) -> Self {
-        self.cookie = Some(c);
-        self
-    }
-    pub fn header(mut self, k: &'static str, v: impl Into<String>) -> Self {
-        self.headers.push((k, v.into()));
-        self
-    }
-}
-
-#[derive(Debug)]
-pub struct Resp {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub text: String,
-    pub json: Value,
-}
-
-impl Resp {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    pub fn refresh_cookie(&self) -> Option<String> {
-        let c = self
-            .headers
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("refreshToken="))?;
-        let value = c
-            .strip_prefix("refreshToken=")?
-            .split(';')
-            .next()?
-            .to_owned();
-        (!value.is_empty()).then_some(value)
-    }
-
-    /// Asserts an RFC 9457 problem with this status.
-    pub fn assert_problem(&self, status: u16, context: &str) {
-        assert_eq!(self.status.as_u16(), status, "{context}: {}", self.text);
-        assert_eq!(
-            self.header("content-type"),
-            Some("application/problem+json"),
-            "{context}: {}",
-            self.text
-        );
-        assert_eq!(self.json["status"], status, "{context}: {}", self.text);
-        assert!(self.json["message"].is_string(), "{context}: {}", self.text);
-    }
-
-    /// Asserts a 503 problem with Retry-After.
-    pub fn assert_unavailable(&self, context: &str) {
-        self.assert_problem(503, context);
-        assert!(
-            self.header("retry-after").is_some(),
-            "{context}: 503 without Retry-After"
-        );
-    }
-}
-
-pub async fn send(b: reqwest::RequestBuilder) -> Resp {
-    let resp = b.send().await.expect("request");
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let text = resp.text().await.unwrap_or_default();
-    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Resp {
-        status,
-        headers,
-        text,
-        json,
-    }
-}
+pub use cadenza_testkit::http::{send, Req, Resp, Session};
 
 /// The token in a job's link, which must point at `page` on the public origin.
 pub fn link_token(job: &Value, page: &str) -> String {
-    let link = job["data"]["link"].as_str().expect("job link");
-    let prefix = format!("{PUBLIC_BASE_URL}{page}?token=");
-    link.strip_prefix(&prefix)
-        .unwrap_or_else(|| panic!("link {link} does not start with {prefix}"))
-        .to_owned()
+    cadenza_testkit::http::link_token(job, PUBLIC_BASE_URL, page)
 }
 
 /// The claims `cadenza_testkit::mint` would sign for `spec`.

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use cadenza_platform::redis::Namespace;
 use cadenza_testkit::{infra, keys, TestServer};
-use reqwest::header::{HeaderMap, COOKIE, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use user_svc::client_ip::ProxyPolicy;
@@ -119,35 +118,9 @@ impl World {
     }
 
     pub async fn call(&self, req: Req<'_>) -> Resp {
-        let mut b = self.http.request(req.method.clone(), self.url(req.path));
-        if let Some(t) = req.bearer {
-            b = b.bearer_auth(t);
-        }
-        if let Some(c) = req.cookie {
-            b = b.header(COOKIE, format!("refreshToken={c}"));
-        }
-        for (name, value) in &req.headers {
-            b = b.header(*name, value);
-        }
-        if let Some(raw) = req.raw {
-            b = b
-                .header("content-type", "application/json")
-                .body(raw.to_owned());
-        } else if let Some(body) = req.json {
-            b = b.json(&body);
-        }
-        let resp = b.send().await.expect("request");
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let text = resp.text().await.unwrap();
-        assert_no_secrets(&text);
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp {
-            status,
-            headers,
-            text,
-            json,
-        }
+        let resp = cadenza_testkit::http::send(req.build(&self.http, &self.url(""))).await;
+        assert_no_secrets(&resp.text);
+        resp
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Resp {
@@ -252,106 +225,11 @@ impl World {
     }
 }
 
-pub struct Session {
-    pub access: String,
-    pub refresh: String,
-    pub user_id: String,
-}
-
-pub struct Req<'a> {
-    pub method: Method,
-    pub path: &'a str,
-    pub json: Option<Value>,
-    pub raw: Option<&'a str>,
-    pub bearer: Option<&'a str>,
-    pub cookie: Option<&'a str>,
-    pub headers: Vec<(&'static str, String)>,
-}
-
-impl<'a> Req<'a> {
-    pub fn new(method: Method, path: &'a str) -> Self {
-        Self {
-            method,
-            path,
-            json: None,
-            raw: None,
-            bearer: None,
-            cookie: None,
-            headers: Vec::new(),
-        }
-    }
-    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.headers.push((name, value.into()));
-        self
-    }
-    pub fn get(path: &'a str) -> Self {
-        Self::new(Method::GET, path)
-    }
-    pub fn post(path: &'a str) -> Self {
-        Self::new(Method::POST, path)
-    }
-    pub fn delete(path: &'a str) -> Self {
-        Self::new(Method::DELETE, path)
-    }
-    pub fn json(mut self, v: Value) -> Self {
-        self.json = Some(v);
-        self
-    }
-    pub fn raw(mut self, body: &'a str) -> Self {
-        self.raw = Some(body);
-        self
-    }
-    pub fn bearer(mut self, t: &'a str) -> Self {
-        self.bearer = Some(t);
-        self
-    }
-    pub fn cookie(mut self, c: &'a str) -> Self {
-        self.cookie = Some(c);
-        self
-    }
-}
-
-#[derive(Debug)]
-pub struct Resp {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub text: String,
-    pub json: Value,
-}
-
-impl Resp {
-    /// The raw Set-Cookie header for the refresh token, if any.
-    pub fn set_cookie(&self) -> Option<String> {
-        self.headers
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("refreshToken="))
-            .map(str::to_owned)
-    }
-
-    pub fn refresh_cookie(&self) -> Option<String> {
-        let c = self.set_cookie()?;
-        let value = c
-            .strip_prefix("refreshToken=")?
-            .split(';')
-            .next()?
-            .to_owned();
-        (!value.is_empty()).then_some(value)
-    }
-
-    pub fn problem_field(&self) -> Option<String> {
-        self.json["errors"][0]["field"].as_str().map(str::to_owned)
-    }
-}
+pub use cadenza_testkit::http::{Req, Resp, Session};
 
 /// The token in a job's link, which must point at `page` on the public origin.
 pub fn link_token(job: &Value, page: &str) -> String {
-    let link = job["data"]["link"].as_str().expect("job link");
-    let prefix = format!("{PUBLIC_BASE_URL}{page}?token=");
-    link.strip_prefix(&prefix)
-        .unwrap_or_else(|| panic!("link {link} does not start with {prefix}"))
-        .to_owned()
+    cadenza_testkit::http::link_token(job, PUBLIC_BASE_URL, page)
 }
 
 /// No response ever carries a password hash, a stored token hash or a
