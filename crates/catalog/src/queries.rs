@@ -7,23 +7,21 @@ use crate::cursor::Cursor;
 use crate::rows::{AlbumRow, SongRow};
 use crate::{ALBUM_COLUMNS, SONG_COLUMNS};
 
-/// Every album, newest first (the seed's `GET /album`).
-pub async fn all_albums<'e>(db: impl PgExecutor<'e>) -> sqlx::Result<Vec<AlbumRow>> {
-    sqlx::query_as::<_, AlbumRow>(&format!(
-        "SELECT {ALBUM_COLUMNS} FROM albums ORDER BY created_at DESC, id DESC"
-    ))
-    .fetch_all(db)
-    .await
-}
-
-/// One page of albums, newest first, strictly after `after`.
-pub async fn albums_page<'e>(
+/// Rows of `table`, newest first (`(created_at, id)` descending, which
+/// the `(created_at, id)` indexes serve by a backward scan), strictly after
+/// `after`, at most `limit` of them (`None`: all).
+async fn newest_first<'e, T>(
     db: impl PgExecutor<'e>,
-    limit: i64,
+    table: &str,
+    columns: &str,
+    limit: Option<i64>,
     after: Option<Cursor>,
-) -> sqlx::Result<Vec<AlbumRow>> {
-    sqlx::query_as::<_, AlbumRow>(&format!(
-        "SELECT {ALBUM_COLUMNS} FROM albums \
+) -> sqlx::Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    sqlx::query_as::<_, T>(&format!(
+        "SELECT {columns} FROM {table} \
          WHERE $1::timestamptz IS NULL OR (created_at, id) < ($1, $2) \
          ORDER BY created_at DESC, id DESC LIMIT $3"
     ))
@@ -32,6 +30,20 @@ pub async fn albums_page<'e>(
     .bind(limit)
     .fetch_all(db)
     .await
+}
+
+/// Every album, newest first (the seed's `GET /album`).
+pub async fn all_albums<'e>(db: impl PgExecutor<'e>) -> sqlx::Result<Vec<AlbumRow>> {
+    newest_first(db, "albums", ALBUM_COLUMNS, None, None).await
+}
+
+/// One page of albums, newest first, strictly after `after`.
+pub async fn albums_page<'e>(
+    db: impl PgExecutor<'e>,
+    limit: i64,
+    after: Option<Cursor>,
+) -> sqlx::Result<Vec<AlbumRow>> {
+    newest_first(db, "albums", ALBUM_COLUMNS, Some(limit), after).await
 }
 
 pub async fn album<'e>(db: impl PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<AlbumRow>> {
@@ -42,14 +54,9 @@ pub async fn album<'e>(db: impl PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option
 }
 
 /// Every song, newest first, as the seed's `GET /song` (admin) and `GET /`
-/// (song) listed them. The `(created_at, id)` index serves this order by a
-/// backward scan.
+/// (song) listed them.
 pub async fn all_songs<'e>(db: impl PgExecutor<'e>) -> sqlx::Result<Vec<SongRow>> {
-    sqlx::query_as::<_, SongRow>(&format!(
-        "SELECT {SONG_COLUMNS} FROM songs ORDER BY created_at DESC, id DESC"
-    ))
-    .fetch_all(db)
-    .await
+    newest_first(db, "songs", SONG_COLUMNS, None, None).await
 }
 
 /// One page of songs, newest first, strictly after `after` (the same order
@@ -59,16 +66,7 @@ pub async fn songs_page<'e>(
     limit: i64,
     after: Option<Cursor>,
 ) -> sqlx::Result<Vec<SongRow>> {
-    sqlx::query_as::<_, SongRow>(&format!(
-        "SELECT {SONG_COLUMNS} FROM songs \
-         WHERE $1::timestamptz IS NULL OR (created_at, id) < ($1, $2) \
-         ORDER BY created_at DESC, id DESC LIMIT $3"
-    ))
-    .bind(after.map(|c| c.created_at))
-    .bind(after.map(|c| c.id))
-    .bind(limit)
-    .fetch_all(db)
-    .await
+    newest_first(db, "songs", SONG_COLUMNS, Some(limit), after).await
 }
 
 pub async fn song<'e>(db: impl PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<SongRow>> {
