@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use cadenza_platform::config::{self, ConfigError};
 use cadenza_platform::redis::Namespace;
+use secrecy::SecretString;
 
 use crate::job::EmailAddress;
 use crate::ledger::DEFAULT_CLAIM_TTL;
@@ -15,8 +16,10 @@ pub struct Config {
     /// `IDEMPOTENCY_TABLE`: a DynamoDB table (key `pk`, string; TTL on
     /// `expires_at`) for exactly-once sending per job id. Wins over Redis.
     pub idempotency_table: Option<String>,
-    /// `REDIS_URL`: the same ledger in Redis, for a poller beside the services.
-    pub redis_url: Option<String>,
+    /// `REDIS_URL`: the same ledger in Redis, for a poller beside the
+    /// services. May carry a password: only the driver sees it (and
+    /// `Debug` prints it redacted).
+    pub redis_url: Option<SecretString>,
     pub redis_namespace: Namespace,
     /// `PUBLIC_BASE_URL` (optional): when set, links elsewhere are refused.
     pub public_base_url: Option<String>,
@@ -45,7 +48,7 @@ impl Config {
         Ok(Self {
             ses_from,
             idempotency_table: config::var("IDEMPOTENCY_TABLE")?,
-            redis_url: config::var("REDIS_URL")?,
+            redis_url: config::var("REDIS_URL")?.map(SecretString::from),
             redis_namespace: Namespace::from_env()?,
             public_base_url,
             claim_ttl: Duration::from_secs(claim_secs),

@@ -67,7 +67,7 @@ pub async fn build(config: &Config, sdk: &SdkConfig) -> anyhow::Result<Mailer> {
             None
         }
         (None, Some(url)) => {
-            let client = cadenza_platform::redis::client(url)
+            let client = cadenza_platform::redis::client(secrecy::ExposeSecret::expose_secret(url))
                 .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
             let conn = cadenza_platform::redis::manager(&client)
                 .await
