@@ -48,12 +48,20 @@ pub async fn run_until(
     shutdown: impl Future<Output = ()> + Send + 'static,
     drain: Duration,
 ) -> std::io::Result<()> {
+    let listener = bind(service, port).await?;
+    serve(listener, router, shutdown, drain).await
+}
+
+/// Binds `BIND_ADDR`:`port` (exit 2 naming the variable if it is bad) and
+/// logs "`service` listening". A worker binds before it takes work, so a
+/// port that is taken stops it before it holds a job.
+pub async fn bind(service: &'static str, port: u16) -> std::io::Result<TcpListener> {
     let addr = crate::config::or_exit(service, crate::config::bind_addr());
     let listener = TcpListener::bind((addr, port))
         .await
-        .map_err(|e| std::io::Error::new(e.kind(), format!("binding {addr}:{port}: {e}")))?;
-    tracing::info!(service, port, "listening");
-    serve(listener, router, shutdown, drain).await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("binding port {port}: {e}")))?;
+    tracing::info!(port, "{service} listening");
+    Ok(listener)
 }
 
 /// Serves `router` until `shutdown` resolves, then drains for at most `drain`.

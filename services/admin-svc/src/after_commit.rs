@@ -72,9 +72,10 @@ impl Effects {
     }
 
     /// Publishes one event for the change that committed as catalogue
-    /// `version` (one retry on a transient failure). Every committed
-    /// change is also one info line: the audit trail of the catalogue,
-    /// carrying the request's trace id.
+    /// `version` (one retry on a transient failure). Each event of a
+    /// committed change is also an info line (the audit trail of the
+    /// catalogue, with the request's trace id); one change may announce
+    /// several (an album deleted with its songs).
     pub async fn publish<T: Serialize + Clone>(
         &self,
         channel: &'static str,

@@ -145,16 +145,18 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         _pool_metrics: pool_metrics,
     };
 
-    let readiness = cadenza_catalog::ready_check(Readiness::new(), db)
-        .check("revocations", state.verifier.denylist().readiness())
-        .check("redis", move || {
-            let mut conn = redis_conn.clone();
-            async move { cadenza_platform::redis::ping(&mut conn).await }
-        })
-        .check("s3", move || {
-            let media = media.clone();
-            async move { media.check_bucket().await }
-        });
+    let readiness = cadenza_catalog::ready_check(
+        Readiness::new().check("revocations", state.verifier.denylist().readiness()),
+        db,
+    )
+    .check("redis", move || {
+        let mut conn = redis_conn.clone();
+        async move { cadenza_platform::redis::ping(&mut conn).await }
+    })
+    .check("s3", move || {
+        let media = media.clone();
+        async move { media.check_bucket().await }
+    });
 
     let mut settings = HttpSettings::new(config.public_base_url.clone());
     settings.body_limit_bytes = BODY_LIMIT_BYTES;

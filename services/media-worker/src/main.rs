@@ -87,6 +87,9 @@ async fn main() -> anyhow::Result<()> {
         visibility: time_limit + Duration::from_secs(90),
         retry_base: Duration::from_secs(10),
     };
+    // Bound before any job is taken: a port that is taken stops the worker
+    // before it holds a message.
+    let listener = shutdown::bind(name, port).await?;
     let mut rx = stop_rx.clone();
     tokio::spawn(media_worker::watch_depth(
         sqs.clone(),
@@ -100,10 +103,9 @@ async fn main() -> anyhow::Result<()> {
     let jobs = tokio::spawn(media_worker::run(worker, sqs, queue, async move {
         let _ = rx.wait_for(|s| *s).await;
     }));
-    tracing::info!("media-worker reading its queue");
-    shutdown::run_until(
-        name,
-        port,
+    tracing::info!(port, "media-worker reading its queue");
+    shutdown::serve(
+        listener,
         router,
         async move {
             shutdown::signal().await;

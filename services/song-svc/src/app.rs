@@ -163,8 +163,10 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
     });
 
     // Redis is not a readiness dependency: every read works without it.
-    let readiness = cadenza_catalog::ready_check(Readiness::new(), pool)
-        .check("revocations", state.verifier.denylist().readiness());
+    let readiness = cadenza_catalog::ready_check(
+        Readiness::new().check("revocations", state.verifier.denylist().readiness()),
+        pool,
+    );
 
     let api = api_routes().with_state(state);
     let docs = cadenza_platform::docs::routes(&format!("{PREFIX}/docs"), config.api_docs);

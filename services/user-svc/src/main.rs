@@ -138,11 +138,11 @@ async fn create_account(
         (None, Some(p)) => {
             PasswordPolicy::check(&p, &[email.as_str()])
                 .map_err(|e| anyhow::anyhow!("--password {e}"))?;
-            Some(hasher.hash(&p).await.map_err(|p| anyhow::anyhow!("{p}"))?)
+            Some(hasher.hash(&p).await.map_err(problem_error)?)
         }
         (None, None) => {
             let p = user_svc::tokens::random_token();
-            let h = hasher.hash(&p).await.map_err(|p| anyhow::anyhow!("{p}"))?;
+            let h = hasher.hash(&p).await.map_err(problem_error)?;
             generated = Some(p);
             Some(h)
         }
@@ -174,4 +174,13 @@ async fn create_account(
         },
     }
     Ok(())
+}
+
+/// A `Problem` met outside a request (a CLI command): its cause is only
+/// logged when a response is built, so it goes into the error here.
+fn problem_error(p: cadenza_platform::Problem) -> anyhow::Error {
+    match p.cause() {
+        Some(cause) => anyhow::anyhow!("{p}: {cause}"),
+        None => anyhow::anyhow!("{p}"),
+    }
 }
