@@ -12,7 +12,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn register_verify_login_refresh_rotation_reuse_and_relogin() {
-    let w = World::with(|c| c.refresh_grace = Duration::from_millis(1500)).await;
+    let w = World::with(|c| c.refresh_grace = Duration::from_secs(10)).await;
     let email = "Flow.User@Example.com";
 
     let r = w.register(email).await;
@@ -113,7 +113,7 @@ async fn register_verify_login_refresh_rotation_reuse_and_relogin() {
     );
 
     // After the window, the old token is theft: 401 and the family is gone.
-    tokio::time::sleep(Duration::from_millis(1700)).await;
+    w.app.state.clock.advance(Duration::from_secs(11));
     let r = w
         .call(Req::post("/api/user/refresh-token").cookie(&c1))
         .await;

@@ -169,7 +169,7 @@ pub async fn refresh(
 
     if let Some(session) = state.store.session_by_previous_token(&old).await? {
         let within_grace = session.rotated_at.is_some_and(|at| {
-            store::now().timestamp_millis() - at.timestamp_millis()
+            state.clock.now().timestamp_millis() - at.timestamp_millis()
                 <= state.refresh_grace.as_millis() as i64
         });
         if within_grace && session.is_live() {
