@@ -24,6 +24,16 @@ pub const CLOUDFRONT_EC_PUBLIC_PEM: &str = include_str!("../fixtures/cloudfront-
 pub const ISSUER: &str = "cadenza-user";
 pub const AUDIENCE: &str = "cadenza-api";
 
+/// What a service under test verifies tokens with: the fixture key,
+/// [`ISSUER`] and [`AUDIENCE`] (tokens from [`mint`] pass).
+pub fn verifier_config() -> cadenza_auth::VerifierConfig {
+    cadenza_auth::VerifierConfig {
+        issuer: ISSUER.into(),
+        audience: AUDIENCE.into(),
+        keys: cadenza_auth::KeySource::Pems(JWT_PUBLIC_PEM.into()),
+    }
+}
+
 /// Everything about a token; `TokenSpec::user()` is valid as it stands.
 #[derive(Debug, Clone)]
 pub struct TokenSpec {

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
-use cadenza_auth::{KeySource, VerifierConfig};
 use cadenza_platform::redis::Namespace;
 use cadenza_testkit::keys::{self, TokenSpec};
 use cadenza_testkit::{infra, TestServer};
@@ -98,13 +97,7 @@ pub async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> String {
         .to_owned()
 }
 
-pub fn verifier_config() -> VerifierConfig {
-    VerifierConfig {
-        issuer: keys::ISSUER.into(),
-        audience: keys::AUDIENCE.into(),
-        keys: KeySource::Pems(keys::JWT_PUBLIC_PEM.into()),
-    }
-}
+pub use cadenza_testkit::keys::verifier_config;
 
 pub fn user_config(
     stores: &Stores,

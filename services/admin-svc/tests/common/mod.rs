@@ -4,9 +4,7 @@
 #![allow(dead_code)]
 
 use admin_svc::{build, AppState, Config};
-use cadenza_auth::{KeySource, VerifierConfig};
 use cadenza_platform::redis::Namespace;
-use cadenza_testkit::keys::{AUDIENCE, ISSUER, JWT_PUBLIC_PEM};
 use cadenza_testkit::{
     fresh_database, fresh_namespace, infra, mint, unique_name, TestDatabase, TestServer, TokenSpec,
 };
@@ -38,11 +36,7 @@ pub fn config(
     Config {
         port: 0,
         public_base_url: "http://127.0.0.1:8080".into(),
-        verifier: VerifierConfig {
-            issuer: ISSUER.into(),
-            audience: AUDIENCE.into(),
-            keys: KeySource::Pems(JWT_PUBLIC_PEM.into()),
-        },
+        verifier: cadenza_testkit::keys::verifier_config(),
         database_url: db.url.clone().into(),
         redis_url: infra.redis_url.clone().into(),
         redis_namespace: ns.clone(),

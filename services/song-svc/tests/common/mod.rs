@@ -6,11 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use cadenza_auth::{KeySource, VerifierConfig};
 use cadenza_cdn::StreamUrlSigner;
 use cadenza_events::{channel, AlbumEvent, Envelope, Publisher, SongEvent};
 use cadenza_platform::redis::Namespace;
-use cadenza_testkit::keys::{CLOUDFRONT_PRIVATE_PEM, JWT_PUBLIC_PEM};
+use cadenza_testkit::keys::CLOUDFRONT_PRIVATE_PEM;
 use cadenza_testkit::{fresh_database, fresh_namespace, infra, TestDatabase, TestServer};
 use song_svc::{CatalogCache, Config};
 use sqlx::PgPool;
@@ -31,11 +30,7 @@ pub fn config(db_url: &str, redis_url: &str, ns: &Namespace, cdn: &str) -> Confi
     Config {
         port: 0,
         public_base_url: "http://127.0.0.1:8080".into(),
-        verifier: VerifierConfig {
-            issuer: cadenza_testkit::keys::ISSUER.into(),
-            audience: cadenza_testkit::keys::AUDIENCE.into(),
-            keys: KeySource::Pems(JWT_PUBLIC_PEM.into()),
-        },
+        verifier: cadenza_testkit::keys::verifier_config(),
         database_url: db_url.into(),
         redis_url: redis_url.into(),
         redis_namespace: ns.clone(),
