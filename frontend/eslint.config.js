@@ -9,7 +9,7 @@ import boundaries from './eslint/feature-boundaries.js';
 const srcDir = fileURLToPath(new URL('./src', import.meta.url));
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'e2e/artifacts/'] },
+  { ignores: ['dist/', 'node_modules/', 'e2e/artifacts/', 'test-results/', 'playwright-report/'] },
 
   // The application: type-aware TypeScript rules, hooks rules, layer boundaries.
   {
@@ -41,9 +41,9 @@ export default tseslint.config(
     },
   },
 
-  // Node-side JavaScript: this config, the local rules, the e2e tests.
+  // Node-side JavaScript: this config, the Playwright config, the local rules, the e2e tests.
   {
-    files: ['*.js', 'eslint/**/*.js', 'e2e/**/*.mjs'],
+    files: ['*.js', '*.mjs', 'eslint/**/*.js', 'e2e/**/*.mjs'],
     extends: [js.configs.recommended],
     languageOptions: { globals: { ...globals.node } },
   },

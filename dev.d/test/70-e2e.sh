@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Browser end-to-end tests against the real stack behind the gateway:
-# Debian chromium driven by playwright-core (frontend/e2e/*.test.mjs, run by
-# node's test runner). Brings the stack up first (`./dev up` is idempotent).
-# Screenshots and browser logs: frontend/e2e/artifacts/.
+# Debian chromium driven by Playwright Test (frontend/e2e/*.test.mjs,
+# frontend/playwright.config.mjs). Brings the stack up first (`./dev up` is
+# idempotent). Screenshots and browser logs: frontend/e2e/artifacts/; the
+# screenshots of a failed step: frontend/test-results/; the JSON report (the
+# counts below come from it, through e2e/report_counts.py): .dev/log/e2e.json.
 #
 #   E2E_SKIP_UP=1   do not run ./dev up (the stack is already running)
 set -euo pipefail
@@ -13,9 +15,11 @@ cd "$CADENZA_ROOT"
 ensure_apt chromium fonts-dejavu-core
 [[ -x /usr/bin/chromium ]] || die "e2e: /usr/bin/chromium missing after installing chromium"
 
-# playwright-core comes from the frontend's lockfile (devDependency).
+# @playwright/test comes from the frontend's lockfile (devDependency); it
+# never downloads a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 if [[ ! -f frontend/node_modules/.package-lock.json || frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ||
-  ! -f frontend/node_modules/playwright-core/package.json ]]; then
+  ! -f frontend/node_modules/@playwright/test/package.json ]]; then
   log "e2e: npm ci"
   (cd frontend && npm ci --no-audit --no-fund)
 fi
@@ -41,24 +45,21 @@ py="${CADENZA_VENV:-$CADENZA_DEV/venv}/bin/python"
 
 rm -rf frontend/e2e/artifacts
 mkdir -p frontend/e2e/artifacts
-tap="$CADENZA_LOG/e2e.tap"
-rm -f "$tap"
+report="$CADENZA_LOG/e2e.json"
+rm -f "$report"
 rc=0
 t0=$(_now_ms)
-(cd frontend && node --test --test-concurrency=1 --test-timeout=300000 \
-  --test-reporter=spec --test-reporter-destination=stdout \
-  --test-reporter=tap --test-reporter-destination="$tap" \
-  e2e/gateway.test.mjs e2e/listener.test.mjs e2e/admin.test.mjs e2e/playlists.test.mjs \
-  e2e/folder.test.mjs) || rc=$?
+(cd frontend && PLAYWRIGHT_JSON_OUTPUT_NAME="$report" npm run --silent e2e) || rc=$?
 secs=$((($(_now_ms) - t0) / 1000))
 
-pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
-fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
-cancelled=$(sed -n 's/^# cancelled \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
-skipped=$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
-pass=${pass:-0}
-fail=$((${fail:-0} + ${cancelled:-0}))
+# "passed failed skipped"; the failed steps and their screenshots go to stderr.
+counts=$("$py" dev.d/test/e2e/report_counts.py "$report") || counts="0 1 0"
+read -r pass fail skipped <<<"$counts"
 if ((rc != 0 && fail == 0)); then
+  fail=1
+fi
+if ((pass + fail == 0)); then
+  log "e2e: no test ran"
   fail=1
 fi
 # What the browsers saw (console errors, failed requests, 4xx/5xx answers):
@@ -70,6 +71,6 @@ if ((fail > 0)); then
     head -n 40 "$f" >&2
   done
 fi
-log "e2e: ${secs}s; ${skipped:-0} step(s) skipped after a failure; screenshots and browser logs in frontend/e2e/artifacts/"
+log "e2e: ${secs}s; ${skipped} step(s) skipped after a failure; screenshots and browser logs in frontend/e2e/artifacts/, failed steps' screenshots in frontend/test-results/, report .dev/log/e2e.json"
 printf 'e2e: %s passed, %s failed\n' "$pass" "$fail"
 ((fail == 0))

@@ -2,15 +2,13 @@
 // S3 through presigned URLs), see it as a listener in a second context,
 // delete a song, and see the listener's album page follow.
 import assert from 'node:assert/strict';
-import { after, before, describe } from 'node:test';
+import { test } from '@playwright/test';
 import {
   ADMIN,
   LISTENER,
   assertCoverLoaded,
   deleteAlbumViaApi,
   fixtures,
-  flow,
-  launchBrowser,
   login,
   newPage,
   progressMax,
@@ -21,13 +19,11 @@ import {
   writeLog,
 } from './lib.mjs';
 
-let browser;
 let admin;
 let listener;
 const log = [];
 
-before(async () => {
-  browser = await launchBrowser();
+test.beforeAll(async ({ browser }) => {
   ({ page: admin } = await newPage(browser, 'admin', log));
   ({ page: listener } = await newPage(browser, 'listener2', log));
 });
@@ -36,27 +32,27 @@ before(async () => {
 // fails half-way must not leave its album on everyone's home page.
 let leftover = '';
 
-after(async () => {
+test.afterAll(async () => {
   writeLog('admin-browser', log);
-  await browser?.close();
+  await admin?.context().close();
+  await listener?.context().close();
   if (leftover) await deleteAlbumViaApi(ADMIN, leftover).catch((err) => console.error(`cleanup of album ${leftover} failed: ${err.message}`));
 });
 
-describe('admin: album with cover and two songs, visible to listeners, delete a song', () => {
-  const step = flow('admin', () => admin);
+test.describe.serial('admin: album with cover and two songs, visible to listeners, delete a song', () => {
   const files = fixtures();
   const albumName = `E2E Sessions ${uniqueSuffix()}`;
   const artist = 'Cadenza QA';
   let albumId = '';
 
-  step('log in as the demo admin and open the dashboard', async () => {
+  test('log in as the demo admin and open the dashboard', async () => {
     await login(admin, ADMIN);
     await admin.goto('/admin');
     await admin.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await admin.getByTestId('create-album-form').waitFor();
   });
 
-  step('create an album with a cover (progress reaches 100%)', async () => {
+  test('create an album with a cover (progress reaches 100%)', async () => {
     await admin.getByTestId('album-name').fill(albumName);
     await admin.getByTestId('album-artist').fill(artist);
     await admin.getByTestId('cover-input').setInputFiles(files.cover);
@@ -72,7 +68,7 @@ describe('admin: album with cover and two songs, visible to listeners, delete a 
     await admin.getByTestId('toast-success').filter({ hasText: albumName }).waitFor();
   });
 
-  step('add two songs with the multi-file input (both bars reach 100%)', async () => {
+  test('add two songs with the multi-file input (both bars reach 100%)', async () => {
     await admin.getByTestId('admin-tab-songs').click();
     const select = admin.getByTestId('songs-album-select');
     await select.locator(`option[value="${albumId}"]`).waitFor({ state: 'attached' });
@@ -109,7 +105,7 @@ describe('admin: album with cover and two songs, visible to listeners, delete a 
     await screenshot(admin, 'admin');
   });
 
-  step('a listener sees the new album on the home page with both songs', async () => {
+  test('a listener sees the new album on the home page with both songs', async () => {
     await login(listener, LISTENER);
     const card = listener.getByTestId('album-card').filter({ hasText: albumName });
     await reloadUntil(listener, async () => (await card.count()) > 0, { what: `“${albumName}” on the home page` });
@@ -121,7 +117,7 @@ describe('admin: album with cover and two songs, visible to listeners, delete a 
     assert.ok(rows[0].includes(files.titles[0]) && rows[1].includes(files.titles[1]), `tracks: ${rows.join(' | ')}`);
   });
 
-  step('the admin deletes one song (confirm modal)', async () => {
+  test('the admin deletes one song (confirm modal)', async () => {
     await admin.getByTestId('admin-tab-songs').click();
     await admin.getByTestId('songs-album-select').selectOption(albumId);
     const rows = admin.getByTestId('admin-song-row');
@@ -132,12 +128,12 @@ describe('admin: album with cover and two songs, visible to listeners, delete a 
     assert.ok((await rows.first().innerText()).includes(files.titles[1]));
   });
 
-  step("the listener's album page shows one song after a reload", async () => {
+  test("the listener's album page shows one song after a reload", async () => {
     await reloadUntil(listener, async () => (await listener.getByTestId('track-row').count()) === 1, { what: 'one track on the album page' });
     assert.ok((await listener.getByTestId('track-row').first().innerText()).includes(files.titles[1]));
   });
 
-  step('clean up: the admin deletes the album', async () => {
+  test('clean up: the admin deletes the album', async () => {
     await admin.getByTestId('admin-tab-albums').click();
     const row = admin.getByTestId('admin-album-row').filter({ hasText: albumName });
     await row.getByTestId('admin-album-delete').click();

@@ -8,18 +8,16 @@
 // Then the server's reading: track gains 10 dB apart like the files, one
 // album gain, and the waveform in the player. Run by dev.d/test/70-e2e.sh;
 // alone, with the stack up (media-worker included):
-//   cd frontend && node --test --test-timeout=300000 e2e/folder.test.mjs
+//   cd frontend && npx playwright test e2e/folder.test.mjs
 import assert from 'node:assert/strict';
-import { after, before, describe } from 'node:test';
+import { test } from '@playwright/test';
 import {
   ADMIN,
   BASE_URL,
   LISTENER,
   assertCoverLoaded,
   deleteAlbumViaApi,
-  flow,
   folderFixture,
-  launchBrowser,
   login,
   newPage,
   reloadUntil,
@@ -28,21 +26,20 @@ import {
   writeLog,
 } from './lib.mjs';
 
-let browser;
 let admin;
 let listener;
 const log = [];
 let leftover = '';
 
-before(async () => {
-  browser = await launchBrowser();
+test.beforeAll(async ({ browser }) => {
   ({ page: admin } = await newPage(browser, 'admin', log));
   ({ page: listener } = await newPage(browser, 'listener', log));
 });
 
-after(async () => {
+test.afterAll(async () => {
   writeLog('folder-browser', log);
-  await browser?.close();
+  await admin?.context().close();
+  await listener?.context().close();
   if (leftover) await deleteAlbumViaApi(ADMIN, leftover).catch((err) => console.error(`cleanup of album ${leftover} failed: ${err.message}`));
 });
 
@@ -51,21 +48,20 @@ const rowStates = (page) =>
     els.map((e) => `${e.querySelector('[data-testid="folder-song-title"]')?.value}=${e.getAttribute('data-status')} ${e.innerText.replace(/\s+/g, ' ').trim()}`),
   );
 
-describe('admin: add an album from a folder of tagged files', () => {
-  const step = flow('folder', () => admin);
+test.describe.serial('admin: add an album from a folder of tagged files', () => {
   const fx = folderFixture();
   // A name of its own, so that runs (and a leftover album) never mix.
   const albumName = `${fx.album} ${uniqueSuffix()}`;
   let albumId = '';
 
-  step('log in as the demo admin and open "Add from files"', async () => {
+  test('log in as the demo admin and open "Add from files"', async () => {
     await login(admin, ADMIN);
     await admin.goto('/admin?tab=import');
     await admin.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await admin.getByTestId('folder-drop').waitFor();
   });
 
-  step('pick the folder: the tags fill the form, ordered by track number', async () => {
+  test('pick the folder: the tags fill the form, ordered by track number', async () => {
     await admin.getByTestId('folder-input').setInputFiles(fx.dir);
     const rows = admin.getByTestId('folder-song-row');
     await admin.waitForFunction(() => document.querySelectorAll('[data-testid="folder-song-row"]').length === 3, null, { timeout: 20_000 });
@@ -80,7 +76,7 @@ describe('admin: add an album from a folder of tagged files', () => {
     await screenshot(admin, 'folder-form');
   });
 
-  step('start: the album is created and every song becomes ready (90 s)', async () => {
+  test('start: the album is created and every song becomes ready (90 s)', async () => {
     await admin.getByTestId('folder-start').click();
     const summary = admin.getByTestId('folder-summary');
     await summary.waitFor({ timeout: 30_000 });
@@ -102,7 +98,7 @@ describe('admin: add an album from a folder of tagged files', () => {
     await screenshot(admin, 'folder-ready');
   });
 
-  step('the songs tab lists the three songs, ready, in order', async () => {
+  test('the songs tab lists the three songs, ready, in order', async () => {
     await admin.goto(`/admin?tab=songs&album=${encodeURIComponent(albumId)}`);
     await admin.waitForFunction(() => document.querySelectorAll('[data-testid="admin-song-row"]').length === 3, null, { timeout: 15_000 });
     const rows = await admin.getByTestId('admin-song-row').evaluateAll((els) => els.map((e) => [e.innerText, e.getAttribute('data-status')]));
@@ -113,7 +109,7 @@ describe('admin: add an album from a folder of tagged files', () => {
     fx.titles.forEach((t, i) => assert.ok(rows[i][0].includes(t), `row ${i + 1}: ${rows[i][0]}`));
   });
 
-  step('a listener sees the album with its cover and the three titles in order', async () => {
+  test('a listener sees the album with its cover and the three titles in order', async () => {
     await login(listener, LISTENER);
     const card = listener.getByTestId('album-card').filter({ hasText: albumName });
     await reloadUntil(listener, async () => (await card.count()) > 0, { what: `“${albumName}” on the home page` });
@@ -128,7 +124,7 @@ describe('admin: add an album from a folder of tagged files', () => {
     await screenshot(listener, 'folder-album');
   });
 
-  step('the server measured the files: gains follow their loudness, the album gain is shared and applied when the album plays, and the player shows the waveform', async () => {
+  test('the server measured the files: gains follow their loudness, the album gain is shared and applied when the album plays, and the player shows the waveform', async () => {
     const res = await fetch(`${BASE_URL}/api/song/album/${albumId}`);
     assert.equal(res.status, 200);
     const { album, songs } = await res.json();
@@ -166,7 +162,7 @@ describe('admin: add an album from a folder of tagged files', () => {
     await screenshot(listener, 'folder-waveform');
   });
 
-  step('clean up: delete the album', async () => {
+  test('clean up: delete the album', async () => {
     await deleteAlbumViaApi(ADMIN, albumId);
     leftover = '';
   });

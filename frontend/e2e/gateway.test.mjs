@@ -1,13 +1,13 @@
 // The local gateway (dev.d/gateway/nginx.conf.tmpl), over plain HTTP: routing,
 // SPA fallback, cache headers, gzip, request ids, and what must not leak.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { test } from '@playwright/test';
 import { BASE_URL } from './lib.mjs';
 
 const get = (path, headers = {}) => fetch(`${BASE_URL}${path}`, { headers, redirect: 'manual' });
 
-describe('gateway', () => {
-  it('serves the app with no-cache and a CSP, and falls back to it for client routes', async () => {
+test.describe('gateway', () => {
+  test('serves the app with no-cache and a CSP, and falls back to it for client routes', async () => {
     const index = await get('/');
     assert.equal(index.status, 200);
     assert.match(index.headers.get('content-type') ?? '', /text\/html/);
@@ -21,7 +21,7 @@ describe('gateway', () => {
     }
   });
 
-  it('caches hashed bundles for a year, gzips them, and hides source maps', async () => {
+  test('caches hashed bundles for a year, gzips them, and hides source maps', async () => {
     const html = await (await get('/')).text();
     const js = html.match(/\/assets\/[^"]+\.js/)?.[0];
     assert.ok(js, 'index.html references a bundle');
@@ -33,7 +33,7 @@ describe('gateway', () => {
     assert.equal((await get('/assets/missing-deadbeef.js')).status, 404, 'a missing asset is a 404, not the app');
   });
 
-  it('passes song-svc\'s own compressed catalogue bodies through, never compressing them again', async () => {
+  test('passes song-svc\'s own compressed catalogue bodies through, never compressing them again', async () => {
     const plain = await get('/api/song/', { 'accept-encoding': 'identity' });
     assert.equal(plain.status, 200);
     assert.equal(plain.headers.get('content-encoding'), null);
@@ -50,7 +50,7 @@ describe('gateway', () => {
     }
   });
 
-  it('routes each API prefix to its service, keeping the full path', async () => {
+  test('routes each API prefix to its service, keeping the full path', async () => {
     const jwks = await get('/api/user/.well-known/jwks.json');
     assert.equal(jwks.status, 200);
     assert.ok(Array.isArray((await jwks.json()).keys));
@@ -61,14 +61,14 @@ describe('gateway', () => {
     assert.equal(admin.status, 401, 'admin-svc answers (no token)');
   });
 
-  it('answers unknown API paths with problem+json, never the app', async () => {
+  test('answers unknown API paths with problem+json, never the app', async () => {
     const res = await get('/api/nope/thing');
     assert.equal(res.status, 404);
     assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
     assert.equal((await res.json()).status, 404);
   });
 
-  it('never exposes the services’ probes or metrics', async () => {
+  test('never exposes the services’ probes or metrics', async () => {
     for (const path of ['/healthz', '/readyz', '/metrics', '/api/user/../metrics', '/api/song/%2e%2e/metrics']) {
       const res = await get(path);
       const body = await res.text();
@@ -77,14 +77,14 @@ describe('gateway', () => {
     }
   });
 
-  it('passes a well-formed X-Request-Id through once, and replaces a malformed one', async () => {
+  test('passes a well-formed X-Request-Id through once, and replaces a malformed one', async () => {
     const ok = await get('/api/song/album', { 'x-request-id': 'e2e-req-42' });
     assert.equal(ok.headers.get('x-request-id'), 'e2e-req-42');
     const bad = await get('/api/song/album', { 'x-request-id': 'bad id {}' });
     assert.match(bad.headers.get('x-request-id') ?? '', /^[0-9a-f]{32}$/);
   });
 
-  it('refuses large API bodies with problem+json', async () => {
+  test('refuses large API bodies with problem+json', async () => {
     const res = await fetch(`${BASE_URL}/api/user/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

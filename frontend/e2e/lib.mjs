@@ -1,25 +1,24 @@
-// Shared helpers for the browser end-to-end tests (node:test + playwright-core
-// driving Debian's chromium). They run against the real stack behind the
+// Shared helpers for the browser end-to-end tests (Playwright Test driving
+// Debian's chromium; the browser and its launch options come from
+// ../playwright.config.mjs). They run against the real stack behind the
 // gateway: `./dev up` first, or `../dev.d/test/70-e2e.sh` (does both).
 //
 // Environment:
 //   E2E_BASE_URL        default http://127.0.0.1:8080
 //   E2E_MOTO_URL        default http://127.0.0.1:4566 (sent mail: /moto-api/data.json)
-//   E2E_CHROMIUM        default /usr/bin/chromium
+//   E2E_CHROMIUM        default /usr/bin/chromium (read by the config)
 //   E2E_FIXTURES        upload fixtures (cover.png + 2 MP3s, album/ with 3 tagged MP3s),
 //                       default ../.dev/e2e-fixtures;
 //                       generated with dev.d/demo/media.py when missing
 //   E2E_ADMIN_EMAIL / E2E_ADMIN_PASSWORD        the demo admin
 //   E2E_LISTENER_EMAIL / E2E_LISTENER_PASSWORD  the demo listener
-//   E2E_HEADED=1        show the browser (needs a display)
+//   E2E_HEADED=1        show the browser (needs a display; read by the config)
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { it } from 'node:test';
-import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '../..');
@@ -37,30 +36,12 @@ export const LISTENER = {
 
 fs.mkdirSync(ARTIFACTS, { recursive: true });
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
-
-/** A fresh browser (playwright gives every launch its own temporary profile). */
-export async function launchBrowser() {
-  return chromium.launch({
-    executablePath: process.env.E2E_CHROMIUM ?? '/usr/bin/chromium',
-    headless: process.env.E2E_HEADED !== '1',
-    args: CHROMIUM_ARGS,
-    timeout: 60_000,
-  });
-}
-
 /**
- * A new isolated context + page that records console errors, failed requests
- * and every 4xx/5xx API answer (with its body) into `log` for the report.
+ * A new isolated context + page of `browser` (the worker's `browser` fixture,
+ * from a flow's `test.beforeAll`; the flow's steps share it, and its
+ * `test.afterAll` closes the context) that records console errors, failed
+ * requests and every 4xx/5xx API answer (with its body) into `log` for the
+ * report.
  */
 export async function newPage(browser, name, log) {
   const context = await browser.newContext({
@@ -278,28 +259,4 @@ export function folderFixture() {
   const files = ['tone-a.mp3', 'tone-b.mp3', 'tone-c.mp3'];
   ensureFixtures(fixturesDir(), files.map((f) => path.join('album', f)));
   return { dir, album: 'Folder Album', artist: 'Folder Artist', titles: ['One', 'Two', 'Three'] };
-}
-
-/**
- * The steps of one flow, as `it`s of the current `describe` (run in order).
- * After the first failure the remaining steps are skipped (they depend on
- * it), and a screenshot of the failing page is saved.
- */
-export function flow(name, page) {
-  let broken = null;
-  return (title, fn) =>
-    it(title, async (t) => {
-      if (broken) {
-        t.skip(`after the failure of “${broken}”`);
-        return;
-      }
-      try {
-        await fn();
-      } catch (err) {
-        broken = title;
-        const p = page();
-        if (p) await screenshot(p, `FAILED-${name}-${title.replace(/[^a-z0-9]+/gi, '-')}`).catch(() => {});
-        throw err;
-      }
-    });
 }

@@ -1,29 +1,26 @@
 // Listener journey: register → verify by the emailed link → log in → album →
 // play → next → shuffle → reload keeps the session → log out.
 import assert from 'node:assert/strict';
-import { after, before, describe } from 'node:test';
-import { BASE_URL, assertCoverLoaded, audioTime, flow, launchBrowser, login, newPage, screenshot, uniqueSuffix, waitForMailLink, writeLog } from './lib.mjs';
+import { test } from '@playwright/test';
+import { BASE_URL, assertCoverLoaded, audioTime, login, newPage, screenshot, uniqueSuffix, waitForMailLink, writeLog } from './lib.mjs';
 
-let browser;
 let page;
 const log = [];
 
-before(async () => {
-  browser = await launchBrowser();
+test.beforeAll(async ({ browser }) => {
   ({ page } = await newPage(browser, 'listener', log));
 });
 
-after(async () => {
+test.afterAll(async () => {
   writeLog('listener-browser', log);
-  await browser?.close();
+  await page?.context().close();
 });
 
-describe('listener: register, verify, log in, play, next, shuffle, reload, log out', () => {
-  const step = flow('listener', () => page);
+test.describe.serial('listener: register, verify, log in, play, next, shuffle, reload, log out', () => {
   const user = { email: `e2e-${uniqueSuffix()}@listener.cadenza.test`, password: `Quiet-Harbour-${uniqueSuffix()}` };
   let albumUrl = '';
 
-  step('register a new account', async () => {
+  test('register a new account', async () => {
     await page.goto('/register');
     await page.getByTestId('register-email').fill(user.email);
     await page.getByTestId('register-password').fill(user.password);
@@ -32,19 +29,19 @@ describe('listener: register, verify, log in, play, next, shuffle, reload, log o
   });
 
   let link = '';
-  step('the verification email arrives with a link to the app', async () => {
+  test('the verification email arrives with a link to the app', async () => {
     link = await waitForMailLink(user.email, `${BASE_URL}/verify-email?token=`);
     assert.match(link, /token=[A-Za-z0-9_\-%.~]{20,}/);
   });
 
-  step('the verification link verifies the email', async () => {
+  test('the verification link verifies the email', async () => {
     await page.goto(link);
     const result = page.getByTestId('verify-email-result');
     await result.and(page.locator('[data-status="ok"], [data-status="error"]')).waitFor();
     assert.equal(await result.getAttribute('data-status'), 'ok', `verify page: ${await result.innerText()}`);
   });
 
-  step('log in lands on the home page with the catalogue', async () => {
+  test('log in lands on the home page with the catalogue', async () => {
     await login(page, user);
     const cards = page.getByTestId('album-card');
     await cards.first().waitFor();
@@ -55,7 +52,7 @@ describe('listener: register, verify, log in, play, next, shuffle, reload, log o
     await screenshot(page, 'home');
   });
 
-  step('open an album with several tracks', async () => {
+  test('open an album with several tracks', async () => {
     const cards = page.getByTestId('album-card');
     const demo = cards.filter({ hasText: 'Northern Lights' });
     await ((await demo.count()) ? demo.first() : cards.first()).click();
@@ -68,7 +65,7 @@ describe('listener: register, verify, log in, play, next, shuffle, reload, log o
     await screenshot(page, 'album');
   });
 
-  step('play: the audio element advances past 1 s', async () => {
+  test('play: the audio element advances past 1 s', async () => {
     await page.getByTestId('track-play').first().click();
     await page.waitForFunction(() => (document.querySelector('audio[data-testid="audio"]')?.currentTime ?? 0) > 1.2, null, { timeout: 30_000 })
       .catch(async (err) => {
@@ -80,7 +77,7 @@ describe('listener: register, verify, log in, play, next, shuffle, reload, log o
     await screenshot(page, 'player-playing');
   });
 
-  step('next: another track plays', async () => {
+  test('next: another track plays', async () => {
     const title = (await page.getByTestId('player-title').innerText()).trim();
     await page.getByTestId('player-next').click();
     await page.waitForFunction((before) => {
@@ -92,20 +89,20 @@ describe('listener: register, verify, log in, play, next, shuffle, reload, log o
     await page.waitForFunction(() => (document.querySelector('audio[data-testid="audio"]')?.currentTime ?? 0) > 0.5, null, { timeout: 30_000 });
   });
 
-  step('shuffle on', async () => {
+  test('shuffle on', async () => {
     const shuffle = page.getByTestId('player-shuffle');
     await shuffle.click();
     await page.waitForFunction(() => document.querySelector('[data-testid="player-shuffle"]')?.getAttribute('aria-pressed') === 'true');
   });
 
-  step('reload keeps the session (refresh cookie)', async () => {
+  test('reload keeps the session (refresh cookie)', async () => {
     await page.reload();
     await page.getByTestId('current-user').filter({ hasText: user.email }).waitFor();
     assert.equal(new URL(page.url()).pathname, new URL(albumUrl).pathname, 'still on the album page');
     await page.getByTestId('track-row').first().waitFor();
   });
 
-  step('log out, then a protected page redirects to log in', async () => {
+  test('log out, then a protected page redirects to log in', async () => {
     await page.getByTestId('logout').click();
     await page.waitForURL(/\/login/);
     await page.goto(albumUrl);

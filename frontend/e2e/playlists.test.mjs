@@ -4,27 +4,26 @@
 // second listener opens the link and can play but not edit; home shows
 // "Jump back in" after a counted play.
 import assert from 'node:assert/strict';
-import { after, before, describe } from 'node:test';
-import { audioTime, flow, launchBrowser, login, newPage, screenshot, uniqueSuffix, writeLog } from './lib.mjs';
+import { test } from '@playwright/test';
+import { audioTime, login, newPage, screenshot, uniqueSuffix, writeLog } from './lib.mjs';
 
 const listener = { email: process.env.E2E_LISTENER_EMAIL, password: process.env.E2E_LISTENER_PASSWORD };
 const other = { email: process.env.E2E_ADMIN_EMAIL, password: process.env.E2E_ADMIN_PASSWORD };
 
-let browser;
 let page;
 let page2;
 const log = [];
 
-before(async () => {
+test.beforeAll(async ({ browser }) => {
   assert.ok(listener.email && other.email, 'E2E_LISTENER_* and E2E_ADMIN_* are set by dev.d/test/70-e2e.sh');
-  browser = await launchBrowser();
   ({ page } = await newPage(browser, 'playlists', log));
   ({ page: page2 } = await newPage(browser, 'playlists-other', log));
 });
 
-after(async () => {
+test.afterAll(async () => {
   writeLog('playlists-browser', log);
-  await browser?.close();
+  await page?.context().close();
+  await page2?.context().close();
 });
 
 /** Song ids of the playlist page's rows, in order. */
@@ -45,13 +44,12 @@ async function addTo(p, name) {
 const moveAnswered = (p) =>
   p.waitForResponse((r) => r.url().includes('/position') && r.request().method() === 'PUT', { timeout: 15_000 });
 
-describe('playlists: build, reorder, play, share; history on home', () => {
-  const step = flow('playlists', () => page);
+test.describe.serial('playlists: build, reorder, play, share; history on home', () => {
   const name = `E2E mix ${uniqueSuffix()}`;
   let url = '';
   let added = [];
 
-  step('log in and create a playlist', async () => {
+  test('log in and create a playlist', async () => {
     await login(page, listener);
     await page.goto('/playlists');
     await page.getByTestId('playlist-new-name').fill(name);
@@ -59,7 +57,7 @@ describe('playlists: build, reorder, play, share; history on home', () => {
     await page.getByTestId('playlist-link').filter({ hasText: name }).waitFor();
   });
 
-  step('add three songs from an album', async () => {
+  test('add three songs from an album', async () => {
     await page.goto('/');
     const cards = page.getByTestId('album-card');
     await cards.first().waitFor();
@@ -75,7 +73,7 @@ describe('playlists: build, reorder, play, share; history on home', () => {
     }
   });
 
-  step('add a song from search', async () => {
+  test('add a song from search', async () => {
     await page.goto('/search');
     await page.getByTestId('search-input').fill('Lighthouse');
     const song = page.getByTestId('search-result-song').first();
@@ -84,7 +82,7 @@ describe('playlists: build, reorder, play, share; history on home', () => {
     await addTo(page, name);
   });
 
-  step('the playlist lists the four songs in the order added', async () => {
+  test('the playlist lists the four songs in the order added', async () => {
     await page.goto('/playlists');
     await page.getByTestId('playlist-link').filter({ hasText: name }).click();
     await page.getByTestId('playlist-row').nth(3).waitFor();
@@ -96,7 +94,7 @@ describe('playlists: build, reorder, play, share; history on home', () => {
     await screenshot(page, 'playlist');
   });
 
-  step('reorder with the keyboard: Alt+ArrowUp moves the third song up', async () => {
+  test('reorder with the keyboard: Alt+ArrowUp moves the third song up', async () => {
     await page.getByTestId('playlist-row').nth(2).getByTestId('track-drag').focus();
     const answered = moveAnswered(page);
     await page.keyboard.press('Alt+ArrowUp');
@@ -109,7 +107,7 @@ describe('playlists: build, reorder, play, share; history on home', () => {
     added = want;
   });
 
-  step('reorder by dragging the first song onto the last', async () => {
+  test('reorder by dragging the first song onto the last', async () => {
     const rows = page.getByTestId('playlist-row');
     const answered = moveAnswered(page);
     await rows.nth(0).getByTestId('track-drag').dragTo(rows.nth(3));
@@ -125,7 +123,7 @@ describe('playlists: build, reorder, play, share; history on home', () => {
     added = want;
   });
 
-  step('play in order, then shuffled', async () => {
+  test('play in order, then shuffled', async () => {
     await page.getByTestId('playlist-play').click();
     await page.waitForFunction((t) => [...document.querySelectorAll('audio')].some((a) => !a.paused && a.currentTime > t), 1, { timeout: 30_000 });
     assert.equal(await page.getByTestId('playlist-row').first().getAttribute('data-current'), 'true', 'the first song plays first');
@@ -134,7 +132,7 @@ describe('playlists: build, reorder, play, share; history on home', () => {
     assert.equal(await page.locator('[data-testid="playlist-row"][data-current="true"]').count(), 1, 'one of its songs plays');
   });
 
-  step('a counted play shows under "Jump back in" on home', async () => {
+  test('a counted play shows under "Jump back in" on home', async () => {
     // A demo song is 28-40 s long: it counts after half of it, when the
     // player reports the play.
     const counted = page.waitForResponse((r) => r.url().endsWith('/api/user/plays') && r.request().method() === 'POST', { timeout: 60_000 });
@@ -155,7 +153,7 @@ describe('playlists: build, reorder, play, share; history on home', () => {
     await screenshot(page, 'home-jump-back-in');
   });
 
-  step('share it; another listener opens the link and can play but not edit', async () => {
+  test('share it; another listener opens the link and can play but not edit', async () => {
     await page.goto(url);
     await page.getByTestId('playlist-share').click();
     await page.getByText('Shared playlist').waitFor();
@@ -171,7 +169,7 @@ describe('playlists: build, reorder, play, share; history on home', () => {
     await screenshot(page2, 'playlist-shared');
   });
 
-  step('the owner deletes it', async () => {
+  test('the owner deletes it', async () => {
     page.once('dialog', (d) => void d.accept());
     await page.getByTestId('playlist-delete').click();
     await page.waitForURL('**/playlists');
