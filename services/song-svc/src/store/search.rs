@@ -1,7 +1,7 @@
 //! Search over both tables, ranked: song titles, song artists and album
 //! names (albums: names and artists).
 
-use cadenza_catalog::{AlbumRow, Snapshot};
+use cadenza_catalog::{AlbumRow, Snapshot, ALBUM_COLUMNS};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -59,8 +59,8 @@ impl Store {
         limit: i64,
     ) -> sqlx::Result<SearchBody> {
         let like = format!("%{}%", escape_like(q));
-        let albums = sqlx::query_as::<_, AlbumRow>(
-            "SELECT id, name, artist, thumbnail_key, created_at, updated_at, gain_db FROM ( \
+        let albums = sqlx::query_as::<_, AlbumRow>(&format!(
+            "SELECT {ALBUM_COLUMNS} FROM ( \
                SELECT a.*, GREATEST( \
                    similarity(lower(a.name), $1), word_similarity($1, lower(a.name)), \
                    similarity(lower(a.artist), $1), word_similarity($1, lower(a.artist))) \
@@ -73,14 +73,14 @@ impl Store {
                   OR lower(a.name) LIKE $2 OR lower(a.artist) LIKE $2 \
                   OR to_tsvector('simple', a.name) @@ plainto_tsquery('simple', $1) \
                   OR to_tsvector('simple', a.artist) @@ plainto_tsquery('simple', $1) \
-             ) ranked ORDER BY score DESC, created_at DESC, id LIMIT $3",
-        )
+             ) ranked ORDER BY score DESC, created_at DESC, id LIMIT $3"
+        ))
         .bind(q)
         .bind(&like)
         .bind(limit)
         .fetch_all(&mut *db)
         .await?;
-        let songs = sqlx::query_as::<_, SongListRow>(
+        let songs = sqlx::query_as::<_, SongListRow>(&format!(
             "SELECT id, album_id, title, artist, duration_seconds, track_number, image_key, \
                     created_at, album_thumbnail_key, track_gain_db, album_gain_db, status FROM ( \
                SELECT s.*, a.thumbnail_key AS album_thumbnail_key, m.track_gain_db, \
@@ -93,15 +93,15 @@ impl Store {
                         THEN 0.5 ELSE 0 END AS score \
                FROM songs s JOIN albums a ON a.id = s.album_id \
                LEFT JOIN song_media m ON m.song_id = s.id AND m.audio_key = s.audio_key \
-               WHERE s.status = 'ready' AND (lower(s.title) % $1 OR $1 <% lower(s.title) \
+               WHERE {READY} AND (lower(s.title) % $1 OR $1 <% lower(s.title) \
                   OR lower(s.artist) % $1 OR $1 <% lower(s.artist) \
                   OR lower(a.name) % $1 OR $1 <% lower(a.name) \
                   OR lower(s.title) LIKE $2 OR lower(s.artist) LIKE $2 OR lower(a.name) LIKE $2 \
                   OR to_tsvector('simple', s.title) @@ plainto_tsquery('simple', $1) \
                   OR to_tsvector('simple', s.artist) @@ plainto_tsquery('simple', $1) \
                   OR to_tsvector('simple', a.name) @@ plainto_tsquery('simple', $1)) \
-             ) ranked ORDER BY score DESC, created_at, id LIMIT $3",
-        )
+             ) ranked ORDER BY score DESC, created_at, id LIMIT $3"
+        ))
         .bind(q)
         .bind(&like)
         .bind(limit)
@@ -130,9 +130,12 @@ impl Store {
             });
         }
         let query = format!("{word}:*");
-        let albums = sqlx::query_as::<_, AlbumRow>(
-            "SELECT id, name, artist, thumbnail_key, created_at, updated_at, gain_db FROM albums a              WHERE to_tsvector('simple', a.name) @@ to_tsquery('simple', $1)                 OR to_tsvector('simple', a.artist) @@ to_tsquery('simple', $1)              ORDER BY created_at DESC, id LIMIT $2",
-        )
+        let albums = sqlx::query_as::<_, AlbumRow>(&format!(
+            "SELECT {ALBUM_COLUMNS} FROM albums a \
+             WHERE to_tsvector('simple', a.name) @@ to_tsquery('simple', $1) \
+                OR to_tsvector('simple', a.artist) @@ to_tsquery('simple', $1) \
+             ORDER BY created_at DESC, id LIMIT $2"
+        ))
         .bind(&query)
         .bind(limit)
         .fetch_all(&mut *db)
