@@ -11,10 +11,15 @@
 # shellcheck source=dev.d/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-METRICS_SERVICES=(user-svc:5000 admin-svc:5001 song-svc:7000 media-worker:7100 dev-edge:8090 mailer:5003)
+# The Rust services and their ports come from the service table
+# (dev.d/services.tsv, "name package port ..."), the others are listed here.
+metrics_services() {
+  awk -F'\t' '!/^#/ && NF >= 3 { print $1 ":" $3 }' "$CADENZA_ROOT/dev.d/services.tsv"
+  printf '%s\n' dev-edge:8090 mailer:5003
+}
 metrics_targets() {
   local entry name port reg code
-  for entry in "${METRICS_SERVICES[@]}"; do
+  for entry in $(metrics_services); do
     name=${entry%%:*}
     port=${entry#*:}
     if [[ -f "$CADENZA_RUN/urls" ]]; then
