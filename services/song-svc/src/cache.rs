@@ -167,6 +167,10 @@ pub mod keys {
     pub fn stream_meta(id: Uuid) -> String {
         format!("song:{id}:stream")
     }
+    /// `/{id}/waveform`: its ETag and body.
+    pub fn waveform(id: Uuid) -> String {
+        format!("song:{id}:waveform")
+    }
 }
 
 /// A value and the catalogue version it was read at.
@@ -871,6 +875,7 @@ fn song_keys(song_id: Uuid, album_id: Uuid) -> Vec<String> {
         keys::album(album_id),
         keys::song(song_id),
         keys::stream_meta(song_id),
+        keys::waveform(song_id),
     ]
 }
 

@@ -105,23 +105,30 @@ pub async fn waveform(
     Path(IdParam { id }): Path<IdParam>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let (audio_key, peaks) = state
-        .store
-        .waveform(id)
+    // Cached as the ETag, a newline, then the JSON body: the ETag is
+    // worked out once per load, not per request.
+    let loader = state.clone();
+    let entry = state
+        .cache
+        .get_or_load(&keys::waveform(id), move || async move {
+            Ok(loader.store.waveform(id).await?.map(|row| {
+                row.map(|(audio_key, peaks)| {
+                    let mut entry = etag_of(&audio_key).into_bytes();
+                    entry.push(b'\n');
+                    entry.extend_from_slice(&to_bytes(&WaveformBody { peaks }));
+                    Bytes::from(entry)
+                })
+            }))
+        })
         .await?
         .ok_or_else(|| Problem::not_found(format!("no waveform for song {id}")))?;
-    // The audio key names one immutable object: its uuid is the version.
-    let etag = format!(
-        "\"{}\"",
-        audio_key
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .split('.')
-            .next()
-            .unwrap_or_default()
-    );
-    let etag = HeaderValue::from_str(&etag).map_err(|_| Problem::internal("bad etag"))?;
+    let split = entry
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or_else(|| Problem::internal("waveform cache entry without an ETag"))?;
+    let etag = HeaderValue::from_maybe_shared(entry.slice(..split))
+        .map_err(|_| Problem::internal("bad waveform ETag"))?;
+    let body = entry.slice(split + 1..);
     let cache = [
         (header::ETAG, etag.clone()),
         (
@@ -143,5 +150,12 @@ pub async fn waveform(
     if matches {
         return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
     }
-    Ok((cache, json(to_bytes(&WaveformBody { peaks }))).into_response())
+    Ok((cache, json(body)).into_response())
+}
+
+/// The audio key names one immutable object (`songs/<uuid>.<ext>`): its
+/// uuid is the waveform's version.
+fn etag_of(audio_key: &str) -> String {
+    let name = audio_key.rsplit('/').next().unwrap_or_default();
+    format!("\"{}\"", name.split('.').next().unwrap_or_default())
 }

@@ -154,26 +154,34 @@ impl Store {
         })
     }
 
-    /// A ready song's waveform peaks and the audio they were read from.
+    /// A ready song's waveform peaks and the audio they were read from,
+    /// read in one snapshot (cached).
     #[tracing::instrument(name = "db.waveform", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
-    pub async fn waveform(&self, id: Uuid) -> sqlx::Result<Option<(String, Vec<u8>)>> {
-        sqlx::query_as(
+    pub async fn waveform(&self, id: Uuid) -> sqlx::Result<Versioned<Option<Waveform>>> {
+        let mut snap = Snapshot::begin(&self.pool).await?;
+        let row = sqlx::query_as(&format!(
             "SELECT m.audio_key, m.peaks FROM songs s \
              JOIN song_media m ON m.song_id = s.id AND m.audio_key = s.audio_key \
-             WHERE s.id = $1 AND s.status = 'ready' AND m.peaks IS NOT NULL",
-        )
+             WHERE s.id = $1 AND {READY} AND m.peaks IS NOT NULL"
+        ))
         .bind(id)
-        .fetch_optional(&self.pool)
-        .await
+        .fetch_optional(&mut *snap.tx)
+        .await?;
+        let version = snap.version;
+        snap.finish().await?;
+        Ok(Versioned {
+            version,
+            value: row,
+        })
     }
 
     /// What `/stream/{id}` needs, read in one snapshot (cached).
     #[tracing::instrument(name = "db.stream_meta", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn stream_meta(&self, id: Uuid) -> sqlx::Result<Versioned<Option<StreamMeta>>> {
         let mut snap = Snapshot::begin(&self.pool).await?;
-        let row: Option<(String, f64)> = sqlx::query_as(
-            "SELECT audio_key, duration_seconds FROM songs WHERE id = $1 AND status = 'ready'",
-        )
+        let row: Option<(String, f64)> = sqlx::query_as(&format!(
+            "SELECT audio_key, duration_seconds FROM songs s WHERE s.id = $1 AND {READY}"
+        ))
         .bind(id)
         .fetch_optional(&mut *snap.tx)
         .await?;
@@ -188,3 +196,6 @@ impl Store {
         })
     }
 }
+
+/// A ready song's waveform: the audio key it was read from, and its peaks.
+pub type Waveform = (String, Vec<u8>);
