@@ -106,6 +106,16 @@ pub struct SongEvent {
     pub song_id: Uuid,
     #[serde(rename = "albumId")]
     pub album_id: Uuid,
+    /// `song:updated` only: true when the song stayed in its album, so a
+    /// reader may drop just that song's and that album's entries. Absent
+    /// (false) means "may have moved" (and from older publishers): a
+    /// reader refreshes everything.
+    #[serde(rename = "sameAlbum", default, skip_serializing_if = "is_false")]
+    pub same_album: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -366,6 +376,7 @@ mod tests {
         let e = Envelope::new(SongEvent {
             song_id: Uuid::nil(),
             album_id: Uuid::nil(),
+            same_album: false,
         });
         let v = serde_json::to_value(&e).unwrap();
         assert!(v["eventId"].is_string());

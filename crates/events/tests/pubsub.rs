@@ -57,7 +57,14 @@ async fn subscribers_receive_enveloped_events_on_contract_channels_only_in_their
         .unwrap();
     let id = publisher(&infra().redis_url, &ns)
         .await
-        .publish(channel::SONG_CREATED, SongEvent { song_id, album_id })
+        .publish(
+            channel::SONG_CREATED,
+            SongEvent {
+                song_id,
+                album_id,
+                same_album: false,
+            },
+        )
         .await
         .unwrap();
 
@@ -68,7 +75,14 @@ async fn subscribers_receive_enveloped_events_on_contract_channels_only_in_their
     assert_eq!(ch, "song:created");
     let env: Envelope<SongEvent> = serde_json::from_str(&payload).unwrap();
     assert_eq!(env.event_id, id);
-    assert_eq!(env.payload, SongEvent { song_id, album_id });
+    assert_eq!(
+        env.payload,
+        SongEvent {
+            song_id,
+            album_id,
+            same_album: false
+        }
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(
         sink.messages.lock().unwrap().len(),

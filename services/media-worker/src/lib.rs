@@ -295,6 +295,8 @@ impl Worker {
                     cadenza_events::SongEvent {
                         song_id: w.song_id,
                         album_id: w.album_id,
+                        // A verdict never moves a song.
+                        same_album: true,
                     },
                     w.version,
                 )

@@ -824,6 +824,11 @@ impl CatalogCache {
             (channel::SONG_CREATED | channel::SONG_DELETED, Some(album), Some(song)) => {
                 Some(song_keys(song, album))
             }
+            // A song that stayed in its album (every media-worker verdict,
+            // an admin's edit): that song and that album.
+            (channel::SONG_UPDATED, Some(album), Some(song)) if event.same_album => {
+                Some(song_keys(song, album))
+            }
             // An album's name or cover shows in every song of it, a deleted
             // album takes its songs with it, and an updated song may have
             // moved album (the event names only the new one): everything.
@@ -866,6 +871,8 @@ struct CatalogueEvent {
     album_id: Option<Uuid>,
     #[serde(rename = "songId")]
     song_id: Option<Uuid>,
+    #[serde(rename = "sameAlbum", default)]
+    same_album: bool,
     version: Option<i64>,
 }
 

@@ -348,3 +348,76 @@ async fn a_change_no_event_ever_announces_shows_once_the_ttl_runs_out() {
     )
     .await;
 }
+
+async fn cache_misses(w: &World) -> f64 {
+    let text = w
+        .http
+        .get(w.server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("songsvc_cache_total{result=\"miss\"} "))
+        .map_or(0.0, |v| v.parse().unwrap())
+}
+
+async fn retitle(w: &World, song: uuid::Uuid, title: &str) {
+    sqlx::query("UPDATE songs SET title = $2 WHERE id = $1")
+        .bind(song)
+        .bind(title)
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+}
+
+/// A song that stayed in its album (every media-worker verdict) refreshes
+/// that song and that album only: the rest of the catalogue stays cached.
+/// An update that may have moved the song still refreshes everything.
+#[tokio::test]
+async fn an_update_in_place_refreshes_only_its_song_and_album() {
+    let w = World::new().await;
+    w.cache_live().await;
+    let here = insert_album(&w.db.pool, "Here", "H").await;
+    let elsewhere = insert_album(&w.db.pool, "Elsewhere", "E").await;
+    let (one, _) = song(&w.db.pool, here, "One", 1).await;
+    song(&w.db.pool, elsewhere, "Other", 1).await;
+    w.album_event(ALBUM_CREATED, elsewhere).await;
+    eventually(Duration::from_secs(5), "both albums", || async {
+        (song_count(&w, here).await == 1 && song_count(&w, elsewhere).await == 1).then_some(())
+    })
+    .await;
+    assert_eq!(w.json(&format!("/{one}")).await["title"], "One");
+
+    retitle(&w, one, "Uno").await;
+    w.song_updated_in_place(one, here).await;
+    eventually(Duration::from_secs(5), "the song and its album", || async {
+        let album = w.json(&format!("/album/{here}")).await;
+        (album["songs"][0]["title"] == "Uno" && w.json(&format!("/{one}")).await["title"] == "Uno")
+            .then_some(())
+    })
+    .await;
+    let misses = cache_misses(&w).await;
+    assert_eq!(song_count(&w, elsewhere).await, 1);
+    assert_eq!(
+        cache_misses(&w).await,
+        misses,
+        "the other album is still served from the cache"
+    );
+
+    // Without sameAlbum the song may have moved: everything is refreshed.
+    retitle(&w, one, "Eins").await;
+    w.song_event(SONG_UPDATED, one, here).await;
+    eventually(Duration::from_secs(5), "the update", || async {
+        (w.json(&format!("/{one}")).await["title"] == "Eins").then_some(())
+    })
+    .await;
+    let misses = cache_misses(&w).await;
+    assert_eq!(song_count(&w, elsewhere).await, 1);
+    assert!(
+        cache_misses(&w).await > misses,
+        "a global refresh reads it again"
+    );
+}

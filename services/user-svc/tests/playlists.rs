@@ -626,6 +626,7 @@ async fn a_deleted_song_leaves_every_playlist_and_favourite_list() {
     let event = SongEvent {
         song_id: gone.parse().unwrap(),
         album_id: album,
+        same_album: false,
     };
     cadenza_testkit::eventually(
         std::time::Duration::from_secs(10),

@@ -224,6 +224,7 @@ pub async fn delete(
                 SongEvent {
                     song_id: song.id,
                     album_id: album.id,
+                    same_album: false,
                 },
                 written.version,
             )

@@ -163,6 +163,7 @@ pub async fn create(
             SongEvent {
                 song_id: row.id,
                 album_id: row.album_id,
+                same_album: false,
             },
             written.version,
         )
@@ -271,6 +272,7 @@ pub async fn update(
             SongEvent {
                 song_id: after.id,
                 album_id: after.album_id,
+                same_album: before.album_id == after.album_id,
             },
             written.version,
         )
@@ -314,6 +316,7 @@ pub async fn delete(
             SongEvent {
                 song_id: song.id,
                 album_id: song.album_id,
+                same_album: false,
             },
             written.version,
         )

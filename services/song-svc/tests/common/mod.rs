@@ -113,8 +113,20 @@ impl World {
         let payload = SongEvent {
             song_id: song,
             album_id: album,
+            same_album: false,
         };
         self.publish_versioned(ch, payload).await;
+    }
+
+    /// `song:updated` for a song that stayed in its album (a media-worker
+    /// verdict, an admin's edit of its title).
+    pub async fn song_updated_in_place(&self, song: Uuid, album: Uuid) {
+        let payload = SongEvent {
+            song_id: song,
+            album_id: album,
+            same_album: true,
+        };
+        self.publish_versioned(channel::SONG_UPDATED, payload).await;
     }
 
     pub async fn album_event(&self, ch: &str, album: Uuid) {
@@ -142,6 +154,7 @@ impl World {
                 SongEvent {
                     song_id: song,
                     album_id: album,
+                    same_album: false,
                 },
             )
             .await
