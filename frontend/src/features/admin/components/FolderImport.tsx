@@ -256,8 +256,8 @@ export function FolderImport() {
     void uploadRows([row], albumId, albumArtist.trim());
   };
 
-  const polling = albumId !== null && rows.some((r) => r.status === 'processing');
-  useSongStatusPolling(albumId, polling, (songs) => {
+  const processingIds = rows.flatMap((r) => (r.status === 'processing' && r.songId ? [r.songId] : []));
+  useSongStatusPolling(albumId, processingIds, (songs) => {
     const byId = new Map(songs.map((s) => [s.id, s]));
     setRows((rs) =>
       rs.map((r) => {

@@ -91,8 +91,8 @@ export function SongsTab() {
   );
   const nextTrackNumber = sorted.reduce((max, s) => Math.max(max, s.trackNumber ?? 0), 0) + 1;
   // Songs the media worker has not read yet: follow them until they settle.
-  const processing = sorted.some((s) => songStatus(s) === 'processing');
-  useSongStatusPolling(albumId || null, processing, (fresh) => songs.setData(() => fresh));
+  const processingIds = sorted.flatMap((s) => (songStatus(s) === 'processing' ? [s.id] : []));
+  useSongStatusPolling(albumId || null, processingIds, (fresh) => songs.setData(() => fresh));
 
   const confirmDelete = async () => {
     if (!deleting) return;
