@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AdminSong } from '../types';
-import { allSettled, pollDelay, pollSongStatuses, processingKey, songStatus, watchedSettled, type Clock } from './status';
+import { allSettled, mergeStatuses, pollDelay, pollSongStatuses, processingKey, songStatus, watchedSettled, type Clock } from './status';
 
 const song = (id: string, status?: AdminSong['status']): AdminSong => ({ id, title: id, artist: 'A', duration: 1, albumId: 'al', ...(status ? { status } : {}) });
 
@@ -149,5 +149,32 @@ describe('watchedSettled / processingKey', () => {
     expect(processingKey(['b', 'a'])).toBe('a,b');
     expect(processingKey(['a', 'b'])).toBe(processingKey(['b', 'a']));
     expect(processingKey([])).toBe('');
+  });
+});
+
+describe('mergeStatuses', () => {
+  it('takes only status and statusReason, by id, from an answer that may be older than the list', () => {
+    const current: AdminSong[] = [
+      { ...song('a', 'processing'), title: 'Renamed after the poll was sent' },
+      song('b', 'processing'),
+      song('c', 'processing'),
+    ];
+    const fresh: AdminSong[] = [
+      { ...song('a', 'ready'), title: 'Old title' },
+      { ...song('b', 'rejected'), statusReason: 'not audio' },
+      song('deleted', 'ready'), // deleted meanwhile: not brought back
+    ];
+    const merged = mergeStatuses(current, fresh);
+    expect(merged).toEqual([
+      { ...song('a', 'ready'), title: 'Renamed after the poll was sent' },
+      { ...song('b', 'rejected'), statusReason: 'not audio' },
+      song('c', 'processing'), // missing from the answer: unchanged
+    ]);
+    expect(mergeStatuses(undefined, fresh)).toBeUndefined();
+  });
+
+  it('keeps the same list when nothing changed', () => {
+    const current = [song('a', 'processing')];
+    expect(mergeStatuses(current, [song('a', 'processing')])).toBe(current);
   });
 });

@@ -19,6 +19,26 @@ export function watchedSettled(songs: Pick<AdminSong, 'id' | 'status'>[], watche
   return watched.every((id) => present.has(id));
 }
 
+/**
+ * A poll answer merged into the list shown: only `status` and `statusReason`,
+ * by id. The answer may be older than a delete, edit or reload made since it
+ * was sent, so songs not in the list are not added and songs missing from the
+ * answer keep their data. The same array when nothing changed.
+ */
+export function mergeStatuses(current: AdminSong[] | undefined, fresh: AdminSong[]): AdminSong[] | undefined {
+  if (!current) return current;
+  const byId = new Map(fresh.map((s) => [s.id, s]));
+  let changed = false;
+  const merged = current.map((s) => {
+    const f = byId.get(s.id);
+    if (!f || (f.status === s.status && (f.statusReason ?? null) === (s.statusReason ?? null))) return s;
+    changed = true;
+    const { status: _status, statusReason: _reason, ...rest } = s;
+    return { ...rest, ...(f.status !== undefined ? { status: f.status } : {}), ...(f.statusReason !== undefined ? { statusReason: f.statusReason } : {}) };
+  });
+  return changed ? merged : current;
+}
+
 /** A stable key for a set of processing song ids: sorted, comma-joined ('' for none). */
 export const processingKey = (ids: readonly string[]) => [...ids].sort().join(',');
 
