@@ -10,6 +10,7 @@ import { addSongTask, failureText, worthRetrying } from '../lib/add-song';
 import { chooseCover, embeddedCoverFile, folderCover } from '../lib/cover';
 import { checkFile, contentTypeOf, readAudioDuration } from '../lib/files';
 import { pickedFromDataTransfer, pickedFromFileList, sortFolder, type PickedFile } from '../lib/folder';
+import { whileRunning } from '../lib/phase';
 import { runPool, type PoolEvent, type PoolTask } from '../lib/pool';
 import { songStatus } from '../lib/status';
 import { buildFolderForm, readTags, type FolderSong } from '../lib/tags';
@@ -253,11 +254,11 @@ export function FolderImport() {
 
   const retry = (row: Row) => {
     if (!albumId) return;
-    void uploadRows([row], albumId, albumArtist.trim());
+    void whileRunning(setPhase, () => uploadRows([row], albumId, albumArtist.trim()), () => abort.current?.signal.aborted ?? false);
   };
 
-  const polling = albumId !== null && rows.some((r) => r.status === 'processing');
-  useSongStatusPolling(albumId, polling, (songs) => {
+  const processingIds = rows.flatMap((r) => (r.status === 'processing' && r.songId ? [r.songId] : []));
+  useSongStatusPolling(albumId, processingIds, (songs) => {
     const byId = new Map(songs.map((s) => [s.id, s]));
     setRows((rs) =>
       rs.map((r) => {

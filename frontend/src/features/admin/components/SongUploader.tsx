@@ -1,17 +1,17 @@
-import { useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { Button, CloseIcon, IconButton, ProgressBar, toast } from '@/components/ui';
 import { errorMessage } from '@/lib/api-client';
 import { formatBytes, formatDuration } from '@/lib/format';
 import { addSongTask, failureText, worthRetrying } from '../lib/add-song';
 import { AUDIO_TYPES, checkFile, contentTypeOf, readAudioDuration, titleFromFileName } from '../lib/files';
 import { runPool, type PoolEvent } from '../lib/pool';
-import type { AdminSong } from '../types';
-import type { AdminAlbum } from '../types';
+import type { AdminAlbum, AdminSong } from '../types';
 
 type Status = 'reading' | 'ready' | 'uploading' | 'saving' | 'done' | 'error';
 
 interface Draft {
-  key: number;
+  /** Also the pool task's id. */
+  key: string;
   file: File;
   title: string;
   artist: string;
@@ -42,8 +42,15 @@ export function SongUploader({ album, nextTrackNumber, onAdded }: { album: Admin
   const [running, setRunning] = useState(false);
   const inputRef = useRef<HTMLInputElement>(null);
   const inputId = useId();
+  // Aborted when the uploader goes away (leaving the tab): no more uploads, no more toasts.
+  const abort = useRef<AbortController | null>(null);
+  useEffect(() => {
+    const ctrl = new AbortController();
+    abort.current = ctrl;
+    return () => ctrl.abort();
+  }, []);
 
-  const patch = (key: number, changes: Partial<Draft>) =>
+  const patch = (key: string, changes: Partial<Draft>) =>
     setDrafts((ds) => ds.map((d) => (d.key === key ? { ...d, ...changes } : d)));
 
   const addFiles = (files: FileList | null) => {
@@ -58,7 +65,7 @@ export function SongUploader({ album, nextTrackNumber, onAdded }: { album: Admin
         continue;
       }
       accepted.push({
-        key: ++draftKey,
+        key: `d${++draftKey}`,
         file,
         title: titleFromFileName(file.name),
         artist: album.artist,
@@ -85,10 +92,12 @@ export function SongUploader({ album, nextTrackNumber, onAdded }: { album: Admin
       toast.error(`${invalid.file.name}: title, artist and a positive track number are required.`);
       return;
     }
+    const signal = abort.current?.signal;
+    if (!signal || signal.aborted) return;
     setRunning(true);
-    const key = (d: Draft) => String(d.key);
     const onEvent = (e: PoolEvent<AdminSong>) => {
-      const k = Number(e.id);
+      if (signal.aborted) return;
+      const k = e.id;
       if (e.type === 'start') patch(k, { status: 'uploading', progress: 0, error: null });
       else if (e.type === 'progress') patch(k, e.percent >= 100 ? { status: 'saving', progress: 100 } : { progress: e.percent });
       else if (e.type === 'retry') patch(k, { error: `${failureText(e.error)} Trying again…` });
@@ -105,7 +114,7 @@ export function SongUploader({ album, nextTrackNumber, onAdded }: { album: Admin
     await runPool(
       todo.map((d) =>
         addSongTask({
-          id: key(d),
+          id: d.key,
           file: d.file,
           contentType: contentTypeOf(d.file),
           title: d.title,
@@ -115,9 +124,9 @@ export function SongUploader({ album, nextTrackNumber, onAdded }: { album: Admin
           duration: d.duration,
         }),
       ),
-      { concurrency: 3, retries: 1, retryable: worthRetrying, onEvent },
+      { concurrency: 3, retries: 1, retryable: worthRetrying, onEvent, signal },
     );
-    setRunning(false);
+    if (!signal.aborted) setRunning(false);
   };
 
   const ready = drafts.filter((d) => d.status === 'ready' || (d.status === 'error' && d.duration !== null)).length;

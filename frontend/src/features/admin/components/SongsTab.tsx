@@ -5,7 +5,7 @@ import { ApiError, errorMessage } from '@/lib/api-client';
 import { formatDuration } from '@/lib/format';
 import { useAsync } from '@/lib/use-async';
 import { deleteSong, listAlbums, listAlbumSongs, updateSong } from '../api';
-import { songStatus } from '../lib/status';
+import { mergeStatuses, songStatus } from '../lib/status';
 import { useSongStatusPolling } from '../lib/use-song-status';
 import type { AdminSong } from '../types';
 import { SongUploader } from './SongUploader';
@@ -91,8 +91,8 @@ export function SongsTab() {
   );
   const nextTrackNumber = sorted.reduce((max, s) => Math.max(max, s.trackNumber ?? 0), 0) + 1;
   // Songs the media worker has not read yet: follow them until they settle.
-  const processing = sorted.some((s) => songStatus(s) === 'processing');
-  useSongStatusPolling(albumId || null, processing, (fresh) => songs.setData(() => fresh));
+  const processingIds = sorted.flatMap((s) => (songStatus(s) === 'processing' ? [s.id] : []));
+  useSongStatusPolling(albumId || null, processingIds, (fresh) => songs.setData((current) => mergeStatuses(current, fresh)));
 
   const confirmDelete = async () => {
     if (!deleting) return;

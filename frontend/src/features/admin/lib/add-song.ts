@@ -1,5 +1,5 @@
 import { ApiError, errorMessage } from '@/lib/api-client';
-import { createSong, type NewSong } from '../api';
+import { createSong, listAlbumSongs, type NewSong } from '../api';
 import { uploadFile } from '../api/upload';
 import type { AdminSong } from '../types';
 import { isAbort, type PoolTask } from './pool';
@@ -40,18 +40,27 @@ export function failureText(err: unknown): string {
   return [errorMessage(err, 'Upload failed.'), ...fields].join(' ');
 }
 
+/** admin-svc's answer when the audio object already belongs to a song: 422 naming `audioKey`. */
+export const audioKeyTaken = (err: unknown) => err instanceof ApiError && err.status === 422 && err.fieldErrors.some((e) => e.field === 'audioKey');
+
 export interface AddSongDeps {
   upload: typeof uploadFile;
   create: typeof createSong;
+  /** The album's songs (to find one an earlier create made but whose answer was lost). */
+  list: (albumId: string, signal?: AbortSignal) => Promise<AdminSong[]>;
 }
 
 /**
  * The pool task that adds one song: upload the audio through a presigned
  * URL (progress 0–100), then `POST /api/admin/song`. A retry after the
  * upload succeeded only repeats the create (the object is already there).
+ * When an earlier create was sent (an automatic or manual retry) and this one
+ * is refused because the audio key is already used, that create did commit
+ * (only its answer was lost): the album's song with that key is the result.
  */
-export function addSongTask(song: SongToAdd, deps: AddSongDeps = { upload: uploadFile, create: createSong }): PoolTask<AdminSong> {
+export function addSongTask(song: SongToAdd, deps: AddSongDeps = { upload: uploadFile, create: createSong, list: listAlbumSongs }): PoolTask<AdminSong> {
   let audioKey: string | null = null;
+  let createSent = false;
   return {
     id: song.id,
     run: async ({ onProgress, signal }) => {
@@ -68,7 +77,17 @@ export function addSongTask(song: SongToAdd, deps: AddSongDeps = { upload: uploa
         albumId: song.albumId,
         trackNumber: song.trackNumber,
       };
-      return createdSong(await deps.create(body), body);
+      const retried = createSent;
+      createSent = true;
+      try {
+        return createdSong(await deps.create(body), body);
+      } catch (err) {
+        if (!retried || !audioKeyTaken(err)) throw err;
+        const key = audioKey;
+        const existing = (await deps.list(song.albumId, signal)).find((s) => s.audioKey === key);
+        if (existing) return existing;
+        throw err;
+      }
     },
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AdminSong } from '../types';
-import { allSettled, pollDelay, pollSongStatuses, songStatus, type Clock } from './status';
+import { allSettled, mergeStatuses, pollDelay, pollSongStatuses, processingKey, songStatus, watchedSettled, type Clock } from './status';
 
 const song = (id: string, status?: AdminSong['status']): AdminSong => ({ id, title: id, artist: 'A', duration: 1, albumId: 'al', ...(status ? { status } : {}) });
 
@@ -120,5 +120,61 @@ describe('pollSongStatuses', () => {
     stopEarly();
     await second.advance(10_000);
     expect(calls).toBe(0);
+  });
+
+  it('keeps polling while a watched song is absent from the answer (created after the poll was sent)', async () => {
+    const { clock, advance, pending } = fakeClock();
+    // The first answer was read before song b existed; the second has it processing, the third settled.
+    const answers = [[song('a', 'ready')], [song('a', 'ready'), song('b', 'processing')], [song('a', 'ready'), song('b', 'ready')]];
+    let calls = 0;
+    pollSongStatuses(() => Promise.resolve(answers[Math.min(calls++, answers.length - 1)] ?? []), () => {}, clock, ['a', 'b']);
+    await advance(2000);
+    expect(calls).toBe(1);
+    expect(pending()).toEqual([2000]);
+    await advance(4000);
+    expect(calls).toBe(3);
+    expect(pending()).toEqual([]);
+  });
+});
+
+describe('watchedSettled / processingKey', () => {
+  it('needs every watched id present and settled', () => {
+    expect(watchedSettled([song('a', 'ready')], ['a', 'b'])).toBe(false);
+    expect(watchedSettled([song('a', 'ready'), song('b', 'rejected')], ['a', 'b'])).toBe(true);
+    expect(watchedSettled([song('a', 'ready'), song('b', 'processing')], ['a'])).toBe(false);
+    expect(watchedSettled([song('a')], [])).toBe(true);
+  });
+
+  it('is the sorted processing ids, the same for the same set', () => {
+    expect(processingKey(['b', 'a'])).toBe('a,b');
+    expect(processingKey(['a', 'b'])).toBe(processingKey(['b', 'a']));
+    expect(processingKey([])).toBe('');
+  });
+});
+
+describe('mergeStatuses', () => {
+  it('takes only status and statusReason, by id, from an answer that may be older than the list', () => {
+    const current: AdminSong[] = [
+      { ...song('a', 'processing'), title: 'Renamed after the poll was sent' },
+      song('b', 'processing'),
+      song('c', 'processing'),
+    ];
+    const fresh: AdminSong[] = [
+      { ...song('a', 'ready'), title: 'Old title' },
+      { ...song('b', 'rejected'), statusReason: 'not audio' },
+      song('deleted', 'ready'), // deleted meanwhile: not brought back
+    ];
+    const merged = mergeStatuses(current, fresh);
+    expect(merged).toEqual([
+      { ...song('a', 'ready'), title: 'Renamed after the poll was sent' },
+      { ...song('b', 'rejected'), statusReason: 'not audio' },
+      song('c', 'processing'), // missing from the answer: unchanged
+    ]);
+    expect(mergeStatuses(undefined, fresh)).toBeUndefined();
+  });
+
+  it('keeps the same list when nothing changed', () => {
+    const current = [song('a', 'processing')];
+    expect(mergeStatuses(current, [song('a', 'processing')])).toBe(current);
   });
 });

@@ -18,6 +18,8 @@ export interface AdminSong {
   duration: number;
   trackNumber?: number | null;
   albumId: string;
+  /** The audio object's key (admin-svc's song lists carry it). */
+  audioKey?: string;
   imageUrl?: string | null;
   createdAt?: string;
   /** Absent from an admin-svc without the media worker (the song is then ready). */
