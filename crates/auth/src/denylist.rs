@@ -11,9 +11,13 @@
 //! accepts otherwise-valid tokens (fail open, bounded by the 15-minute token
 //! lifetime); refusing every request during a Redis outage would take the
 //! whole platform down with it.
+//!
+//! The keys only move forward: [`RevocationPublisher`] writes them with a
+//! small Lua script that keeps the higher value and the longer TTL, so a
+//! late retry of an older revocation cannot undo a newer one.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, LazyLock, RwLock};
 use std::time::Duration;
 
 use cadenza_events::{channel, Publisher, SessionRevoked, Subscriber, UserRevoked};
@@ -258,6 +262,29 @@ impl cadenza_events::EventSink for DenylistSink {
     }
 }
 
+/// Monotonic write of a revocation key: KEYS[1] is set to ARGV[1] only if it
+/// is absent (or not a number) or holds a lower value, and its TTL becomes at
+/// least ARGV[2] seconds (a longer remaining TTL is kept; a key without one
+/// stays without one). The value is stored as the same decimal string a plain
+/// `SET` wrote, so readers are unchanged. Unix seconds fit a Lua double.
+static SET_MAX: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local ttl = tonumber(ARGV[2])
+local left = redis.call('TTL', KEYS[1])
+local cur = tonumber(redis.call('GET', KEYS[1]) or '')
+if cur == nil or cur < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+  if left == -2 then left = 0 end
+end
+if left >= 0 and left < ttl then
+  redis.call('EXPIRE', KEYS[1], ttl)
+end
+return 0
+",
+    )
+});
+
 /// The writing side, used by user-svc: durable key first, then the event.
 #[derive(Clone)]
 pub struct RevocationPublisher {
@@ -275,6 +302,21 @@ impl RevocationPublisher {
         }
     }
 
+    /// Stores `value` under `key` (in this namespace) unless the key already
+    /// holds a higher one, and makes its TTL at least `ttl` seconds without
+    /// ever shortening a longer one. So a late retry of an older revocation
+    /// (user-svc retries failed publishes in the background) cannot move a
+    /// cut-off or an expiry backwards.
+    async fn set_max(&self, key: &str, value: i64, ttl: u64) -> redis::RedisResult<()> {
+        let mut conn = self.conn.clone();
+        SET_MAX
+            .key(self.ns.key(key))
+            .arg(value)
+            .arg(ttl)
+            .invoke_async::<()>(&mut conn)
+            .await
+    }
+
     /// Revokes one session until `exp`, the expiry of its newest access token.
     pub async fn revoke_session(
         &self,
@@ -283,8 +325,7 @@ impl RevocationPublisher {
         exp: i64,
     ) -> redis::RedisResult<()> {
         let ttl = (exp + LEEWAY_SECS as i64 - now()).max(1) as u64;
-        let mut conn = self.conn.clone();
-        conn.set_ex::<_, _, ()>(self.ns.key(&format!("{REVOKED_SID_PREFIX}{sid}")), exp, ttl)
+        self.set_max(&format!("{REVOKED_SID_PREFIX}{sid}"), exp, ttl)
             .await?;
         self.publisher
             .publish(
@@ -302,13 +343,8 @@ impl RevocationPublisher {
     /// Refuses every access token of `user_id` issued before `not_before`.
     pub async fn revoke_user(&self, user_id: &str, not_before: i64) -> redis::RedisResult<()> {
         let ttl = (ACCESS_TOKEN_TTL_SECS + LEEWAY_SECS as i64) as u64;
-        let mut conn = self.conn.clone();
-        conn.set_ex::<_, _, ()>(
-            self.ns.key(&format!("{USER_NBF_PREFIX}{user_id}")),
-            not_before,
-            ttl,
-        )
-        .await?;
+        self.set_max(&format!("{USER_NBF_PREFIX}{user_id}"), not_before, ttl)
+            .await?;
         self.publisher
             .publish(
                 channel::USER_REVOKED,

@@ -3,9 +3,13 @@
 //! MongoDB is the source of truth and is written first (by the store); then
 //! this replica's own denylist, so that it refuses the token at once even if
 //! Redis is down; then Redis, through `cadenza_auth`'s `RevocationPublisher`.
-//! If Redis is down, publishing is retried in the background for a while
-//! (one loop, [`RETRY_DELAYS`]), and in the worst case other services accept
-//! a revoked access token until it expires (15 min).
+//! If Redis is down, publishing is retried in the background for a while:
+//! each failed revocation starts its own retry task ([`RETRY_DELAYS`]), so
+//! retries can land out of order, after a newer revocation of the same user
+//! or session. That is harmless: `RevocationPublisher` writes the Redis keys
+//! monotonically (the higher value and the longer TTL win), and receivers
+//! take the maximum of what they hear. In the worst case (every retry fails)
+//! other services accept a revoked access token until it expires (15 min).
 
 use std::time::Duration;
 
