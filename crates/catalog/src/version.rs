@@ -45,8 +45,10 @@ impl Snapshot {
         Ok(Self { tx, version })
     }
 
-    /// Ends the read (nothing to commit; releases the connection cleanly).
-    pub async fn finish(self) -> sqlx::Result<()> {
-        self.tx.commit().await
+    /// Ends the read (nothing to commit; releases the connection cleanly)
+    /// and gives the version everything read in it belongs to.
+    pub async fn finish(self) -> sqlx::Result<i64> {
+        self.tx.commit().await?;
+        Ok(self.version)
     }
 }

@@ -1,8 +1,9 @@
 //! The one classifier of database errors, so handlers and stores use `?`:
 //! a database that cannot be reached (or asks for a retry) is a 503 with
 //! `Retry-After`, a unique-key clash is a 409, anything else is a 500. A
-//! service that knows better for a given constraint (admin-svc's
-//! `audioKey`) maps that case in its own store error first.
+//! service that knows better for a given constraint maps that case first,
+//! in its one `From<…> for Problem` (admin-svc's `routes/mod.rs` turns the
+//! `audio_key` clash and a missing album into 422s naming the field).
 
 use super::{chain, Problem};
 

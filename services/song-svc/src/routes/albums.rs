@@ -3,14 +3,13 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use bytes::Bytes;
 use cadenza_platform::extract::{Path, Query};
 use cadenza_platform::{ApiResult, Problem};
 
 use super::{json, IdParam, PageParams};
 use crate::app::AppState;
 use crate::cache::keys;
-use crate::encoding::{self, Accepts, Body};
+use crate::encoding::{self, Accepts};
 use crate::store::to_bytes;
 
 /// Every album, newest first.
@@ -38,7 +37,7 @@ pub async fn albums(
         })
         .await?;
     Ok(encoding::respond(
-        body.unwrap_or_else(|| Body::plain(Bytes::new())),
+        body.ok_or_else(|| Problem::internal("a catalogue list loaded as nothing"))?,
         coding,
     ))
 }

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use super::{json, IdParam, PageParams};
 use crate::app::AppState;
 use crate::cache::keys;
-use crate::encoding::{self, Accepts, Body};
+use crate::encoding::{self, Accepts};
 use crate::store::to_bytes;
 
 /// `GET /api/song/`: the seed's bare array, or `{songs, nextCursor}` when a
@@ -49,7 +49,7 @@ pub async fn songs(
         })
         .await?;
     Ok(encoding::respond(
-        body.unwrap_or_else(|| Body::plain(Bytes::new())),
+        body.ok_or_else(|| Problem::internal("a catalogue list loaded as nothing"))?,
         coding,
     ))
 }

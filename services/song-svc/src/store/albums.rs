@@ -54,8 +54,7 @@ impl Store {
     pub async fn albums(&self) -> sqlx::Result<Versioned<AlbumsBody>> {
         let mut snap = Snapshot::begin(&self.pool).await?;
         let rows = queries::all_albums(&mut *snap.tx).await?;
-        let version = snap.version;
-        snap.finish().await?;
+        let version = snap.finish().await?;
         Ok(Versioned {
             version,
             value: AlbumsBody {

@@ -17,7 +17,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 pub use self::albums::{AlbumDetailBody, AlbumView, AlbumsBody, AlbumsPage};
-pub use self::search::{SearchBody, FUZZY_MIN_CHARS, SEARCH_TIMEOUT};
+pub use self::search::SearchBody;
 pub use self::songs::{BatchSong, SongBatch, SongView, SongsPage, StreamMeta};
 
 #[derive(sqlx::FromRow)]
@@ -50,7 +50,7 @@ const READY: &str = "s.status = 'ready'";
 /// Reads the catalogue and renders it with CDN URLs.
 #[derive(Clone)]
 pub struct Store {
-    pub pool: PgPool,
+    pool: PgPool,
     cdn: String,
 }
 

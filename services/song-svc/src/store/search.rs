@@ -39,8 +39,7 @@ impl Store {
         } else {
             self.fuzzy_search(&mut snap.tx, &q, limit).await?
         };
-        let version = snap.version;
-        snap.finish().await?;
+        let version = snap.finish().await?;
         Ok(Versioned {
             version,
             value: body,

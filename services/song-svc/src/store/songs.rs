@@ -82,8 +82,7 @@ impl Store {
         ))
         .fetch_all(&mut *snap.tx)
         .await?;
-        let version = snap.version;
-        snap.finish().await?;
+        let version = snap.finish().await?;
         Ok(Versioned {
             version,
             value: rows.into_iter().map(|r| self.song_view(r)).collect(),
@@ -123,8 +122,7 @@ impl Store {
                 .bind(id)
                 .fetch_optional(&mut *snap.tx)
                 .await?;
-        let version = snap.version;
-        snap.finish().await?;
+        let version = snap.finish().await?;
         Ok(Versioned {
             version,
             value: row.map(|r| self.song_view(r)),
@@ -140,8 +138,7 @@ impl Store {
             .bind(ids)
             .fetch_all(&mut *snap.tx)
             .await?;
-        let version = snap.version;
-        snap.finish().await?;
+        let version = snap.finish().await?;
         Ok(Versioned {
             version,
             value: rows
@@ -167,8 +164,7 @@ impl Store {
         .bind(id)
         .fetch_optional(&mut *snap.tx)
         .await?;
-        let version = snap.version;
-        snap.finish().await?;
+        let version = snap.finish().await?;
         Ok(Versioned {
             version,
             value: row,
@@ -185,8 +181,7 @@ impl Store {
         .bind(id)
         .fetch_optional(&mut *snap.tx)
         .await?;
-        let version = snap.version;
-        snap.finish().await?;
+        let version = snap.finish().await?;
         Ok(Versioned {
             version,
             value: row.map(|(audio_key, duration_seconds)| StreamMeta {

@@ -167,28 +167,12 @@ impl World {
 
     /// Drains the queue into `jobs`.
     pub async fn poll_queue(&self) {
-        let out = self
-            .sqs
-            .receive_message()
-            .queue_url(&self.queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(0)
-            .send()
+        let bodies = cadenza_testkit::aws::drain_queue(&self.sqs, &self.queue_url)
             .await
             .expect("receive from SQS");
         let mut jobs = self.jobs.lock().await;
-        for m in out.messages() {
-            let body: Value = serde_json::from_str(m.body().unwrap()).expect("job is JSON");
-            jobs.push(body);
-            if let Some(h) = m.receipt_handle() {
-                self.sqs
-                    .delete_message()
-                    .queue_url(&self.queue_url)
-                    .receipt_handle(h)
-                    .send()
-                    .await
-                    .unwrap();
-            }
+        for body in bodies {
+            jobs.push(serde_json::from_str(&body).expect("job is JSON"));
         }
     }
 
